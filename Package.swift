@@ -1,0 +1,76 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers, arrows pointing down only:
+//   CTreatmentLedgerLMDB (C shim) → LedgerLMDB (knows no events)
+//   → LedgerEventStore (streams, positions, concurrency, integrity; knows no clinic)
+//   → TreatmentRecords (clinical events, validation, projections)
+//   → TreatmentLedger (the facade services embed) → Tools/
+let package = Package(
+  name: "TreatmentLedger",
+  platforms: [.macOS(.v14)],
+  products: [
+    .library(name: "TreatmentLedger", targets: ["TreatmentLedger"]),
+    .executable(name: "treatment-ledger", targets: ["TreatmentLedgerCLI"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CTreatmentLedgerLMDB",
+      pkgConfig: "lmdb",
+      providers: [.apt(["liblmdb-dev"])]
+    ),
+    .target(
+      name: "LedgerLMDB",
+      dependencies: ["CTreatmentLedgerLMDB"]
+    ),
+    .target(
+      name: "LedgerEventStore",
+      dependencies: [
+        "LedgerLMDB",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .target(
+      name: "TreatmentRecords",
+      dependencies: []
+    ),
+    .target(
+      name: "TreatmentLedger",
+      dependencies: [
+        "LedgerEventStore",
+        "TreatmentRecords",
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "TreatmentLedgerCLI",
+      dependencies: [
+        "TreatmentLedger",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Tools/treatment-ledger"
+    ),
+    .target(
+      name: "LedgerTestSupport",
+      dependencies: [],
+      path: "Tests/LedgerTestSupport"
+    ),
+    .testTarget(name: "LedgerLMDBTests", dependencies: ["LedgerLMDB", "LedgerTestSupport"]),
+    .testTarget(
+      name: "LedgerEventStoreTests", dependencies: ["LedgerEventStore", "LedgerTestSupport"]),
+    .testTarget(name: "TreatmentRecordsTests", dependencies: ["TreatmentRecords"]),
+    .testTarget(
+      name: "TreatmentLedgerTests", dependencies: ["TreatmentLedger", "LedgerTestSupport"]),
+    .testTarget(
+      name: "TreatmentLedgerCLITests",
+      dependencies: ["LedgerTestSupport"]
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)
