@@ -8,7 +8,7 @@ import PackageDescription
 //   → TreatmentLedger (the facade services embed) → Tools/
 let package = Package(
   name: "TreatmentLedger",
-  platforms: [.macOS(.v14)],
+  platforms: [.macOS(.v15)],
   products: [
     .library(name: "TreatmentLedger", targets: ["TreatmentLedger"]),
     .executable(name: "treatment-ledger", targets: ["TreatmentLedgerCLI"]),

@@ -1,0 +1,4 @@
+#ifndef TREATMENT_LEDGER_LMDB_SHIM_H
+#define TREATMENT_LEDGER_LMDB_SHIM_H
+#include <lmdb.h>
+#endif

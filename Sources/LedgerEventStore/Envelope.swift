@@ -1,0 +1,174 @@
+import Foundation
+
+/// Who entered an event: `recordedBy` in the envelope.
+public struct Recorder: Sendable, Hashable, Codable {
+  /// The user's id in the clinic's systems.
+  public var id: String
+  /// The user's display name (a clinician, not a patient).
+  public var name: String
+  /// The user's role, such as `nurse` or `prescriber`.
+  public var role: String
+
+  /// Creates a recorder.
+  public init(id: String, name: String, role: String) {
+    self.id = id
+    self.name = name
+    self.role = role
+  }
+}
+
+/// An event as a writer proposes it, before the store gives it positions, a recorded time and
+/// hashes.
+public struct ProposedEvent: Sendable, Hashable {
+  /// Chosen by the writer; makes appends idempotent.
+  public var eventId: UUID
+  /// The event type, such as `DoseAdministered`.
+  public var type: String
+  /// Version of the type's schema. Default 1.
+  public var schemaVersion: Int
+  /// Clinical time: RFC 3339 with an explicit offset, kept as written.
+  public var occurredAt: String
+  /// Who entered the event.
+  public var recordedBy: Recorder
+  /// The payload; must be a JSON object.
+  public var data: JSONValue
+  /// Optional id tying related events together.
+  public var correlationId: UUID?
+  /// Optional id of the event or command that caused this one.
+  public var causationId: UUID?
+
+  /// Creates a proposed event.
+  public init(
+    eventId: UUID = UUID(), type: String, schemaVersion: Int = 1, occurredAt: String,
+    recordedBy: Recorder, data: JSONValue, correlationId: UUID? = nil, causationId: UUID? = nil
+  ) {
+    self.eventId = eventId
+    self.type = type
+    self.schemaVersion = schemaVersion
+    self.occurredAt = occurredAt
+    self.recordedBy = recordedBy
+    self.data = data
+    self.correlationId = correlationId
+    self.causationId = causationId
+  }
+}
+
+/// A stored event with its whole envelope (DOMAIN.md section 2).
+public struct RecordedEvent: Sendable, Hashable {
+  /// Chosen by the writer.
+  public var eventId: UUID
+  /// The event type.
+  public var type: String
+  /// Version of the type's schema.
+  public var schemaVersion: Int
+  /// The stream the event belongs to.
+  public var streamId: String
+  /// 0-based position of the event in its stream.
+  public var streamVersion: UInt64
+  /// 0-based position of the event in the whole log.
+  public var globalPosition: UInt64
+  /// Clinical time as the writer gave it.
+  public var occurredAt: String
+  /// When the store committed the event: UTC, microseconds, never decreasing along the log.
+  public var recordedAt: String
+  /// Who entered the event.
+  public var recordedBy: Recorder
+  /// Optional correlation id.
+  public var correlationId: UUID?
+  /// Optional causation id.
+  public var causationId: UUID?
+  /// The payload.
+  public var data: JSONValue
+  /// Flags stored with the event by the layer above (soft alerts); empty for most events.
+  public var flags: [JSONValue]
+  /// Hash of the previous event in the log (64 zero hex digits for the first).
+  public var previousHash: ChainHash
+  /// Hash of the previous event in the same stream (zero for a stream's first event).
+  public var previousStreamHash: ChainHash
+  /// SHA-256 of ``canonicalBytes``.
+  public var hash: ChainHash
+  /// The exact bytes that were hashed: the RFC 8785 canonical JSON of the envelope without `hash`.
+  public var canonicalBytes: [UInt8]
+
+  /// The event as the writer proposed it (for idempotency comparisons and re-export).
+  public var proposed: ProposedEvent {
+    ProposedEvent(
+      eventId: eventId, type: type, schemaVersion: schemaVersion, occurredAt: occurredAt,
+      recordedBy: recordedBy, data: data, correlationId: correlationId, causationId: causationId)
+  }
+
+  /// The envelope as a JSON object, including `hash`.
+  public var envelopeJSON: JSONValue {
+    var members = Self.hashedMembers(
+      proposed: proposed, streamId: streamId, streamVersion: streamVersion,
+      globalPosition: globalPosition, recordedAt: recordedAt, flags: flags,
+      previousHash: previousHash, previousStreamHash: previousStreamHash)
+    members["hash"] = .string(hash.hex)
+    return .object(members)
+  }
+
+  /// The members covered by the hash, in one place so writing and verifying agree.
+  static func hashedMembers(
+    proposed: ProposedEvent, streamId: String, streamVersion: UInt64, globalPosition: UInt64,
+    recordedAt: String, flags: [JSONValue], previousHash: ChainHash, previousStreamHash: ChainHash
+  ) -> [String: JSONValue] {
+    var members: [String: JSONValue] = [
+      "eventId": .string(proposed.eventId.uuidString.lowercased()),
+      "type": .string(proposed.type),
+      "schemaVersion": .number(Double(proposed.schemaVersion)),
+      "streamId": .string(streamId),
+      "streamVersion": .number(Double(streamVersion)),
+      "globalPosition": .number(Double(globalPosition)),
+      "occurredAt": .string(proposed.occurredAt),
+      "recordedAt": .string(recordedAt),
+      "recordedBy": .object([
+        "id": .string(proposed.recordedBy.id), "name": .string(proposed.recordedBy.name),
+        "role": .string(proposed.recordedBy.role),
+      ]),
+      "data": proposed.data,
+      "previousHash": .string(previousHash.hex),
+      "previousStreamHash": .string(previousStreamHash.hex),
+    ]
+    if let id = proposed.correlationId { members["correlationId"] = .string(id.uuidString.lowercased()) }
+    if let id = proposed.causationId { members["causationId"] = .string(id.uuidString.lowercased()) }
+    if !flags.isEmpty { members["flags"] = .array(flags) }
+    return members
+  }
+}
+
+/// Where an appended event landed.
+public struct EventPosition: Sendable, Hashable {
+  /// Position in the whole log.
+  public var globalPosition: UInt64
+  /// Position in its stream.
+  public var streamVersion: UInt64
+}
+
+/// The outcome of appending a batch to one stream.
+public struct AppendResult: Sendable, Hashable {
+  /// The stream appended to.
+  public var streamId: String
+  /// One position per event of the batch, in batch order (original positions for duplicates).
+  public var positions: [EventPosition]
+  /// True when every event was already stored with the same content, so nothing was written.
+  public var wasAlreadyStored: Bool
+  /// The stream's version after the append.
+  public var streamVersion: UInt64? { positions.map(\.streamVersion).max() }
+}
+
+/// A batch of events for one stream, with the version the caller expects it to be at.
+public struct StreamAppend: Sendable, Hashable {
+  /// The stream.
+  public var stream: String
+  /// The expected version before the batch.
+  public var expectedVersion: ExpectedVersion
+  /// The events, in order.
+  public var events: [ProposedEvent]
+
+  /// Creates a batch.
+  public init(stream: String, expectedVersion: ExpectedVersion = .any, events: [ProposedEvent]) {
+    self.stream = stream
+    self.expectedVersion = expectedVersion
+    self.events = events
+  }
+}

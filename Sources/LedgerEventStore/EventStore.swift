@@ -1,0 +1,410 @@
+import Foundation
+import LedgerLMDB
+import Logging
+
+/// An append-only, hash-chained event store on LMDB.
+///
+/// ```swift
+/// let store = try EventStore.open(at: "/var/lib/clinic/ledger", logger: logger)
+/// let result = try await store.append([event], to: "patient-7f3a", expectedVersion: .noStream)
+/// let events = try store.readStream("patient-7f3a")
+/// ```
+///
+/// - Appends are atomic and durable (flushed to disk) when they return. Concurrent appends from
+///   tasks of one process share one write transaction and one flush (group commit); each caller
+///   still gets its own result or error. Several processes may append to one store at once.
+/// - Reads are synchronous snapshots and never block appends.
+/// - Every event is hash-chained twice: to the previous event of the log and to the previous event
+///   of its stream, so both the whole log and one stream can be verified on their own.
+///
+/// The store is `Sendable`: share one instance per path across the process (LMDB allows one
+/// environment per path per process, and a second ``open(at:options:logger:)`` of the same path
+/// throws).
+public final class EventStore: Sendable {
+  /// Settings for opening a store.
+  public struct Options: Sendable {
+    /// Create the store when the path holds none. Default true.
+    public var createIfMissing: Bool = true
+    /// Open without the right to append (for exports and verification beside a running service).
+    public var readOnly: Bool = false
+    /// Initial LMDB map size; it grows on demand. Default 64 MiB.
+    public var initialMapSize: Int = 64 << 20
+    /// Commit durability. Leave at `.durable` for clinical data.
+    public var durability: Environment.Durability = .durable
+    /// Most events one group commit writes; bounds a transaction's size. Default 20,000.
+    public var maximumEventsPerCommit: Int = 20_000
+
+    /// Default options.
+    public init() {}
+  }
+
+  /// The largest canonical envelope of one event, in bytes (1 MiB).
+  public static let maximumEventBytes = 1 << 20
+
+  let environment: Environment
+  let layout: Layout
+  let logger: Logger
+  let notifier = CommitNotifier()
+  private let writer: GroupCommitWriter?
+  /// The path of the store's directory.
+  public let path: String
+
+  private init(
+    environment: Environment, layout: Layout, logger: Logger, maximumEventsPerCommit: Int
+  ) {
+    self.environment = environment
+    self.layout = layout
+    self.logger = logger
+    self.path = environment.path
+    if environment.options.readOnly {
+      writer = nil
+    } else {
+      writer = GroupCommitWriter(maximumEvents: maximumEventsPerCommit)
+    }
+  }
+
+  /// Opens the store in directory `path`, creating it when `options.createIfMissing` allows.
+  ///
+  /// - Throws: `.storeNotFound` when there is no store and none may be created,
+  ///   `.incompatibleStore` when the files belong to something else, `.storage` for LMDB errors
+  ///   (including a path this process has open already).
+  public static func open(
+    at path: String, options: Options = Options(), logger: Logger = Logger(label: "TreatmentLedger")
+  ) throws(EventStoreError) -> EventStore {
+    let exists = FileManager.default.fileExists(atPath: path + "/data.mdb")
+    if !exists && (!options.createIfMissing || options.readOnly) {
+      throw .storeNotFound(path: path)
+    }
+    var environmentOptions = Environment.Options()
+    environmentOptions.mapSize = options.initialMapSize
+    environmentOptions.readOnly = options.readOnly
+    environmentOptions.durability = options.durability
+    let environment: Environment
+    do { environment = try Environment(path: path, options: environmentOptions) } catch {
+      throw .storage(error)
+    }
+    do {
+      let layout = try prepareLayout(environment, readOnly: options.readOnly)
+      let store = EventStore(
+        environment: environment, layout: layout, logger: logger,
+        maximumEventsPerCommit: max(1, options.maximumEventsPerCommit))
+      store.writer?.start(store: store)
+      logger.debug("opened event store", metadata: ["path": "\(environment.path)"])
+      return store
+    } catch {
+      environment.close()
+      throw error
+    }
+  }
+
+  private static func prepareLayout(
+    _ environment: Environment, readOnly: Bool
+  ) throws(EventStoreError) -> Layout {
+    do {
+      if readOnly {
+        return try environment.read { txn in
+          let layout = try Layout.open(in: txn)
+          try checkFormat(try txn.get(layout.meta, Layout.formatKey))
+          return layout
+        }
+      }
+      return try environment.write { txn in
+        let layout = try Layout.create(in: txn)
+        if let format = try txn.get(layout.meta, Layout.formatKey) {
+          try checkFormat(format)
+        } else {
+          guard try txn.count(layout.log) == 0 else {
+            throw EventStoreError.incompatibleStore(reason: "events without a format marker")
+          }
+          try txn.put(layout.meta, Layout.formatKey, Array(Layout.formatName.utf8))
+        }
+        return layout
+      }
+    } catch let error as EventStoreError {
+      throw error
+    } catch let error as LMDBError where error.code == .notFound {
+      throw .incompatibleStore(reason: "the LMDB environment has no TreatmentLedger databases")
+    } catch let error as LMDBError {
+      throw .storage(error)
+    } catch {
+      throw .incompatibleStore(reason: "unexpected error while opening")
+    }
+  }
+
+  private static func checkFormat(_ bytes: [UInt8]?) throws(EventStoreError) {
+    guard let bytes else { throw .incompatibleStore(reason: "no format marker") }
+    let format = String(decoding: bytes, as: UTF8.self)
+    guard format == Layout.formatName else {
+      throw .incompatibleStore(reason: "unknown format '\(format)' (this build reads \(Layout.formatName))")
+    }
+  }
+
+  /// Stops the writer (after pending appends finish) and closes the environment. Later calls
+  /// throw `.closed`. Safe to call more than once.
+  public func close() {
+    writer?.stop()
+    environment.close()
+    notifier.close()
+  }
+
+  /// True when the store was opened read-only.
+  public var isReadOnly: Bool { writer == nil }
+
+  // MARK: Appending
+
+  /// Appends `events` to `stream`, all or nothing, and returns their positions once they are on
+  /// disk.
+  ///
+  /// - An event whose `eventId` is already stored with the same content is not written again; its
+  ///   original position is returned. When every event is such a duplicate, nothing is written,
+  ///   the expected version is not checked, and ``AppendResult/wasAlreadyStored`` is true.
+  /// - The same id with different content throws `.eventIdConflict`.
+  /// - A stream at another version than `expectedVersion` throws `.wrongExpectedVersion`.
+  /// In every error case nothing of the batch is written.
+  public func append(
+    _ events: [ProposedEvent], to stream: String, expectedVersion: ExpectedVersion = .any
+  ) async throws(EventStoreError) -> AppendResult {
+    let results = try await append([
+      StreamAppend(stream: stream, expectedVersion: expectedVersion, events: events)
+    ])
+    guard let result = results.first else { throw .emptyBatch }
+    return result
+  }
+
+  /// Appends batches to several streams in one atomic, durable transaction (all or nothing),
+  /// returning one result per batch. Used by imports.
+  public func append(_ batches: [StreamAppend]) async throws(EventStoreError) -> [AppendResult] {
+    try await submit(batches, system: false)
+  }
+
+  /// Appends to a reserved `$` stream (see ``StreamNames``). For the store's own records.
+  public func appendSystem(
+    _ events: [ProposedEvent], to stream: String
+  ) async throws(EventStoreError) -> AppendResult {
+    let results = try await submit(
+      [StreamAppend(stream: stream, expectedVersion: .any, events: events)], system: true)
+    guard let result = results.first else { throw .emptyBatch }
+    return result
+  }
+
+  private func submit(
+    _ batches: [StreamAppend], system: Bool
+  ) async throws(EventStoreError) -> [AppendResult] {
+    guard let writer else { throw .readOnly }
+    guard !batches.isEmpty, batches.allSatisfy({ !$0.events.isEmpty }) else { throw .emptyBatch }
+    return try await writer.submit(batches, system: system).get()
+  }
+
+  /// Writes one group of requests in one transaction. Runs on the writer thread only.
+  func commit(_ group: [GroupCommitWriter.Request]) -> [Result<[AppendResult], EventStoreError>] {
+    var results: [Result<[AppendResult], EventStoreError>?] = []
+    var written = false
+    do {
+      try environment.write { txn in
+        // This closure may run again after the map grows: start from scratch each time.
+        results = Array(repeating: nil, count: group.count)
+        let start = try layout.head(txn)
+        var head = start
+        let micros = max(Timestamp.nowMicros(), head.lastRecordedMicros)
+        let recordedAt = Timestamp.format(micros: micros)
+        if group.count == 1 {
+          results[0] = .success(
+            try appendBatches(group[0].batches, system: group[0].system, txn, &head, recordedAt))
+        } else {
+          for (index, request) in group.enumerated() {
+            var tentative = head
+            do {
+              let result = try txn.nested { child in
+                try appendBatches(request.batches, system: request.system, child, &tentative, recordedAt)
+              }
+              head = tentative
+              results[index] = .success(result)
+            } catch let error as EventStoreError {
+              results[index] = .failure(error)
+            }
+          }
+        }
+        if head != start {
+          head.lastRecordedMicros = micros
+          try txn.put(layout.meta, Layout.headKey, head.encoded)
+          written = true
+        }
+      }
+    } catch let error as EventStoreError {
+      // Only a single-request group throws its own error out of the transaction.
+      return group.indices.map { _ in .failure(error) }
+    } catch let error as LMDBError {
+      logger.error("append transaction failed", metadata: ["error": "\(error)"])
+      return group.indices.map { _ in .failure(.storage(error)) }
+    } catch {
+      return group.indices.map { _ in .failure(.storage(LMDBError(.other(-1), operation: "append"))) }
+    }
+    if written { notifier.signal() }
+    return results.map { $0 ?? .failure(.storage(LMDBError(.other(-1), operation: "append"))) }
+  }
+
+  // MARK: Reading
+
+  /// Direction of a stream read.
+  public enum ReadDirection: Sendable {
+    /// From the given version towards the newest.
+    case forward
+    /// From the given version towards the oldest.
+    case backward
+  }
+
+  /// Events of `stream` starting at `version` (inclusive), in the given direction, at most
+  /// `limit` of them. `version` nil means the first (forward) or the last (backward) event.
+  /// An unknown stream gives an empty array.
+  public func readStream(
+    _ stream: String, from version: UInt64? = nil, direction: ReadDirection = .forward,
+    limit: Int = Int.max
+  ) throws(EventStoreError) -> [RecordedEvent] {
+    try withRead { txn in
+      let prefix = Layout.streamPrefix(stream)
+      var events: [RecordedEvent] = []
+      try txn.withCursor(layout.streams) { cursor in
+        var entry: Entry?
+        switch direction {
+        case .forward:
+          entry = try cursor.seek(atLeast: Layout.streamKey(stream, version ?? 0))
+        case .backward:
+          let start = try cursor.seek(atLeast: Layout.streamKey(stream, version ?? UInt64.max))
+          if let start, start.key == Layout.streamKey(stream, version ?? UInt64.max) {
+            entry = start
+          } else if start == nil {
+            entry = try cursor.last()
+          } else {
+            entry = try cursor.previous()
+          }
+        }
+        while let current = entry, events.count < limit, current.key.starts(with: prefix),
+          current.key.count == prefix.count + 8
+        {
+          guard let position = UInt64(bigEndianBytes: current.value) else {
+            throw EventStoreError.incompatibleStore(reason: "a streams value has the wrong size")
+          }
+          events.append(try event(at: position, txn))
+          entry = direction == .forward ? try cursor.next() : try cursor.previous()
+        }
+      }
+      return events
+    }
+  }
+
+  /// Events of the whole log from global position `position` (inclusive), at most `limit`.
+  /// With `recordedAtOrBefore` (microseconds since the epoch), only events the store had
+  /// recorded by then: the log as it was at that time.
+  public func readAll(
+    from position: UInt64 = 0, limit: Int = 1_000, recordedAtOrBefore: Int64? = nil
+  ) throws(EventStoreError) -> [RecordedEvent] {
+    try withRead { txn in
+      var end = try layout.head(txn).nextPosition
+      if let cutoff = recordedAtOrBefore { end = try positionsRecorded(by: cutoff, end: end, txn) }
+      var events: [RecordedEvent] = []
+      var next = position
+      while next < end && events.count < limit {
+        events.append(try event(at: next, txn))
+        next += 1
+      }
+      return events
+    }
+  }
+
+  /// The event with id `eventId`, or nil.
+  public func event(id eventId: UUID) throws(EventStoreError) -> RecordedEvent? {
+    try withRead { txn in
+      guard let bytes = try txn.get(layout.eventIds, Layout.eventIdKey(eventId)),
+        let position = UInt64(bigEndianBytes: bytes)
+      else { return nil }
+      return try event(at: position, txn)
+    }
+  }
+
+  /// The last version of `stream`, or nil when it has no events.
+  public func streamVersion(_ stream: String) throws(EventStoreError) -> UInt64? {
+    try withRead { txn in try layout.streamHead(txn, stream)?.version }
+  }
+
+  /// The global position the next appended event will get (= the number of events).
+  public func nextPosition() throws(EventStoreError) -> UInt64 {
+    try withRead { txn in try layout.head(txn).nextPosition }
+  }
+
+  /// How many events had been recorded at or before `micros` (microseconds since the epoch).
+  public func eventCount(recordedAtOrBefore micros: Int64) throws(EventStoreError) -> UInt64 {
+    try withRead { txn in
+      try positionsRecorded(by: micros, end: try layout.head(txn).nextPosition, txn)
+    }
+  }
+
+  /// Binary search: recordedAt never decreases along the log.
+  private func positionsRecorded(by micros: Int64, end: UInt64, _ txn: Transaction) throws -> UInt64 {
+    var low: UInt64 = 0
+    var high = end
+    while low < high {
+      let middle = low + (high - low) / 2
+      let recorded = try event(at: middle, txn).recordedAt
+      guard let recordedMicros = Timestamp.parseMicros(recorded) else {
+        throw EventStoreError.corruptRecord(position: middle, reason: "recordedAt is not a time")
+      }
+      if recordedMicros <= micros { low = middle + 1 } else { high = middle }
+    }
+    return low
+  }
+
+  func event(at position: UInt64, _ txn: Transaction) throws -> RecordedEvent {
+    guard let value = try txn.get(layout.log, position.bigEndianBytes) else {
+      throw EventStoreError.corruptRecord(position: position, reason: "missing from the log")
+    }
+    return try RecordCodec.decode(position: position, value)
+  }
+
+  /// Runs `body` in a read transaction, mapping every error to ``EventStoreError``.
+  func withRead<R>(_ body: (Transaction) throws -> R) throws(EventStoreError) -> R {
+    do {
+      return try environment.read { txn in try body(txn) }
+    } catch let error as EventStoreError {
+      throw error
+    } catch let error as LMDBError {
+      throw error.code == .environmentClosed ? .closed : .storage(error)
+    } catch {
+      throw .storage(LMDBError(.other(-1), operation: "read"))
+    }
+  }
+
+  // MARK: Statistics
+
+  /// Counts and sizes of the store.
+  public struct Statistics: Sendable, Equatable, Codable {
+    /// Number of events (= the next global position).
+    public var events: UInt64
+    /// Number of streams.
+    public var streams: Int
+    /// Hash of the newest event (64 zeros when empty): keep it outside the store to detect
+    /// truncation later.
+    public var chainHead: String
+    /// recordedAt of the newest event, if any.
+    public var lastRecordedAt: String?
+    /// Size of `data.mdb` in bytes.
+    public var fileBytes: Int
+    /// LMDB map size in bytes.
+    public var mapBytes: Int
+    /// The on-disk format name.
+    public var format: String
+    /// The LMDB library version.
+    public var lmdbVersion: String
+  }
+
+  /// Counts and sizes of the store, from one snapshot.
+  public func statistics() throws(EventStoreError) -> Statistics {
+    let (head, streams) = try withRead { txn in (try layout.head(txn), try txn.count(layout.streamHeads)) }
+    let info: Environment.Info
+    do { info = try environment.info() } catch { throw .storage(error) }
+    return Statistics(
+      events: head.nextPosition, streams: streams, chainHead: head.lastHash.hex,
+      lastRecordedAt: head.nextPosition > 0 ? Timestamp.format(micros: head.lastRecordedMicros) : nil,
+      fileBytes: environment.fileSize(), mapBytes: info.mapSize, format: Layout.formatName,
+      lmdbVersion: Environment.libraryVersion)
+  }
+}

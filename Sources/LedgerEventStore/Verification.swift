@@ -1,0 +1,273 @@
+import Foundation
+import LedgerLMDB
+
+/// The chain head an operator kept outside the store: how many events there were and the hash
+/// of the newest. Verifying against it detects truncation of the newest events, which the chain
+/// alone cannot show.
+public struct ChainAnchor: Sendable, Hashable, Codable {
+  /// Number of events when the anchor was taken.
+  public var events: UInt64
+  /// Hash of event `events - 1` (hex).
+  public var chainHead: String
+
+  /// Creates an anchor.
+  public init(events: UInt64, chainHead: String) {
+    self.events = events
+    self.chainHead = chainHead
+  }
+}
+
+/// The first problem a verification found.
+public struct VerificationProblem: Sendable, Hashable, Codable, CustomStringConvertible {
+  /// The kinds of problems verification detects.
+  public enum Kind: String, Sendable, Codable {
+    /// The stored hash is not the SHA-256 of the stored canonical bytes: bytes were changed.
+    case hashMismatch
+    /// `previousHash` is not the hash of the previous event of the log.
+    case brokenChain
+    /// `previousStreamHash` is not the hash of the stream's previous event, or versions skip.
+    case brokenStreamChain
+    /// The event's `globalPosition` differs from its key: events were moved or reordered.
+    case positionMismatch
+    /// A position below the head has no event: an event was removed.
+    case missingEvent
+    /// The record cannot be decoded.
+    case undecodable
+    /// The streams index disagrees with the log.
+    case streamIndexMismatch
+    /// The event-id index disagrees with the log.
+    case eventIdIndexMismatch
+    /// A stream head disagrees with the stream's last event.
+    case streamHeadMismatch
+    /// An index or the log holds more or fewer entries than the head says.
+    case countMismatch
+    /// `recordedAt` decreased along the log.
+    case recordedAtDecreased
+    /// The stored head (next position, last hash) disagrees with the log.
+    case headMismatch
+    /// The store does not reach the anchor kept outside it: newest events were removed or changed.
+    case anchorMismatch
+  }
+
+  /// What is wrong.
+  public var kind: Kind
+  /// The first bad global position, when the problem is at one event.
+  public var position: UInt64?
+  /// The stream concerned, when there is one.
+  public var stream: String?
+  /// A sentence about the problem (no payload values).
+  public var detail: String
+
+  /// `kind at position N (stream S): detail`.
+  public var description: String {
+    var text = kind.rawValue
+    if let position { text += " at position \(position)" }
+    if let stream { text += " (stream '\(stream)')" }
+    return text + ": " + detail
+  }
+}
+
+/// The outcome of ``EventStore/verify(anchor:progress:)`` or
+/// ``EventStore/verifyStream(_:)``.
+public struct VerificationReport: Sendable, Hashable, Codable {
+  /// Events whose hashes were recomputed.
+  public var eventsChecked: UInt64
+  /// Streams whose chains were followed.
+  public var streamsChecked: Int
+  /// Hash of the last event checked (the chain head for a full verification).
+  public var chainHead: String
+  /// The first problem, or nil when everything checked out.
+  public var problem: VerificationProblem?
+  /// True when no problem was found.
+  public var isIntact: Bool { problem == nil }
+}
+
+extension EventStore {
+  /// Events read per read transaction while verifying, so no reader is held for long.
+  static let verificationChunk: UInt64 = 4_096
+
+  /// Recomputes every hash of the log, follows both chains (log and per stream), checks every
+  /// index and the stored head against the log, and, given an `anchor` kept outside the store,
+  /// checks that the store still reaches it. Stops at the first problem.
+  ///
+  /// Events appended while it runs are not checked; it verifies the log as it was when it began.
+  /// `progress` is called after each chunk with (checked, total).
+  public func verify(
+    anchor: ChainAnchor? = nil, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
+  ) throws(EventStoreError) -> VerificationReport {
+    struct Snapshot {
+      var head: Layout.Head
+      var logEntries: Int
+      var lastLogKey: UInt64?
+      var streamEntries: Int
+      var eventIdEntries: Int
+      var streamHeadEntries: Int
+    }
+    let snapshot = try withRead { txn in
+      Snapshot(
+        head: try layout.head(txn), logEntries: try txn.count(layout.log),
+        lastLogKey: try txn.withCursor(layout.log) { try $0.last() }.flatMap {
+          UInt64(bigEndianBytes: $0.key)
+        },
+        streamEntries: try txn.count(layout.streams), eventIdEntries: try txn.count(layout.eventIds),
+        streamHeadEntries: try txn.count(layout.streamHeads))
+    }
+    let total = snapshot.head.nextPosition
+    var report = VerificationReport(
+      eventsChecked: 0, streamsChecked: 0, chainHead: ChainHash.zero.hex, problem: nil)
+    func fail(_ kind: VerificationProblem.Kind, _ position: UInt64?, _ stream: String?, _ detail: String)
+      -> VerificationReport
+    {
+      var failed = report
+      failed.problem = VerificationProblem(kind: kind, position: position, stream: stream, detail: detail)
+      return failed
+    }
+
+    var previousHash = ChainHash.zero
+    var previousRecorded: Int64 = .min
+    var streams: [String: Layout.StreamHead] = [:]
+    var position: UInt64 = 0
+    while position < total {
+      let end = min(total, position + Self.verificationChunk)
+      let failure: VerificationReport? = try withRead { txn in
+        while position < end {
+          guard let value = try txn.get(layout.log, position.bigEndianBytes) else {
+            return fail(.missingEvent, position, nil, "no event is stored at this position")
+          }
+          let event: RecordedEvent
+          do { event = try RecordCodec.decode(position: position, value) } catch {
+            return fail(.undecodable, position, nil, "the record does not decode")
+          }
+          if ChainHash.sha256(event.canonicalBytes) != event.hash {
+            return fail(.hashMismatch, position, event.streamId, "stored bytes do not match their hash")
+          }
+          if event.globalPosition != position {
+            return fail(.positionMismatch, position, event.streamId, "the event names position \(event.globalPosition)")
+          }
+          if event.previousHash != previousHash {
+            return fail(.brokenChain, position, event.streamId, "previousHash is not the hash of the previous event")
+          }
+          let expectedVersion = streams[event.streamId].map { $0.version + 1 } ?? 0
+          let expectedStreamHash = streams[event.streamId]?.hash ?? .zero
+          if event.streamVersion != expectedVersion || event.previousStreamHash != expectedStreamHash {
+            return fail(.brokenStreamChain, position, event.streamId, "the stream's chain does not continue here (version \(event.streamVersion), expected \(expectedVersion))")
+          }
+          guard let recorded = Timestamp.parseMicros(event.recordedAt), recorded >= previousRecorded else {
+            return fail(.recordedAtDecreased, position, event.streamId, "recordedAt is earlier than the previous event's")
+          }
+          let indexed = try txn.get(layout.streams, Layout.streamKey(event.streamId, event.streamVersion))
+          if indexed != position.bigEndianBytes {
+            return fail(.streamIndexMismatch, position, event.streamId, "the streams index does not point here")
+          }
+          if try txn.get(layout.eventIds, Layout.eventIdKey(event.eventId)) != position.bigEndianBytes {
+            return fail(.eventIdIndexMismatch, position, event.streamId, "the event-id index does not point here")
+          }
+          streams[event.streamId] = Layout.StreamHead(version: event.streamVersion, hash: event.hash)
+          previousHash = event.hash
+          previousRecorded = recorded
+          report.eventsChecked += 1
+          report.chainHead = event.hash.hex
+          position += 1
+        }
+        return nil
+      }
+      if let failure { return failure }
+      progress?(position, total)
+    }
+    report.streamsChecked = streams.count
+
+    if snapshot.head.lastHash != previousHash || (total > 0 && snapshot.head.lastRecordedMicros != previousRecorded) {
+      return fail(.headMismatch, total > 0 ? total - 1 : nil, nil, "the stored head does not match the newest event")
+    }
+    if snapshot.logEntries != Int(total) || (total > 0 && snapshot.lastLogKey != total - 1) {
+      return fail(.countMismatch, total, nil, "the log holds \(snapshot.logEntries) entries, the head says \(total)")
+    }
+    if snapshot.streamEntries != Int(total) || snapshot.eventIdEntries != Int(total) {
+      return fail(.countMismatch, nil, nil, "an index holds entries for events that are not in the log")
+    }
+    if snapshot.streamHeadEntries != streams.count {
+      return fail(.countMismatch, nil, nil, "there are \(snapshot.streamHeadEntries) stream heads for \(streams.count) streams")
+    }
+    let headProblem: VerificationReport? = try withRead { txn in
+      for (stream, expected) in streams {
+        guard let stored = try layout.streamHead(txn, stream), stored.version >= expected.version,
+          stored.version > expected.version || stored.hash == expected.hash
+        else {
+          return fail(.streamHeadMismatch, nil, stream, "the stream head does not match the stream's last event")
+        }
+      }
+      return nil
+    }
+    if let headProblem { return headProblem }
+    if let anchor {
+      let reached: Bool = try withRead { txn in
+        guard anchor.events > 0 else { return true }
+        guard anchor.events <= total, let value = try txn.get(layout.log, (anchor.events - 1).bigEndianBytes) else {
+          return false
+        }
+        return ChainHash(bytes: value[1..<33])?.hex == anchor.chainHead
+      }
+      if !reached {
+        return fail(.anchorMismatch, anchor.events > 0 ? anchor.events - 1 : nil, nil, "the store does not contain the anchored chain head (\(anchor.events) events)")
+      }
+    }
+    return report
+  }
+
+  /// Verifies one stream on its own: every event's hash, the stream's chain from its first event,
+  /// gap-free versions, and the stream's indexes and head.
+  public func verifyStream(_ stream: String) throws(EventStoreError) -> VerificationReport {
+    try withRead { txn in
+      var report = VerificationReport(eventsChecked: 0, streamsChecked: 1, chainHead: ChainHash.zero.hex, problem: nil)
+      func fail(_ kind: VerificationProblem.Kind, _ position: UInt64?, _ detail: String) -> VerificationReport {
+        var failed = report
+        failed.problem = VerificationProblem(kind: kind, position: position, stream: stream, detail: detail)
+        return failed
+      }
+      var previous = ChainHash.zero
+      var version: UInt64 = 0
+      let prefix = Layout.streamPrefix(stream)
+      let problem: VerificationReport? = try txn.withCursor(layout.streams) { cursor in
+        var entry = try cursor.seek(atLeast: prefix)
+        while let current = entry, current.key.starts(with: prefix) {
+          guard current.key.count == prefix.count + 8, UInt64(bigEndianBytes: current.key[prefix.count...]) == version,
+            let position = UInt64(bigEndianBytes: current.value)
+          else {
+            return fail(.streamIndexMismatch, nil, "the streams index skips or repeats version \(version)")
+          }
+          guard let value = try txn.get(layout.log, position.bigEndianBytes) else {
+            return fail(.missingEvent, position, "the streams index points at a missing event")
+          }
+          let event: RecordedEvent
+          do { event = try RecordCodec.decode(position: position, value) } catch {
+            return fail(.undecodable, position, "the record does not decode")
+          }
+          if ChainHash.sha256(event.canonicalBytes) != event.hash {
+            return fail(.hashMismatch, position, "stored bytes do not match their hash")
+          }
+          if event.globalPosition != position || event.streamId != stream || event.streamVersion != version {
+            return fail(.positionMismatch, position, "the event's stream or positions differ from the index")
+          }
+          if event.previousStreamHash != previous {
+            return fail(.brokenStreamChain, position, "previousStreamHash is not the hash of the stream's previous event")
+          }
+          if try txn.get(layout.eventIds, Layout.eventIdKey(event.eventId)) != position.bigEndianBytes {
+            return fail(.eventIdIndexMismatch, position, "the event-id index does not point here")
+          }
+          previous = event.hash
+          report.eventsChecked += 1
+          report.chainHead = event.hash.hex
+          version += 1
+          entry = try cursor.next()
+        }
+        return nil
+      }
+      if let problem { return problem }
+      let head = try layout.streamHead(txn, stream)
+      if report.eventsChecked == 0 ? head != nil : head != Layout.StreamHead(version: version - 1, hash: previous) {
+        return fail(.streamHeadMismatch, nil, "the stream head does not match the stream's last event")
+      }
+      return report
+    }
+  }
+}
