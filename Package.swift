@@ -69,7 +69,7 @@ let package = Package(
       name: "TreatmentLedgerTests", dependencies: ["TreatmentLedger", "LedgerTestSupport"]),
     .testTarget(
       name: "TreatmentLedgerCLITests",
-      dependencies: ["LedgerTestSupport"]
+      dependencies: ["LedgerTestSupport", "TreatmentLedgerCLI"]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -62,7 +62,7 @@ extension EventStore {
     if fresh.isEmpty {
       return AppendResult(
         streamId: stream, positions: Self.resolve(positions, batch.events, firstIndexOfId),
-        wasAlreadyStored: true)
+        wasAlreadyStored: true, written: 0)
     }
     switch batch.expectedVersion {
     case .any: break
@@ -105,7 +105,7 @@ extension EventStore {
     }
     return AppendResult(
       streamId: stream, positions: Self.resolve(positions, batch.events, firstIndexOfId),
-      wasAlreadyStored: false)
+      wasAlreadyStored: false, written: fresh.count)
   }
 
   /// Fills the positions of in-batch repeats from their first occurrence.

@@ -152,6 +152,8 @@ public struct AppendResult: Sendable, Hashable {
   public var positions: [EventPosition]
   /// True when every event was already stored with the same content, so nothing was written.
   public var wasAlreadyStored: Bool
+  /// How many events this append wrote (the rest were already stored).
+  public var written: Int
   /// The stream's version after the append.
   public var streamVersion: UInt64? { positions.map(\.streamVersion).max() }
 }

@@ -143,8 +143,14 @@ public final class Environment: @unchecked Sendable {
   public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
     try withHandle("mdb_txn_begin") { env in
       let txn = try ReadTransaction(environment: self, env: env)
-      defer { txn.finish(commit: false) }
-      return try body(txn)
+      do {
+        let result = try body(txn)
+        txn.finish(commit: true)
+        return result
+      } catch {
+        txn.finish(commit: false)
+        throw error
+      }
     }
   }
 

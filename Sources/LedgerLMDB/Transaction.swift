@@ -47,7 +47,12 @@ public class Transaction {
     for cursor in cursors { cursor.invalidate(closeHandle: self is ReadTransaction) }
     cursors.removeAll()
     handle = nil
-    if !commit { mdb_txn_abort(txn) }
+    if !commit {
+      mdb_txn_abort(txn)
+    } else if self is ReadTransaction {
+      // Committing (not aborting) a read transaction keeps the database handles it opened.
+      _ = mdb_txn_commit(txn)
+    }
   }
 
   /// Opens the existing named database `name`.

@@ -1,0 +1,108 @@
+import Foundation
+
+/// Decodes the NDJSON input format writers and tools use:
+/// `{"eventId", "type", "streamId"?, "schemaVersion"?, "occurredAt", "recordedBy": {"id", "name",
+/// "role"}, "data": {...}, "correlationId"?, "causationId"?}`.
+///
+/// Errors name the line number and the field, never a value.
+public enum InputLine {
+  /// An input line's problem.
+  public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
+    /// 1-based line number.
+    public var line: Int
+    /// The field at fault (`-` for the line as a whole).
+    public var field: String
+    /// What is wrong.
+    public var reason: String
+
+    /// Creates a problem report.
+    public init(line: Int, field: String, reason: String) {
+      self.line = line
+      self.field = field
+      self.reason = reason
+    }
+
+    /// `line N: field 'F' reason`.
+    public var description: String {
+      field == "-" ? "line \(line): \(reason)" : "line \(line): field '\(field)' \(reason)"
+    }
+  }
+
+  static let knownFields: Set<String> = [
+    "eventId", "type", "streamId", "schemaVersion", "occurredAt", "recordedBy", "data",
+    "correlationId", "causationId",
+  ]
+
+  /// Decodes one line into the event and the stream it names (nil when it names none).
+  public static func decode(
+    _ bytes: some DataProtocol, line: Int
+  ) throws(Problem) -> (stream: String?, event: ProposedEvent) {
+    let value: JSONValue
+    do { value = try JSONValue.parse(bytes) } catch {
+      throw Problem(line: line, field: "-", reason: error.description)
+    }
+    guard case .object(let members) = value else {
+      throw Problem(line: line, field: "-", reason: "is not a JSON object")
+    }
+    if let unknown = members.keys.sorted().first(where: { !knownFields.contains($0) }) {
+      throw Problem(line: line, field: unknown, reason: "is not an envelope field")
+    }
+    func string(_ field: String, in object: [String: JSONValue], path: String? = nil) throws(Problem) -> String {
+      guard let member = object[field] else {
+        throw Problem(line: line, field: path ?? field, reason: "is missing")
+      }
+      guard case .string(let text) = member else {
+        throw Problem(line: line, field: path ?? field, reason: "must be a string")
+      }
+      return text
+    }
+    func uuid(_ field: String) throws(Problem) -> UUID? {
+      guard members[field] != nil else { return nil }
+      guard let id = UUID(uuidString: try string(field, in: members)) else {
+        throw Problem(line: line, field: field, reason: "must be a UUID")
+      }
+      return id
+    }
+    guard let eventId = try uuid("eventId") else {
+      throw Problem(line: line, field: "eventId", reason: "is missing")
+    }
+    let type = try string("type", in: members)
+    let stream: String? = members["streamId"] == nil ? nil : try string("streamId", in: members)
+    var schemaVersion = 1
+    if let version = members["schemaVersion"] {
+      guard case .number(let number) = version, number == number.rounded(), number >= 1,
+        number <= 1_000
+      else {
+        throw Problem(line: line, field: "schemaVersion", reason: "must be an integer from 1 to 1000")
+      }
+      schemaVersion = Int(number)
+    }
+    let occurredAt = try string("occurredAt", in: members)
+    guard case .object(let recorder)? = members["recordedBy"] else {
+      throw Problem(
+        line: line, field: "recordedBy",
+        reason: members["recordedBy"] == nil ? "is missing" : "must be an object")
+    }
+    if let unknown = recorder.keys.sorted().first(where: { !["id", "name", "role"].contains($0) }) {
+      throw Problem(line: line, field: "recordedBy.\(unknown)", reason: "is not a recordedBy field")
+    }
+    let recordedBy = Recorder(
+      id: try string("id", in: recorder, path: "recordedBy.id"),
+      name: try string("name", in: recorder, path: "recordedBy.name"),
+      role: try string("role", in: recorder, path: "recordedBy.role"))
+    guard let data = members["data"] else {
+      throw Problem(line: line, field: "data", reason: "is missing")
+    }
+    let event = ProposedEvent(
+      eventId: eventId, type: type, schemaVersion: schemaVersion, occurredAt: occurredAt,
+      recordedBy: recordedBy, data: data, correlationId: try uuid("correlationId"),
+      causationId: try uuid("causationId"))
+    do { try EventStore.checkEnvelope(event, index: line - 1) } catch {
+      if case .invalidEvent(_, _, let field, let reason) = error {
+        throw Problem(line: line, field: field, reason: reason)
+      }
+      throw Problem(line: line, field: "-", reason: error.description)
+    }
+    return (stream, event)
+  }
+}

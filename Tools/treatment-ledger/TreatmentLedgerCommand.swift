@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import TreatmentLedger
+
+@main
+struct TreatmentLedgerCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "treatment-ledger",
+    abstract: "An append-only, hash-chained record store for ketamine-therapy clinics.",
+    discussion: """
+      The store is a directory (--store, else $TREATMENT_LEDGER_STORE, else \
+      ./treatment-ledger.store). Events are never updated or deleted.
+
+      Exit codes:
+        0   success
+        1   storage or unexpected error
+        3   conflict: wrong expected version, or an event id stored with other content
+        4   verification found a problem (the first bad position is printed)
+        64  command-line usage error
+        65  invalid input: a malformed or rejected line (nothing of its batch was written)
+        66  no store at the path (run `treatment-ledger init`)
+      """,
+    subcommands: [
+      Init.self, Append.self, Import.self, Read.self, Verify.self, Stats.self,
+    ]
+  )
+}
+
+/// The exit codes documented in `treatment-ledger --help`.
+enum Exit {
+  static let failure = ExitCode(1)
+  static let conflict = ExitCode(3)
+  static let verificationFailed = ExitCode(4)
+  static let invalidInput = ExitCode(65)
+  static let noStore = ExitCode(66)
+
+  /// Prints `error` to standard error and returns the exit code that matches it.
+  static func report(_ error: EventStoreError) -> ExitCode {
+    printError(error.description)
+    switch error {
+    case .wrongExpectedVersion, .eventIdConflict: return conflict
+    case .invalidEvent, .invalidStreamName, .emptyBatch, .malformedJSON, .rejected: return invalidInput
+    case .storeNotFound: return noStore
+    default: return failure
+    }
+  }
+}
+
+func printError(_ message: String) {
+  FileHandle.standardError.write(Data(("treatment-ledger: " + message + "\n").utf8))
+}
+
+/// The `--store` option shared by every subcommand.
+struct StoreOptions: ParsableArguments {
+  @Option(
+    name: .long,
+    help: "The store directory (default: $TREATMENT_LEDGER_STORE, else ./treatment-ledger.store).")
+  var store: String?
+
+  var path: String {
+    store ?? ProcessInfo.processInfo.environment["TREATMENT_LEDGER_STORE"]
+      ?? "treatment-ledger.store"
+  }
+
+  func open(readOnly: Bool = false, create: Bool = false) throws -> EventStore {
+    var options = EventStore.Options()
+    options.readOnly = readOnly
+    options.createIfMissing = create
+    do {
+      return try EventStore.open(at: path, options: options)
+    } catch {
+      throw Exit.report(error)
+    }
+  }
+}
