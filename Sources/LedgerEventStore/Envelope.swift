@@ -142,6 +142,12 @@ public struct EventPosition: Sendable, Hashable {
   public var globalPosition: UInt64
   /// Position in its stream.
   public var streamVersion: UInt64
+
+  /// Creates a position.
+  public init(globalPosition: UInt64, streamVersion: UInt64) {
+    self.globalPosition = globalPosition
+    self.streamVersion = streamVersion
+  }
 }
 
 /// The outcome of appending a batch to one stream.
