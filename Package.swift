@@ -56,6 +56,14 @@ let package = Package(
       ],
       path: "Tools/treatment-ledger"
     ),
+    .executableTarget(
+      name: "LedgerReliability",
+      dependencies: [
+        "TreatmentLedger",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Tools/ledger-reliability"
+    ),
     .target(
       name: "LedgerTestSupport",
       dependencies: [],
@@ -70,6 +78,10 @@ let package = Package(
     .testTarget(
       name: "TreatmentLedgerCLITests",
       dependencies: ["LedgerTestSupport", "TreatmentLedgerCLI"]
+    ),
+    .testTarget(
+      name: "LedgerReliabilityTests",
+      dependencies: ["LedgerTestSupport", "LedgerReliability"]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -1,0 +1,2 @@
+// Placeholder: the reliability harness is being written.
+print("ledger-reliability")
