@@ -1,120 +1,48 @@
 import Foundation
 import LedgerLMDB
 
+/// How an append treats events that are refused one by one (a malformed envelope, an id stored
+/// with other content, a reviewer's rejection).
+public struct AppendOptions: Sendable, Hashable {
+  /// Write the events that pass and report the refused ones in ``AppendResult/rejections``,
+  /// instead of refusing the whole batch at the first one. Default false.
+  public var skipRejected: Bool
+  /// Decide everything exactly as a real append would, then write nothing. Default false.
+  public var dryRun: Bool
+
+  /// Creates options.
+  public init(skipRejected: Bool = false, dryRun: Bool = false) {
+    self.skipRejected = skipRejected
+    self.dryRun = dryRun
+  }
+}
+
+/// One event an append refused, with its place in the batch.
+public struct Rejection: Sendable, Hashable {
+  /// 0-based index in the stream batch.
+  public var index: Int
+  /// Why.
+  public var error: EventStoreError
+}
+
 extension EventStore {
   /// Writes `batches` into `txn`, advancing `head`. Throws ``EventStoreError`` for a caller's
   /// mistake (the caller's transaction is then discarded) and ``LMDBError`` for storage failures
   /// (which fail the whole group, or make the environment grow the map and run it again).
   func appendBatches(
-    _ batches: [StreamAppend], system: Bool, _ txn: WriteTransaction, _ head: inout Layout.Head,
-    _ recordedAt: String
+    _ batches: [StreamAppend], system: Bool, options: AppendOptions, _ txn: WriteTransaction,
+    _ head: inout Layout.Head, _ recordedAtMicros: Int64
   ) throws -> [AppendResult] {
+    let recordedAt = Timestamp.format(micros: recordedAtMicros)
     var results: [AppendResult] = []
     results.reserveCapacity(batches.count)
     for batch in batches {
-      results.append(try appendBatch(batch, system: system, txn, &head, recordedAt))
+      var writer = BatchWriter(
+        store: self, batch: batch, options: options, txn: txn, recordedAt: recordedAt,
+        recordedAtMicros: recordedAtMicros)
+      results.append(try writer.run(system: system, head: &head))
     }
     return results
-  }
-
-  private func appendBatch(
-    _ batch: StreamAppend, system: Bool, _ txn: WriteTransaction, _ head: inout Layout.Head,
-    _ recordedAt: String
-  ) throws -> AppendResult {
-    let stream = batch.stream
-    try StreamNames.validate(stream, allowSystem: system)
-    if !system && stream.hasPrefix(StreamNames.systemPrefix) {
-      throw EventStoreError.invalidStreamName(reason: "reserved for the store")
-    }
-    guard !batch.events.isEmpty else { throw EventStoreError.emptyBatch }
-
-    // First pass: check every envelope and find events that are already stored.
-    var positions = [EventPosition?](repeating: nil, count: batch.events.count)
-    var firstIndexOfId: [UUID: Int] = [:]
-    var fresh: [Int] = []
-    for (index, candidate) in batch.events.enumerated() {
-      try Self.checkEnvelope(candidate, index: index)
-      if let earlier = firstIndexOfId[candidate.eventId] {
-        guard batch.events[earlier] == candidate else {
-          throw EventStoreError.invalidEvent(
-            index: index, eventId: candidate.eventId, field: "eventId",
-            reason: "repeats an earlier candidate id of the batch with different content")
-        }
-        continue
-      }
-      firstIndexOfId[candidate.eventId] = index
-      if let storedBytes = try txn.get(layout.eventIds, Layout.eventIdKey(candidate.eventId)) {
-        guard let storedPosition = UInt64(bigEndianBytes: storedBytes) else {
-          throw EventStoreError.incompatibleStore(reason: "an event-ids value has the wrong size")
-        }
-        let stored = try event(at: storedPosition, txn)
-        guard stored.streamId == stream, stored.proposed.sameContent(as: candidate) else {
-          throw EventStoreError.eventIdConflict(eventId: candidate.eventId, storedAt: storedPosition)
-        }
-        positions[index] = EventPosition(
-          globalPosition: storedPosition, streamVersion: stored.streamVersion)
-      } else {
-        fresh.append(index)
-      }
-    }
-
-    var streamHead = try layout.streamHead(txn, stream)
-    if fresh.isEmpty {
-      return AppendResult(
-        streamId: stream, positions: Self.resolve(positions, batch.events, firstIndexOfId),
-        wasAlreadyStored: true, written: 0)
-    }
-    switch batch.expectedVersion {
-    case .any: break
-    case .noStream where streamHead == nil: break
-    case .exact(let version) where streamHead?.version == version: break
-    default:
-      throw EventStoreError.wrongExpectedVersion(
-        stream: stream, expected: batch.expectedVersion, actual: streamHead?.version)
-    }
-
-    for index in fresh {
-      let proposed = batch.events[index]
-      let version = streamHead.map { $0.version + 1 } ?? 0
-      let position = head.nextPosition
-      let members = RecordedEvent.hashedMembers(
-        proposed: proposed, streamId: stream, streamVersion: version, globalPosition: position,
-        recordedAt: recordedAt, flags: [], previousHash: head.lastHash,
-        previousStreamHash: streamHead?.hash ?? .zero)
-      let canonical = JSONValue.object(members).canonicalBytes
-      guard canonical.count <= Self.maximumEventBytes else {
-        throw EventStoreError.invalidEvent(
-          index: index, eventId: proposed.eventId, field: "data",
-          reason: "makes the event larger than \(Self.maximumEventBytes) bytes")
-      }
-      let hash = ChainHash.sha256(canonical)
-      let positionKey = position.bigEndianBytes
-      try txn.put(
-        layout.log, positionKey, RecordCodec.encode(hash: hash, canonical: canonical),
-        options: .append)
-      try txn.put(layout.streams, Layout.streamKey(stream, version), positionKey, options: .noOverwrite)
-      try txn.put(
-        layout.eventIds, Layout.eventIdKey(proposed.eventId), positionKey, options: .noOverwrite)
-      streamHead = Layout.StreamHead(version: version, hash: hash)
-      head.nextPosition += 1
-      head.lastHash = hash
-      positions[index] = EventPosition(globalPosition: position, streamVersion: version)
-    }
-    if let streamHead {
-      try txn.put(layout.streamHeads, Array(stream.utf8), streamHead.encoded)
-    }
-    return AppendResult(
-      streamId: stream, positions: Self.resolve(positions, batch.events, firstIndexOfId),
-      wasAlreadyStored: false, written: fresh.count)
-  }
-
-  /// Fills the positions of in-batch repeats from their first occurrence.
-  private static func resolve(
-    _ positions: [EventPosition?], _ events: [ProposedEvent], _ firstIndexOfId: [UUID: Int]
-  ) -> [EventPosition] {
-    positions.enumerated().compactMap { index, position in
-      position ?? firstIndexOfId[events[index].eventId].flatMap { positions[$0] }
-    }
   }
 
   /// Checks the writer-supplied envelope fields of one event. Errors name the field, not its value.
@@ -123,8 +51,12 @@ extension EventStore {
       .invalidEvent(index: index, eventId: event.eventId, field: field, reason: reason)
     }
     let type = Array(event.type.utf8)
+    let allowed = { (c: UInt8) in
+      isLetter(c) || (0x30...0x39).contains(c) || c == UInt8(ascii: ".") || c == UInt8(ascii: "_")
+        || c == UInt8(ascii: "-")
+    }
     guard (1...128).contains(type.count), let first = type.first, isLetter(first),
-      type.allSatisfy({ isLetter($0) || isDigit($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
+      type.allSatisfy(allowed)
     else {
       throw fail("type", "must be 1–128 letters, digits, '.', '_' or '-', starting with a letter")
     }
@@ -149,8 +81,156 @@ extension EventStore {
     (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c)
       || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c)
   }
+}
 
-  private static func isDigit(_ c: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) }
+/// Appends one stream's batch inside a write transaction.
+private struct BatchWriter {
+  let store: EventStore
+  let batch: StreamAppend
+  let options: AppendOptions
+  let txn: WriteTransaction
+  let recordedAt: String
+  let recordedAtMicros: Int64
+  var positions: [EventPosition?] = []
+  var rejections: [Rejection] = []
+  var firstIndexOfId: [UUID: Int] = [:]
+
+  init(
+    store: EventStore, batch: StreamAppend, options: AppendOptions, txn: WriteTransaction,
+    recordedAt: String, recordedAtMicros: Int64
+  ) {
+    self.store = store
+    self.batch = batch
+    self.options = options
+    self.txn = txn
+    self.recordedAt = recordedAt
+    self.recordedAtMicros = recordedAtMicros
+    positions = Array(repeating: nil, count: batch.events.count)
+  }
+
+  /// Refuses event `index`: throws, or records it when skipping is allowed.
+  mutating func refuse(_ index: Int, _ error: EventStoreError) throws {
+    guard options.skipRejected else { throw error }
+    rejections.append(Rejection(index: index, error: error))
+  }
+
+  mutating func run(system: Bool, head: inout Layout.Head) throws -> AppendResult {
+    let layout = store.layout
+    let stream = batch.stream
+    try StreamNames.validate(stream, allowSystem: system)
+    guard !batch.events.isEmpty else { throw EventStoreError.emptyBatch }
+
+    // First pass: check every envelope and find events that are already stored.
+    var fresh: [Int] = []
+    for (index, candidate) in batch.events.enumerated() {
+      do { try EventStore.checkEnvelope(candidate, index: index) } catch {
+        try refuse(index, error)
+        continue
+      }
+      if let earlier = firstIndexOfId[candidate.eventId] {
+        if batch.events[earlier] != candidate {
+          try refuse(
+            index,
+            .invalidEvent(
+              index: index, eventId: candidate.eventId, field: "eventId",
+              reason: "repeats an earlier event id of the batch with different content"))
+        }
+        continue
+      }
+      firstIndexOfId[candidate.eventId] = index
+      if let storedBytes = try txn.get(layout.eventIds, Layout.eventIdKey(candidate.eventId)) {
+        guard let storedPosition = UInt64(bigEndianBytes: storedBytes) else {
+          throw EventStoreError.incompatibleStore(reason: "an event-ids value has the wrong size")
+        }
+        let stored = try store.event(at: storedPosition, txn)
+        if stored.streamId == stream, stored.proposed.sameContent(as: candidate) {
+          positions[index] = EventPosition(
+            globalPosition: storedPosition, streamVersion: stored.streamVersion)
+        } else {
+          try refuse(index, .eventIdConflict(eventId: candidate.eventId, storedAt: storedPosition))
+        }
+      } else {
+        fresh.append(index)
+      }
+    }
+
+    var streamHead = try layout.streamHead(txn, stream)
+    if fresh.isEmpty {
+      return result(stream, written: 0, alreadyStored: rejections.isEmpty)
+    }
+    switch batch.expectedVersion {
+    case .any: break
+    case .noStream where streamHead == nil: break
+    case .exact(let version) where streamHead?.version == version: break
+    default:
+      throw EventStoreError.wrongExpectedVersion(
+        stream: stream, expected: batch.expectedVersion, actual: streamHead?.version)
+    }
+
+    let session = try store.reviewer.flatMap { reviewer in
+      try ReviewSession.open(reviewer, stream: stream, txn: txn, database: layout.reviewState)
+    }
+    let context = ReviewContext(recordedAtMicros: recordedAtMicros) { [txn, store] id in
+      guard let bytes = try txn.get(layout.eventIds, Layout.eventIdKey(id)),
+        let position = UInt64(bigEndianBytes: bytes)
+      else { return nil }
+      let stored = try store.event(at: position, txn)
+      return (stored.streamId, stored.type)
+    }
+    var written = 0
+    for index in fresh {
+      let proposed = batch.events[index]
+      let flags: [JSONValue]
+      do { flags = try session?.review(proposed, index, context) ?? [] } catch let error as EventStoreError {
+        try refuse(index, error)
+        continue
+      }
+      let version = streamHead.map { $0.version + 1 } ?? 0
+      let position = head.nextPosition
+      let members = RecordedEvent.hashedMembers(
+        proposed: proposed, streamId: stream, streamVersion: version, globalPosition: position,
+        recordedAt: recordedAt, flags: flags, previousHash: head.lastHash,
+        previousStreamHash: streamHead?.hash ?? .zero)
+      let canonical = JSONValue.object(members).canonicalBytes
+      guard canonical.count <= EventStore.maximumEventBytes else {
+        try refuse(
+          index,
+          .invalidEvent(
+            index: index, eventId: proposed.eventId, field: "data",
+            reason: "makes the event larger than \(EventStore.maximumEventBytes) bytes"))
+        continue
+      }
+      let hash = ChainHash.sha256(canonical)
+      let positionKey = position.bigEndianBytes
+      try txn.put(
+        layout.log, positionKey, RecordCodec.encode(hash: hash, canonical: canonical),
+        options: .append)
+      try txn.put(
+        layout.streams, Layout.streamKey(stream, version), positionKey, options: .noOverwrite)
+      try txn.put(
+        layout.eventIds, Layout.eventIdKey(proposed.eventId), positionKey, options: .noOverwrite)
+      streamHead = Layout.StreamHead(version: version, hash: hash)
+      head.nextPosition += 1
+      head.lastHash = hash
+      positions[index] = EventPosition(globalPosition: position, streamVersion: version)
+      written += 1
+    }
+    if written > 0, let streamHead {
+      try txn.put(layout.streamHeads, Array(stream.utf8), streamHead.encoded)
+      try session?.save(txn)
+    }
+    return result(stream, written: written, alreadyStored: false)
+  }
+
+  /// The result, with in-batch repeats given the positions of their first occurrence.
+  private func result(_ stream: String, written: Int, alreadyStored: Bool) -> AppendResult {
+    let resolved = positions.enumerated().compactMap { index, position in
+      position ?? firstIndexOfId[batch.events[index].eventId].flatMap { positions[$0] }
+    }
+    return AppendResult(
+      streamId: stream, positions: resolved, wasAlreadyStored: alreadyStored, written: written,
+      rejections: rejections)
+  }
 }
 
 extension ProposedEvent {

@@ -154,12 +154,16 @@ public struct EventPosition: Sendable, Hashable {
 public struct AppendResult: Sendable, Hashable {
   /// The stream appended to.
   public var streamId: String
-  /// One position per event of the batch, in batch order (original positions for duplicates).
+  /// The positions of the batch's accepted events, in batch order (original positions for
+  /// events that were already stored).
   public var positions: [EventPosition]
   /// True when every event was already stored with the same content, so nothing was written.
   public var wasAlreadyStored: Bool
-  /// How many events this append wrote (the rest were already stored).
+  /// How many events this append wrote (the rest were already stored or refused).
   public var written: Int
+  /// Events refused one by one; only with ``AppendOptions/skipRejected``, otherwise the first
+  /// refusal throws.
+  public var rejections: [Rejection] = []
   /// The stream's version after the append.
   public var streamVersion: UInt64? { positions.map(\.streamVersion).max() }
 }

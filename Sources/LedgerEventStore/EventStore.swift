@@ -33,6 +33,8 @@ public final class EventStore: Sendable {
     public var durability: Environment.Durability = .durable
     /// Most events one group commit writes; bounds a transaction's size. Default 20,000.
     public var maximumEventsPerCommit: Int = 20_000
+    /// Rules consulted inside every append to the streams they govern (see ``AppendReviewer``).
+    public var reviewer: (any AppendReviewer)?
 
     /// Default options.
     public init() {}
@@ -45,14 +47,17 @@ public final class EventStore: Sendable {
   let layout: Layout
   let logger: Logger
   let notifier = CommitNotifier()
+  let reviewer: (any AppendReviewer)?
   private let writer: GroupCommitWriter?
   /// The path of the store's directory.
   public let path: String
 
   private init(
-    environment: Environment, layout: Layout, logger: Logger, maximumEventsPerCommit: Int
+    environment: Environment, layout: Layout, logger: Logger, maximumEventsPerCommit: Int,
+    reviewer: (any AppendReviewer)?
   ) {
     self.environment = environment
+    self.reviewer = reviewer
     self.layout = layout
     self.logger = logger
     self.path = environment.path
@@ -87,7 +92,7 @@ public final class EventStore: Sendable {
       let layout = try prepareLayout(environment, readOnly: options.readOnly)
       let store = EventStore(
         environment: environment, layout: layout, logger: logger,
-        maximumEventsPerCommit: max(1, options.maximumEventsPerCommit))
+        maximumEventsPerCommit: max(1, options.maximumEventsPerCommit), reviewer: options.reviewer)
       store.writer?.start(store: store)
       logger.debug("opened event store", metadata: ["path": "\(environment.path)"])
       return store
@@ -174,7 +179,15 @@ public final class EventStore: Sendable {
   /// Appends batches to several streams in one atomic, durable transaction (all or nothing),
   /// returning one result per batch. Used by imports.
   public func append(_ batches: [StreamAppend]) async throws(EventStoreError) -> [AppendResult] {
-    try await submit(batches, system: false)
+    try await submit(batches, system: false, options: AppendOptions())
+  }
+
+  /// Appends batches with ``AppendOptions``: skip refused events instead of refusing the batch,
+  /// and/or decide without writing (a dry run gives exactly the verdicts a real append would).
+  public func append(
+    _ batches: [StreamAppend], options: AppendOptions
+  ) async throws(EventStoreError) -> [AppendResult] {
+    try await submit(batches, system: false, options: options)
   }
 
   /// Appends to a reserved `$` stream (see ``StreamNames``). For the store's own records.
@@ -182,17 +195,23 @@ public final class EventStore: Sendable {
     _ events: [ProposedEvent], to stream: String
   ) async throws(EventStoreError) -> AppendResult {
     let results = try await submit(
-      [StreamAppend(stream: stream, expectedVersion: .any, events: events)], system: true)
+      [StreamAppend(stream: stream, expectedVersion: .any, events: events)], system: true,
+      options: AppendOptions())
     guard let result = results.first else { throw .emptyBatch }
     return result
   }
 
   private func submit(
-    _ batches: [StreamAppend], system: Bool
+    _ batches: [StreamAppend], system: Bool, options: AppendOptions
   ) async throws(EventStoreError) -> [AppendResult] {
     guard let writer else { throw .readOnly }
     guard !batches.isEmpty, batches.allSatisfy({ !$0.events.isEmpty }) else { throw .emptyBatch }
-    return try await writer.submit(batches, system: system).get()
+    return try await writer.submit(batches, system: system, options: options).get()
+  }
+
+  /// Thrown inside a dry run's child transaction to discard what it wrote.
+  private struct DiscardDryRun: Error {
+    let results: [AppendResult]
   }
 
   /// Writes one group of requests in one transaction. Runs on the writer thread only.
@@ -206,22 +225,29 @@ public final class EventStore: Sendable {
         let start = try layout.head(txn)
         var head = start
         let micros = max(Timestamp.nowMicros(), head.lastRecordedMicros)
-        let recordedAt = Timestamp.format(micros: micros)
-        if group.count == 1 {
-          results[0] = .success(
-            try appendBatches(group[0].batches, system: group[0].system, txn, &head, recordedAt))
-        } else {
-          for (index, request) in group.enumerated() {
-            var tentative = head
-            do {
-              let result = try txn.nested { child in
-                try appendBatches(request.batches, system: request.system, child, &tentative, recordedAt)
-              }
-              head = tentative
-              results[index] = .success(result)
-            } catch let error as EventStoreError {
-              results[index] = .failure(error)
+        for (index, request) in group.enumerated() {
+          var tentative = head
+          let options = request.options
+          do {
+            if group.count == 1 && !options.dryRun {
+              // Alone in the transaction: a refusal aborts the transaction itself.
+              results[index] = .success(
+                try appendBatches(request.batches, system: request.system, options: options, txn, &head, micros))
+              continue
             }
+            let result = try txn.nested { child in
+              let result = try appendBatches(
+                request.batches, system: request.system, options: options, child, &tentative, micros)
+              if options.dryRun { throw DiscardDryRun(results: result) }
+              return result
+            }
+            head = tentative
+            results[index] = .success(result)
+          } catch let discarded as DiscardDryRun {
+            results[index] = .success(discarded.results)
+          } catch let error as EventStoreError {
+            if group.count == 1 { throw error }
+            results[index] = .failure(error)
           }
         }
         if head != start {

@@ -3,7 +3,7 @@ import LedgerLMDB
 
 /// Every error the event store throws. Descriptions name streams, event ids, positions, types and
 /// field names, and never a payload value.
-public enum EventStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible {
   /// The stream's current version differs from the version the caller expected. Nothing was
   /// written.
   case wrongExpectedVersion(stream: String, expected: ExpectedVersion, actual: UInt64?)

@@ -11,6 +11,7 @@ final class GroupCommitWriter: @unchecked Sendable {
   struct Request {
     let batches: [StreamAppend]
     let system: Bool
+    let options: AppendOptions
     let continuation: CheckedContinuation<Result<[AppendResult], EventStoreError>, Never>
     var eventCount: Int { batches.reduce(0) { $0 + $1.events.count } }
   }
@@ -41,7 +42,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     thread.start()
   }
 
-  func submit(_ batches: [StreamAppend], system: Bool) async -> Result<[AppendResult], EventStoreError> {
+  func submit(
+    _ batches: [StreamAppend], system: Bool, options: AppendOptions
+  ) async -> Result<[AppendResult], EventStoreError> {
     await withCheckedContinuation { continuation in
       condition.lock()
       guard state == .running else {
@@ -49,7 +52,8 @@ final class GroupCommitWriter: @unchecked Sendable {
         continuation.resume(returning: .failure(.closed))
         return
       }
-      queue.append(Request(batches: batches, system: system, continuation: continuation))
+      queue.append(
+        Request(batches: batches, system: system, options: options, continuation: continuation))
       condition.signal()
       condition.unlock()
     }

@@ -14,21 +14,24 @@ struct Layout {
   let streamHeads: Database
   let eventIds: Database
   let meta: Database
+  let reviewState: Database
 
-  static let names = ["log", "streams", "stream-heads", "event-ids", "meta"]
+  static let names = ["log", "streams", "stream-heads", "event-ids", "meta", "review-state"]
 
   static func create(in txn: WriteTransaction) throws(LMDBError) -> Layout {
     Layout(
       log: try txn.createDatabase("log"), streams: try txn.createDatabase("streams"),
       streamHeads: try txn.createDatabase("stream-heads"),
-      eventIds: try txn.createDatabase("event-ids"), meta: try txn.createDatabase("meta"))
+      eventIds: try txn.createDatabase("event-ids"), meta: try txn.createDatabase("meta"),
+      reviewState: try txn.createDatabase("review-state"))
   }
 
   static func open(in txn: Transaction) throws(LMDBError) -> Layout {
     Layout(
       log: try txn.openDatabase("log"), streams: try txn.openDatabase("streams"),
       streamHeads: try txn.openDatabase("stream-heads"),
-      eventIds: try txn.openDatabase("event-ids"), meta: try txn.openDatabase("meta"))
+      eventIds: try txn.openDatabase("event-ids"), meta: try txn.openDatabase("meta"),
+      reviewState: try txn.openDatabase("review-state"))
   }
 
   // MARK: Keys

@@ -5,9 +5,9 @@ import CTreatmentLedgerLMDB
 /// Every `MDB_*` return code maps to one ``Code``; the wrapper adds its own codes for misuse it
 /// refuses (a closed environment, a path already open, a finished transaction). Descriptions name
 /// the operation and the code, never the bytes of a key or value.
-public struct LMDBError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
   /// What went wrong, one case per LMDB return code plus the wrapper's own refusals.
-  public enum Code: Sendable, Equatable {
+  public enum Code: Sendable, Hashable {
     /// `MDB_KEYEXIST`: the key/data pair already exists (a `noOverwrite` put).
     case keyExists
     /// `MDB_NOTFOUND`: no such key, or the cursor moved past the end.

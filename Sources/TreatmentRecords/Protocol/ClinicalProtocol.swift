@@ -41,8 +41,9 @@ public struct ClinicalProtocol: Codable, Sendable, Hashable {
   /// Loads and validates a protocol file.
   ///
   /// Rejects unknown keys, wrong types, an empty version, a threshold that is not a finite
-  /// number above 0 (`protocol.threshold.positive`) and a low threshold not below its high one
-  /// (`protocol.threshold.order`).
+  /// number above 0 (`protocol.threshold.positive`), a vital-sign threshold outside the sign's
+  /// possible range (`protocol.threshold.range`, e.g. SpO2 above 100) and a low threshold not
+  /// below its high one (`protocol.threshold.order`).
   public static func load(json: Data) throws(ClinicalValidationError) -> ClinicalProtocol {
     let loaded = try ClinicalCoding.decode(
       ClinicalProtocol.self, from: json, eventType: errorType)
@@ -57,6 +58,11 @@ public struct ClinicalProtocol: Codable, Sendable, Hashable {
     }
     for (key, value) in thresholds.numericValues where !(value.isFinite && value > 0) {
       throw Self.error(.thresholdPositive, field: "thresholds." + key)
+    }
+    for item in thresholds.vitalRanges where !item.range.contains(item.value) {
+      throw Self.error(
+        .thresholdRange, field: "thresholds." + item.key,
+        limit: "\(number(item.range.lowerBound)) to \(number(item.range.upperBound))")
     }
     for pair in thresholds.orderedPairs where !(pair.lowValue < pair.highValue) {
       throw Self.error(

@@ -119,6 +119,21 @@ public struct ClinicalThresholds: Codable, Sendable, Hashable {
     ]
   }
 
+  /// Vital-sign thresholds and the range of values the sign can take (the hard limits).
+  var vitalRanges: [(key: String, value: Double, range: ClosedRange<Double>)] {
+    [
+      ("heartRateLowBpm", heartRateLowBpm, 0...300), ("heartRateHighBpm", heartRateHighBpm, 0...300),
+      ("systolicHighBaselineMmHg", systolicHighBaselineMmHg, 0...300),
+      ("systolicHighMmHg", systolicHighMmHg, 0...300), ("systolicLowMmHg", systolicLowMmHg, 0...300),
+      ("diastolicHighBaselineMmHg", diastolicHighBaselineMmHg, 0...200),
+      ("diastolicHighMmHg", diastolicHighMmHg, 0...200), ("spo2LowPercent", spo2LowPercent, 0...100),
+      ("respiratoryRateLow", respiratoryRateLow, 0...80),
+      ("respiratoryRateHigh", respiratoryRateHigh, 0...80),
+      ("temperatureLowCelsius", temperatureLowCelsius, 25...45),
+      ("temperatureHighCelsius", temperatureHighCelsius, 25...45),
+    ]
+  }
+
   /// Pairs that must be ordered low < high.
   var orderedPairs: [(low: String, lowValue: Double, high: String, highValue: Double)] {
     [

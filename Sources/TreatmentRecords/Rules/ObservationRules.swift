@@ -101,6 +101,9 @@ extension RuleContext {
     try require(
       !state.facts.completedFollowUps.contains(data.followUpId), .followUpAlreadyCompleted)
     try requireText(data.outcome, field: "outcome")
+    for (index, effect) in data.newSideEffects.enumerated() {
+      try requireText(effect, field: "newSideEffects[\(index)]")
+    }
     flag(.completedLate, when: occurredAt > dueAt)
   }
 }

@@ -7,13 +7,20 @@ extension RuleContext {
     try require(data.birthYear >= 1900, .birthYearMin)
     let currentYear = RFC3339.utcYear(now)
     try require(data.birthYear <= currentYear, .birthYearFuture)
-    // Only the year is known: flag whenever the patient may still be under age this year.
-    flag(.minor, when: currentYear - data.birthYear <= thresholds.adultAgeYears)
+    // Only the year is known: age is the current year minus the birth year (as the protocol
+    // schema defines it), judged against `now`.
+    flag(.minor, when: currentYear - data.birthYear < thresholds.adultAgeYears)
   }
 
   mutating func check(_ data: ConsultationRecorded) throws(ClinicalValidationError) {
     for (index, code) in data.diagnoses.enumerated() {
       try require(ICD10.isValid(code), .icd10, field: "diagnoses[\(index)]")
+    }
+    for (index, allergy) in data.allergies.enumerated() {
+      try requireText(allergy, field: "allergies[\(index)]")
+    }
+    for (index, medication) in data.currentMedications.enumerated() {
+      try requireText(medication, field: "currentMedications[\(index)]")
     }
     for (index, trial) in data.priorAntidepressantTrials.enumerated() {
       let path = "priorAntidepressantTrials[\(index)]"

@@ -143,13 +143,14 @@ enum HardLimit: String, CaseIterable, Sendable {
   case protocolVersionEmpty = "protocol.version.empty"
   case thresholdPositive = "protocol.threshold.positive"
   case thresholdOrder = "protocol.threshold.order"
+  case thresholdRange = "protocol.threshold.range"
 
   /// The field the rule usually concerns (errors give the exact path).
   var field: String {
     switch self {
     case .invalidJSON, .missing, .wrongType, .unknownEnumValue, .unknownKey, .invalidFormat,
       .notFinite, .idFormat, .textEmpty, .notRegistered, .consentNotInForce, .notEligible,
-      .vitalsNone, .thresholdPositive, .thresholdOrder:
+      .vitalsNone, .thresholdPositive, .thresholdOrder, .thresholdRange:
       return ""
     case .unknownType: return "type"
     case .unsupportedVersion: return "schemaVersion"
@@ -293,6 +294,7 @@ enum HardLimit: String, CaseIterable, Sendable {
     case .protocolVersionEmpty: "must be a non-empty string"
     case .thresholdPositive: "must be a finite number above 0"
     case .thresholdOrder: "a low threshold must be below its high threshold"
+    case .thresholdRange: "a vital-sign threshold must lie within that sign's possible range"
     }
   }
 }
@@ -365,8 +367,7 @@ enum FlagCode: String, CaseIterable, Sendable {
   func rule(_ t: ClinicalThresholds) -> String {
     switch self {
     case .minor:
-      "patient may be under \(t.adultAgeYears) years old (born less than \(t.adultAgeYears) full"
-        + " years before the current year)"
+      "patient under \(t.adultAgeYears) years old (current year minus birth year)"
     case .trdInsufficientTrials:
       "treatment-resistant depression with fewer than \(t.trdMinimumTrials) antidepressant"
         + " trials of at least \(t.trdMinimumTrialWeeks) weeks"

@@ -1,0 +1,82 @@
+import Foundation
+import LedgerLMDB
+
+/// A rule set of a layer above the store, consulted inside the append's write transaction before
+/// each new event is written: it can refuse the event or attach flags to it.
+///
+/// The store keeps one opaque state value per stream for the reviewer (in the `review-state`
+/// database, in the same transaction as the events), so a reviewer can decide from a small
+/// summary instead of scanning the log. The state is loaded once per batch, threaded through the
+/// batch's events in order, and saved with them: it can never disagree with the committed log.
+///
+/// Events already stored (idempotent re-appends) are not reviewed again.
+public protocol AppendReviewer: Sendable {
+  /// The per-stream state this reviewer keeps.
+  associatedtype State
+
+  /// True for streams this reviewer governs; other streams are appended unreviewed.
+  func reviews(stream: String) -> Bool
+
+  /// Decodes the stored state of a stream; `nil` bytes mean the stream has none yet.
+  /// Throw `.incompatibleStore` when the bytes cannot be read.
+  func decodeState(_ bytes: [UInt8]?, stream: String) throws(EventStoreError) -> State
+
+  /// Encodes the state for storage.
+  func encodeState(_ state: State) -> [UInt8]
+
+  /// Reviews one new event. Throw ``EventStoreError/rejected(index:eventId:type:field:rule:limit:)``
+  /// to refuse it (the caller's whole batch is then refused); return the flags to store with it,
+  /// and update `state` to what it is after the event.
+  func review(
+    _ event: ProposedEvent, index: Int, stream: String, state: inout State, context: ReviewContext
+  ) throws(EventStoreError) -> [JSONValue]
+}
+
+/// What a reviewer may consult besides its own state. Valid only during the review call.
+public struct ReviewContext {
+  /// The recordedAt the event will get, in microseconds since the epoch.
+  public let recordedAtMicros: Int64
+  let locate: (UUID) throws -> (stream: String, type: String)?
+
+  /// The stream and type of a stored event (including events written earlier in the same
+  /// transaction), or nil when no event has that id.
+  public func storedEvent(_ eventId: UUID) throws(EventStoreError) -> (stream: String, type: String)? {
+    do { return try locate(eventId) } catch let error as EventStoreError { throw error } catch let error as LMDBError {
+      throw .storage(error)
+    } catch {
+      throw .storage(LMDBError(.other(-1), operation: "review lookup"))
+    }
+  }
+}
+
+/// One stream's review during one batch: the reviewer's state held between events.
+final class ReviewSession {
+  let review: (ProposedEvent, Int, ReviewContext) throws -> [JSONValue]
+  let save: (WriteTransaction) throws -> Void
+
+  private init(
+    review: @escaping (ProposedEvent, Int, ReviewContext) throws -> [JSONValue],
+    save: @escaping (WriteTransaction) throws -> Void
+  ) {
+    self.review = review
+    self.save = save
+  }
+
+  /// Opens a session when `reviewer` governs `stream`; nil otherwise.
+  static func open<R: AppendReviewer>(
+    _ reviewer: R, stream: String, txn: WriteTransaction, database: Database
+  ) throws -> ReviewSession? {
+    guard reviewer.reviews(stream: stream) else { return nil }
+    let key = Array(stream.utf8)
+    var state = try reviewer.decodeState(try txn.get(database, key), stream: stream)
+    return ReviewSession(
+      review: { event, index, context in
+        // A refused event leaves the state as it was.
+        var next = state
+        let flags = try reviewer.review(event, index: index, stream: stream, state: &next, context: context)
+        state = next
+        return flags
+      },
+      save: { txn in try txn.put(database, key, reviewer.encodeState(state)) })
+  }
+}
