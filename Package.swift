@@ -77,7 +77,7 @@ let package = Package(
       name: "TreatmentLedgerTests", dependencies: ["TreatmentLedger", "LedgerTestSupport"]),
     .testTarget(
       name: "TreatmentLedgerCLITests",
-      dependencies: ["LedgerTestSupport", "TreatmentLedgerCLI"]
+      dependencies: ["LedgerTestSupport", "TreatmentLedgerCLI", "TreatmentLedger"]
     ),
     .testTarget(
       name: "LedgerReliabilityTests",
