@@ -146,7 +146,8 @@ enum RFC3339 {
       text += "Z"
     } else {
       let magnitude = abs(clampedOffset)
-      text += (clampedOffset < 0 ? "-" : "+") + pad(magnitude / 60, 2) + ":" + pad(magnitude % 60, 2)
+      text +=
+        (clampedOffset < 0 ? "-" : "+") + pad(magnitude / 60, 2) + ":" + pad(magnitude % 60, 2)
     }
     return text
   }

@@ -29,7 +29,8 @@ struct FieldIssue: Error {
 /// Renders coding paths as `a.b[0].c`.
 enum FieldPath {
   static func component(_ key: any CodingKey) -> String {
-    if let index = key.intValue, key.stringValue.hasPrefix("Index ") || key.stringValue == "\(index)"
+    if let index = key.intValue,
+      key.stringValue.hasPrefix("Index ") || key.stringValue == "\(index)"
     {
       return "[\(index)]"
     }
@@ -124,7 +125,8 @@ extension KeyedDecodingContainer {
   /// Decodes a required value; a missing key or null is reported by the caller's mapping.
   func required<T: Decodable>(_ key: Key, as type: T.Type = T.self) throws -> T {
     if contains(key), try decodeNil(forKey: key) {
-      throw FieldIssue.wrongType(codingPath + [key], expected: JSONTypeName.of(T.self) + ", not null")
+      throw FieldIssue.wrongType(
+        codingPath + [key], expected: JSONTypeName.of(T.self) + ", not null")
     }
     return try decode(T.self, forKey: key)
   }
@@ -134,7 +136,8 @@ extension KeyedDecodingContainer {
   func optional<T: Decodable>(_ key: Key, as type: T.Type = T.self) throws -> T? {
     guard contains(key) else { return nil }
     if try decodeNil(forKey: key) {
-      throw FieldIssue.wrongType(codingPath + [key], expected: JSONTypeName.of(T.self) + ", not null")
+      throw FieldIssue.wrongType(
+        codingPath + [key], expected: JSONTypeName.of(T.self) + ", not null")
     }
     return try decode(T.self, forKey: key)
   }

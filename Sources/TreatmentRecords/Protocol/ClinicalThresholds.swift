@@ -108,7 +108,8 @@ public struct ClinicalThresholds: Codable, Sendable, Hashable {
       ("weightChangePercent", weightChangePercent), ("ivAlertMgPerKg", ivAlertMgPerKg),
       ("imAlertMgPerKg", imAlertMgPerKg), ("oralMinMgPerKg", oralMinMgPerKg),
       ("oralMaxMgPerKg", oralMaxMgPerKg), ("heartRateLowBpm", heartRateLowBpm),
-      ("heartRateHighBpm", heartRateHighBpm), ("systolicHighBaselineMmHg", systolicHighBaselineMmHg),
+      ("heartRateHighBpm", heartRateHighBpm),
+      ("systolicHighBaselineMmHg", systolicHighBaselineMmHg),
       ("systolicHighMmHg", systolicHighMmHg), ("systolicLowMmHg", systolicLowMmHg),
       ("diastolicHighBaselineMmHg", diastolicHighBaselineMmHg),
       ("diastolicHighMmHg", diastolicHighMmHg), ("spo2LowPercent", spo2LowPercent),
@@ -122,11 +123,14 @@ public struct ClinicalThresholds: Codable, Sendable, Hashable {
   /// Vital-sign thresholds and the range of values the sign can take (the hard limits).
   var vitalRanges: [(key: String, value: Double, range: ClosedRange<Double>)] {
     [
-      ("heartRateLowBpm", heartRateLowBpm, 0...300), ("heartRateHighBpm", heartRateHighBpm, 0...300),
+      ("heartRateLowBpm", heartRateLowBpm, 0...300),
+      ("heartRateHighBpm", heartRateHighBpm, 0...300),
       ("systolicHighBaselineMmHg", systolicHighBaselineMmHg, 0...300),
-      ("systolicHighMmHg", systolicHighMmHg, 0...300), ("systolicLowMmHg", systolicLowMmHg, 0...300),
+      ("systolicHighMmHg", systolicHighMmHg, 0...300),
+      ("systolicLowMmHg", systolicLowMmHg, 0...300),
       ("diastolicHighBaselineMmHg", diastolicHighBaselineMmHg, 0...200),
-      ("diastolicHighMmHg", diastolicHighMmHg, 0...200), ("spo2LowPercent", spo2LowPercent, 0...100),
+      ("diastolicHighMmHg", diastolicHighMmHg, 0...200),
+      ("spo2LowPercent", spo2LowPercent, 0...100),
       ("respiratoryRateLow", respiratoryRateLow, 0...80),
       ("respiratoryRateHigh", respiratoryRateHigh, 0...80),
       ("temperatureLowCelsius", temperatureLowCelsius, 25...45),
@@ -142,8 +146,10 @@ public struct ClinicalThresholds: Codable, Sendable, Hashable {
       ("systolicLowMmHg", systolicLowMmHg, "systolicHighBaselineMmHg", systolicHighBaselineMmHg),
       ("systolicLowMmHg", systolicLowMmHg, "systolicHighMmHg", systolicHighMmHg),
       ("respiratoryRateLow", respiratoryRateLow, "respiratoryRateHigh", respiratoryRateHigh),
-      ("temperatureLowCelsius", temperatureLowCelsius, "temperatureHighCelsius",
-       temperatureHighCelsius),
+      (
+        "temperatureLowCelsius", temperatureLowCelsius, "temperatureHighCelsius",
+        temperatureHighCelsius
+      ),
     ]
   }
 }

@@ -18,7 +18,8 @@ extension RuleContext {
     try requireRange(
       data.respiratoryRatePerMinute, 0...80, .respiratoryRateRange,
       field: "respiratoryRatePerMinute")
-    try requireRange(data.temperatureCelsius, 25...45, .temperatureRange, field: "temperatureCelsius")
+    try requireRange(
+      data.temperatureCelsius, 25...45, .temperatureRange, field: "temperatureCelsius")
 
     let t = thresholds
     let baseline = data.timepoint == .baseline

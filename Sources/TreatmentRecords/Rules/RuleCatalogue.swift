@@ -206,7 +206,7 @@ enum HardLimit: String, CaseIterable, Sendable {
     case .missing: "is required"
     case .wrongType: "must have the JSON type of the schema (null is not allowed)"
     case .unknownEnumValue: "must be one of the codes listed by the schema"
-    case .unknownKey: "is not a field of this type (additionalProperties: false)"
+    case .unknownKey: "is not a field of this type; no other keys are allowed"
     case .invalidFormat: "must be a UUID or an RFC 3339 date-time with an explicit offset"
     case .notFinite: "must be a finite number"
     case .idFormat: "must be 1 to 128 characters from A-Z a-z 0-9 . _ : -"

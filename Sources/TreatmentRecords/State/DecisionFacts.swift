@@ -131,7 +131,8 @@ struct DecisionFacts: Sendable, Equatable {
     case .consent(let scope, let given):
       var list = consents[scope] ?? []
       let index = list.firstIndex { ($0.at, $0.position) > (at, position) }
-      list.insert(TimedConsent(at: at, position: position, given: given), at: index ?? list.endIndex)
+      list.insert(
+        TimedConsent(at: at, position: position, given: given), at: index ?? list.endIndex)
       consents[scope] = list
     case .coursePlanned(let courseId, let drug, let route, let phase):
       if courses[courseId] == nil {

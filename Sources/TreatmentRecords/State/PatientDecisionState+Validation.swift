@@ -16,6 +16,9 @@ extension PatientDecisionState {
   /// - Returns: The soft alerts to store with the event (empty when none).
   /// - Throws: ``ClinicalValidationError`` for the first hard limit broken. It names the event,
   ///   field and rule, never a value.
+  ///
+  /// Call it for a new event id: recognising a retried append of an id already stored is the
+  /// store's idempotency check (``applying(_:eventId:occurredAt:)`` ignores a known id).
   public func validate(
     _ event: ClinicalEvent, eventId: UUID, occurredAt: ClinicalTime, now: Date,
     protocol clinicalProtocol: ClinicalProtocol, otherStreamHasEvent: (UUID) -> Bool

@@ -63,7 +63,8 @@ public struct PatientDecisionState: Codable, Sendable, Equatable {
   /// The latest consultation at or before `time` (ties by stream order); with `time` `nil`, the
   /// latest overall.
   public func latestConsultation(at time: Date? = nil) -> ConsultationFacts? {
-    let relevant = time.map { limit in facts.consultations.filter { $0.at <= limit } }
+    let relevant =
+      time.map { limit in facts.consultations.filter { $0.at <= limit } }
       ?? facts.consultations
     return relevant.last.map {
       ConsultationFacts(
