@@ -38,7 +38,7 @@ let package = Package(
     ),
     .target(
       name: "TreatmentRecords",
-      dependencies: []
+      dependencies: ["LedgerEventStore"]
     ),
     .target(
       name: "TreatmentLedger",
@@ -72,7 +72,8 @@ let package = Package(
     .testTarget(name: "LedgerLMDBTests", dependencies: ["LedgerLMDB", "LedgerTestSupport"]),
     .testTarget(
       name: "LedgerEventStoreTests", dependencies: ["LedgerEventStore", "LedgerTestSupport"]),
-    .testTarget(name: "TreatmentRecordsTests", dependencies: ["TreatmentRecords"]),
+    .testTarget(
+      name: "TreatmentRecordsTests", dependencies: ["TreatmentRecords", "LedgerTestSupport"]),
     .testTarget(
       name: "TreatmentLedgerTests", dependencies: ["TreatmentLedger", "LedgerTestSupport"]),
     .testTarget(

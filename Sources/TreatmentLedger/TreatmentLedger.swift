@@ -1,1 +1,111 @@
 @_exported import LedgerEventStore
+@_exported import TreatmentRecords
+import Foundation
+import Logging
+
+/// A treatment record store: the event store with the clinical rules switched on.
+///
+/// ```swift
+/// let ledger = try Ledger.open(Ledger.Configuration(path: "/var/lib/clinic/ledger"))
+/// let vitals = VitalsRecorded(sessionId: "s-1", timepoint: .during, heartRateBpm: 72)
+/// try await ledger.record(.vitalsRecorded(vitals), patientId: "7f3a",
+///                         occurredAt: "2026-11-04T10:15:00-05:00", recordedBy: nurse)
+/// ```
+///
+/// Every append to a `patient-<id>` stream, through this type or through ``store``, is validated
+/// by ``ClinicalReviewer`` in the append's own transaction.
+public final class Ledger: Sendable {
+  /// How to open a ledger.
+  public struct Configuration: Sendable {
+    /// The store's directory.
+    public var path: String
+    /// The clinic's soft-alert thresholds (DOMAIN.md's defaults unless set).
+    public var clinicalProtocol: ClinicalProtocol
+    /// Open without the right to append.
+    public var readOnly: Bool
+    /// Create the store when the path holds none.
+    public var createIfMissing: Bool
+    /// The caller's logger; the library never configures logging itself.
+    public var logger: Logger
+
+    /// Creates a configuration with default protocol, read-write, creating the store if missing.
+    public init(
+      path: String, clinicalProtocol: ClinicalProtocol = ClinicalProtocol(), readOnly: Bool = false,
+      createIfMissing: Bool = true, logger: Logger = Logger(label: "TreatmentLedger")
+    ) {
+      self.path = path
+      self.clinicalProtocol = clinicalProtocol
+      self.readOnly = readOnly
+      self.createIfMissing = createIfMissing
+      self.logger = logger
+    }
+  }
+
+  /// The underlying event store (reads, subscriptions, verification, raw appends).
+  public let store: EventStore
+  /// The protocol in force for this ledger's appends.
+  public let clinicalProtocol: ClinicalProtocol
+
+  private init(store: EventStore, clinicalProtocol: ClinicalProtocol) {
+    self.store = store
+    self.clinicalProtocol = clinicalProtocol
+  }
+
+  /// Opens the ledger described by `configuration`.
+  public static func open(_ configuration: Configuration) throws(EventStoreError) -> Ledger {
+    var options = EventStore.Options()
+    options.readOnly = configuration.readOnly
+    options.createIfMissing = configuration.createIfMissing
+    options.reviewer = ClinicalReviewer(protocol: configuration.clinicalProtocol)
+    let store = try EventStore.open(at: configuration.path, options: options, logger: configuration.logger)
+    return Ledger(store: store, clinicalProtocol: configuration.clinicalProtocol)
+  }
+
+  /// Closes the store; pending appends finish first.
+  public func close() { store.close() }
+
+  /// The stream name of a patient: `patient-<id>`.
+  public static func stream(forPatient patientId: String) -> String {
+    ClinicalReviewer.patientStreamPrefix + patientId
+  }
+
+  /// Records one clinical event in the patient's stream, validated and durable when it returns.
+  ///
+  /// - Throws: `.rejected` for a hard limit (naming the field, rule and limit), or any other
+  ///   ``EventStoreError`` of an append.
+  @discardableResult
+  public func record(
+    _ event: ClinicalEvent, patientId: String, occurredAt: String, recordedBy: Recorder,
+    eventId: UUID = UUID(), expectedVersion: ExpectedVersion = .any, correlationId: UUID? = nil,
+    causationId: UUID? = nil
+  ) async throws(EventStoreError) -> AppendResult {
+    let proposed = try Self.proposed(
+      event, occurredAt: occurredAt, recordedBy: recordedBy, eventId: eventId,
+      correlationId: correlationId, causationId: causationId)
+    return try await store.append(
+      [proposed], to: Self.stream(forPatient: patientId), expectedVersion: expectedVersion)
+  }
+
+  /// The store-level event for a typed clinical event.
+  public static func proposed(
+    _ event: ClinicalEvent, occurredAt: String, recordedBy: Recorder, eventId: UUID = UUID(),
+    correlationId: UUID? = nil, causationId: UUID? = nil
+  ) throws(EventStoreError) -> ProposedEvent {
+    let data: JSONValue
+    do {
+      data = try JSONValue.parse(try event.jsonData())
+    } catch let error as ClinicalValidationError {
+      throw .rejected(
+        index: 0, eventId: eventId, type: event.eventType, field: error.field, rule: error.rule,
+        limit: error.limit)
+    } catch let error as EventStoreError {
+      throw error
+    } catch {
+      throw .malformedJSON(reason: "the event could not be encoded")
+    }
+    return ProposedEvent(
+      eventId: eventId, type: event.eventType, schemaVersion: event.schemaVersion,
+      occurredAt: occurredAt, recordedBy: recordedBy, data: data, correlationId: correlationId,
+      causationId: causationId)
+  }
+}

@@ -8,12 +8,18 @@ struct Import: AsyncParsableCommand {
     discussion: """
       Batches are committed whole or not at all. Import is idempotent by eventId: events \
       already stored with the same content are skipped, so re-running an interrupted or \
-      failed import completes it without duplicates. A malformed line stops the import; its \
-      batch is not written, earlier batches stay committed.
+      failed import completes it without duplicates. Events of patient-<id> streams are \
+      validated; by default a batch with a refused line is not written, every refused line of \
+      it is listed, and the import stops (earlier batches stay committed). With \
+      --skip-invalid the valid events are committed and refused lines are written to \
+      --rejected-file.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
   @Option(help: "Events per committed batch.") var batchSize: Int = 5_000
+  @Flag(help: "Commit the valid events and write refused lines to --rejected-file.")
+  var skipInvalid = false
+  @Option(help: "Where --skip-invalid writes refused lines.") var rejectedFile: String = "rejected.ndjson"
   @Argument(help: "NDJSON file, or - for standard input.") var file: String
 
   func validate() throws {
@@ -25,34 +31,53 @@ struct Import: AsyncParsableCommand {
   func run() async throws {
     let (handle, size) = try openInput(file)
     let reader = LineReader(handle: handle)
-    let store = try storeOptions.open(create: true)
-    defer { store.close() }
+    let ledger = try storeOptions.open(create: true)
+    defer { ledger.close() }
+    let store = ledger.store
     let progress = Progress(label: "imported")
+    var rejectedOutput: FileHandle?
+    defer { try? rejectedOutput?.close() }
     var written = 0
     var skipped = 0
+    var rejected = 0
     var batch = InputBatch()
     var firstLineOfBatch = 1
 
-    func commit() async throws {
-      guard !batch.events.isEmpty else { return }
-      var order: [String] = []
-      var byStream: [String: [ProposedEvent]] = [:]
-      for (event, stream) in zip(batch.events, batch.streams) {
-        let stream = stream ?? ""
-        if byStream[stream] == nil { order.append(stream) }
-        byStream[stream, default: []].append(event)
+    func writeRejected(_ index: Int, _ error: EventStoreError) throws {
+      rejected += 1
+      printError(batch.message(for: error, at: index))
+      if rejectedOutput == nil {
+        guard FileManager.default.createFile(atPath: rejectedFile, contents: nil),
+          let output = FileHandle(forWritingAtPath: rejectedFile)
+        else {
+          printError("cannot write \(rejectedFile)")
+          throw Exit.failure
+        }
+        rejectedOutput = output
       }
-      let appends = order.map { StreamAppend(stream: $0, expectedVersion: .any, events: byStream[$0] ?? []) }
+      rejectedOutput?.write(Data(batch.raw[index]) + Data([0x0A]))
+    }
+
+    func commit() async throws {
+      guard !batch.isEmpty else { return }
+      let (appends, indices) = batch.grouped()
+      let results: [AppendResult]
       do {
-        let results = try await store.append(appends)
-        let count = results.reduce(0) { $0 + $1.written }
-        written += count
-        skipped += batch.events.count - count
+        results = try await store.append(appends, options: AppendOptions(skipRejected: skipInvalid))
       } catch {
         progress.finish()
-        printError("the batch from line \(firstLineOfBatch) was not written; earlier batches are committed")
-        throw batch.report(error)
+        let code = isPerEventRefusal(error)
+          ? await reportRefusedBatch(batch, error: error, store: store) : Exit.report(error)
+        printError(
+          "the batch from line \(firstLineOfBatch) was not written; "
+            + "\(written + skipped) events before it are committed")
+        throw code
       }
+      let count = results.reduce(0) { $0 + $1.written }
+      let refusals = batch.refusals(in: results, indices: indices)
+      for (index, error) in refusals { try writeRejected(index, error) }
+      written += count
+      skipped += batch.events.count - count - refusals.count
       batch = InputBatch()
       progress.update(
         count: UInt64(written + skipped),
@@ -60,16 +85,14 @@ struct Import: AsyncParsableCommand {
     }
 
     while let line = reader.nextLine() {
-      if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-      if batch.events.isEmpty { firstLineOfBatch = reader.lineNumber }
+      if isBlank(line) { continue }
+      if batch.isEmpty { firstLineOfBatch = reader.lineNumber }
       do {
         let (stream, event) = try InputLine.decode(line, line: reader.lineNumber)
         guard let stream else {
           throw InputLine.Problem(line: reader.lineNumber, field: "streamId", reason: "is missing")
         }
-        batch.events.append(event)
-        batch.streams.append(stream)
-        batch.lines.append(reader.lineNumber)
+        batch.add(event, stream: stream, line: reader.lineNumber, raw: line)
       } catch {
         progress.finish()
         printError(
@@ -83,8 +106,8 @@ struct Import: AsyncParsableCommand {
     progress.finish()
     let seconds = progress.elapsedSeconds
     let rate = seconds > 0 ? Int(Double(written + skipped) / seconds) : 0
-    print(
-      "imported \(written) events (\(skipped) already stored) in "
-        + String(format: "%.2f", seconds) + " s (\(rate) events/s)")
+    var summary = "imported \(written) events (\(skipped) already stored"
+    if skipInvalid { summary += ", \(rejected) rejected → \(rejectedFile)" }
+    print(summary + ") in " + String(format: "%.2f", seconds) + " s (\(rate) events/s)")
   }
 }

@@ -7,8 +7,9 @@ struct Init: AsyncParsableCommand {
   @OptionGroup var storeOptions: StoreOptions
 
   func run() async throws {
-    let store = try storeOptions.open(create: true)
-    defer { store.close() }
+    let ledger = try storeOptions.open(create: true)
+    let store = ledger.store
+    defer { ledger.close() }
     let events = (try? store.nextPosition()) ?? 0
     print("store ready at \(store.path) (\(events) events)")
   }

@@ -31,8 +31,9 @@ struct Read: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let store = try storeOptions.open(readOnly: true)
-    defer { store.close() }
+    let ledger = try storeOptions.open(readOnly: true)
+    let store = ledger.store
+    defer { ledger.close() }
     let cutoff = asOf.flatMap(Timestamp.parseMicros)
     var remaining = limit ?? Int.max
     do {

@@ -15,8 +15,9 @@ struct Stats: AsyncParsableCommand {
   @Flag(help: "Print JSON.") var json = false
 
   func run() async throws {
-    let store = try storeOptions.open(readOnly: true)
-    defer { store.close() }
+    let ledger = try storeOptions.open(readOnly: true)
+    let store = ledger.store
+    defer { ledger.close() }
     let stats: EventStore.Statistics
     do { stats = try store.statistics() } catch { throw Exit.report(error) }
     if json {

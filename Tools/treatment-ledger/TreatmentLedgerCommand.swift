@@ -21,7 +21,8 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
         66  no store at the path (run `treatment-ledger init`)
       """,
     subcommands: [
-      Init.self, Append.self, Import.self, Read.self, Verify.self, Stats.self,
+      Init.self, Append.self, Import.self, Validate.self, Read.self, Verify.self, Stats.self,
+      SchemasCommand.self,
     ]
   )
 }
@@ -62,12 +63,32 @@ struct StoreOptions: ParsableArguments {
       ?? "treatment-ledger.store"
   }
 
-  func open(readOnly: Bool = false, create: Bool = false) throws -> EventStore {
-    var options = EventStore.Options()
-    options.readOnly = readOnly
-    options.createIfMissing = create
+  @Option(
+    name: .customLong("protocol"),
+    help: "A clinic protocol file (JSON) with soft-alert thresholds; default: DOMAIN.md's defaults.")
+  var protocolFile: String?
+
+  /// The protocol in force: the file given with --protocol, validated, or the defaults.
+  func clinicalProtocol() throws -> ClinicalProtocol {
+    guard let protocolFile else { return ClinicalProtocol() }
+    guard let data = FileManager.default.contents(atPath: protocolFile) else {
+      printError("cannot read the protocol file \(protocolFile)")
+      throw Exit.invalidInput
+    }
     do {
-      return try EventStore.open(at: path, options: options)
+      return try ClinicalProtocol.load(json: data)
+    } catch {
+      printError("protocol file \(protocolFile): \(error)")
+      throw Exit.invalidInput
+    }
+  }
+
+  func open(readOnly: Bool = false, create: Bool = false) throws -> Ledger {
+    let configuration = Ledger.Configuration(
+      path: path, clinicalProtocol: try clinicalProtocol(), readOnly: readOnly,
+      createIfMissing: create)
+    do {
+      return try Ledger.open(configuration)
     } catch {
       throw Exit.report(error)
     }

@@ -25,8 +25,9 @@ struct Verify: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let store = try storeOptions.open(readOnly: true)
-    defer { store.close() }
+    let ledger = try storeOptions.open(readOnly: true)
+    let store = ledger.store
+    defer { ledger.close() }
     let progress = Progress(label: "verified", enabled: !json && stream == nil)
     let report: VerificationReport
     do {

@@ -1,0 +1,110 @@
+import Foundation
+import LedgerEventStore
+
+/// The clinical rules as the event store's ``AppendReviewer``: every append to a `patient-<id>`
+/// stream is decoded into the catalogue's types and checked against DOMAIN.md's hard limits and
+/// soft alerts inside the append's own write transaction, with the patient's
+/// ``PatientDecisionState`` kept beside the events in that transaction.
+///
+/// - A hard limit refuses the event with ``EventStoreError/rejected(index:eventId:type:field:rule:limit:)``
+///   naming the event id, the field, the rule code and the limit, never the patient's value.
+/// - A soft alert accepts the event and stores its flags with it (`code`, `field`, `rule`,
+///   `protocolVersion`), where `read --json`, subscribers and exports see them.
+/// - Besides the catalogue (``ClinicalRuleCatalogue``), one rule needs the stream's name:
+///   `PatientRegistered.patientId` must equal the `<id>` of `patient-<id>`
+///   (``patientIdStreamRule``).
+///
+/// Streams that are not patient streams (`inventory-<site>`, system streams) are not reviewed.
+public struct ClinicalReviewer: AppendReviewer {
+  /// The prefix of the streams this reviewer governs.
+  public static let patientStreamPrefix = "patient-"
+  /// Rule code: the registered `patientId` differs from the stream's id.
+  public static let patientIdStreamRule = "patient.patientId.stream"
+  /// Rule code: the stream name is `patient-` followed by something that is not a valid id.
+  public static let streamNameRule = "patient.stream.name"
+
+  /// The clinic's soft-alert thresholds; their version is stored in every flag.
+  public let clinicalProtocol: ClinicalProtocol
+
+  /// Creates a reviewer with `protocol`'s thresholds (DOMAIN.md's defaults unless given).
+  public init(protocol clinicalProtocol: ClinicalProtocol = ClinicalProtocol()) {
+    self.clinicalProtocol = clinicalProtocol
+  }
+
+  /// True for `patient-*` streams.
+  public func reviews(stream: String) -> Bool { stream.hasPrefix(Self.patientStreamPrefix) }
+
+  /// Decodes the stored decision state (JSON); an empty state for a new stream.
+  public func decodeState(
+    _ bytes: [UInt8]?, stream: String
+  ) throws(EventStoreError) -> PatientDecisionState {
+    guard let bytes else { return PatientDecisionState() }
+    do {
+      return try JSONDecoder().decode(PatientDecisionState.self, from: Data(bytes))
+    } catch {
+      throw .incompatibleStore(reason: "the decision state of stream '\(stream)' does not decode")
+    }
+  }
+
+  /// Encodes the decision state as JSON.
+  public func encodeState(_ state: PatientDecisionState) -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return (try? encoder.encode(state)).map { Array($0) } ?? []
+  }
+
+  /// Validates one event against the patient's state and returns its flags as JSON objects.
+  public func review(
+    _ event: ProposedEvent, index: Int, stream: String, state: inout PatientDecisionState,
+    context: ReviewContext
+  ) throws(EventStoreError) -> [JSONValue] {
+    func reject(_ field: String, _ rule: String, _ limit: String) -> EventStoreError {
+      .rejected(index: index, eventId: event.eventId, type: event.type, field: field, rule: rule, limit: limit)
+    }
+    guard let patientId = PatientDecisionState.patientId(fromStream: stream) else {
+      throw reject(
+        "streamId", Self.streamNameRule, "patient-<id> with an id of 1–128 of A–Z a–z 0–9 . _ : -")
+    }
+    guard let occurredAt = ClinicalTime(event.occurredAt) else {
+      throw reject("occurredAt", "decode.field.invalidFormat", "an RFC 3339 date-time with an offset")
+    }
+    let clinical: ClinicalEvent
+    let flags: [ClinicalFlag]
+    do {
+      clinical = try ClinicalEvent.decode(
+        type: event.type, schemaVersion: event.schemaVersion, json: Data(event.data.canonicalBytes))
+      if case .patientRegistered(let registration) = clinical, registration.patientId != patientId {
+        throw ClinicalValidationError(
+          eventId: event.eventId, eventType: event.type, field: "patientId",
+          rule: Self.patientIdStreamRule, limit: "must equal the id in the stream name patient-<id>")
+      }
+      var lookupError: EventStoreError?
+      flags = try state.validate(
+        clinical, eventId: event.eventId, occurredAt: occurredAt,
+        now: Date(timeIntervalSince1970: Double(context.recordedAtMicros) / 1_000_000),
+        protocol: clinicalProtocol,
+        otherStreamHasEvent: { id in
+          switch Result(catching: { () throws(EventStoreError) in try context.storedEvent(id) }) {
+          case .success(let stored): return stored.map { $0.stream != stream } ?? false
+          case .failure(let error):
+            lookupError = error
+            return false
+          }
+        })
+      if let lookupError { throw lookupError }
+    } catch let error as ClinicalValidationError {
+      throw reject(error.field, error.rule, error.limit)
+    } catch let error as EventStoreError {
+      throw error
+    } catch {
+      throw reject("data", "decode.json.invalid", "a JSON object of the type's fields")
+    }
+    state = state.applying(clinical, eventId: event.eventId, occurredAt: occurredAt)
+    return flags.map { flag in
+      .object([
+        "code": .string(flag.code), "field": .string(flag.field), "rule": .string(flag.rule),
+        "protocolVersion": .string(flag.protocolVersion),
+      ])
+    }
+  }
+}
