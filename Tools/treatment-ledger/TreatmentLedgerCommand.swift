@@ -22,7 +22,7 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
       """,
     subcommands: [
       Init.self, Append.self, Import.self, Validate.self, Read.self, Verify.self, Stats.self,
-      SchemasCommand.self,
+      SchemasCommand.self, AuditCommand.self,
     ]
   )
 }
