@@ -30,16 +30,16 @@ extension EventStore {
   /// mistake (the caller's transaction is then discarded) and ``LMDBError`` for storage failures
   /// (which fail the whole group, or make the environment grow the map and run it again).
   func appendBatches(
-    _ batches: [StreamAppend], system: Bool, options: AppendOptions, _ txn: WriteTransaction,
-    _ head: inout Layout.Head, _ recordedAtMicros: Int64
+    _ batches: [StreamAppend], system: Bool, options: AppendOptions, inline: [InlineProjection],
+    _ txn: WriteTransaction, _ head: inout Layout.Head, _ recordedAtMicros: Int64
   ) throws -> [AppendResult] {
     let recordedAt = Timestamp.format(micros: recordedAtMicros)
     var results: [AppendResult] = []
     results.reserveCapacity(batches.count)
     for batch in batches {
       var writer = BatchWriter(
-        store: self, batch: batch, options: options, txn: txn, recordedAt: recordedAt,
-        recordedAtMicros: recordedAtMicros)
+        store: self, batch: batch, options: options, inline: inline, txn: txn,
+        recordedAt: recordedAt, recordedAtMicros: recordedAtMicros)
       results.append(try writer.run(system: system, head: &head))
     }
     return results
@@ -84,10 +84,17 @@ extension EventStore {
 }
 
 /// Appends one stream's batch inside a write transaction.
+/// A projection updated in the append's own transaction, and the slot of its live state.
+struct InlineProjection {
+  let handle: ProjectionHandle
+  let slot: UInt8
+}
+
 private struct BatchWriter {
   let store: EventStore
   let batch: StreamAppend
   let options: AppendOptions
+  let inline: [InlineProjection]
   let txn: WriteTransaction
   let recordedAt: String
   let recordedAtMicros: Int64
@@ -96,12 +103,13 @@ private struct BatchWriter {
   var firstIndexOfId: [UUID: Int] = [:]
 
   init(
-    store: EventStore, batch: StreamAppend, options: AppendOptions, txn: WriteTransaction,
-    recordedAt: String, recordedAtMicros: Int64
+    store: EventStore, batch: StreamAppend, options: AppendOptions, inline: [InlineProjection],
+    txn: WriteTransaction, recordedAt: String, recordedAtMicros: Int64
   ) {
     self.store = store
     self.batch = batch
     self.options = options
+    self.inline = inline
     self.txn = txn
     self.recordedAt = recordedAt
     self.recordedAtMicros = recordedAtMicros
@@ -178,6 +186,8 @@ private struct BatchWriter {
       return (stored.streamId, stored.type)
     }
     var written = 0
+    var recorded: [RecordedEvent] = []
+    let projected = inline.filter { $0.handle.includes(stream) }
     for index in fresh {
       let proposed = batch.events[index]
       let flags: [JSONValue]
@@ -187,10 +197,12 @@ private struct BatchWriter {
       }
       let version = streamHead.map { $0.version + 1 } ?? 0
       let position = head.nextPosition
+      let previousHash = head.lastHash
+      let previousStreamHash = streamHead?.hash ?? .zero
       let members = RecordedEvent.hashedMembers(
         proposed: proposed, streamId: stream, streamVersion: version, globalPosition: position,
-        recordedAt: recordedAt, flags: flags, previousHash: head.lastHash,
-        previousStreamHash: streamHead?.hash ?? .zero)
+        recordedAt: recordedAt, flags: flags, previousHash: previousHash,
+        previousStreamHash: previousStreamHash)
       let canonical = JSONValue.object(members).canonicalBytes
       guard canonical.count <= EventStore.maximumEventBytes else {
         try refuse(
@@ -214,6 +226,19 @@ private struct BatchWriter {
       head.lastHash = hash
       positions[index] = EventPosition(globalPosition: position, streamVersion: version)
       written += 1
+      if !projected.isEmpty {
+        recorded.append(
+          RecordedEvent(
+            eventId: proposed.eventId, type: proposed.type, schemaVersion: proposed.schemaVersion,
+            streamId: stream, streamVersion: version, globalPosition: position,
+            occurredAt: proposed.occurredAt, recordedAt: recordedAt, recordedBy: proposed.recordedBy,
+            correlationId: proposed.correlationId, causationId: proposed.causationId,
+            data: proposed.data, flags: flags, previousHash: previousHash,
+            previousStreamHash: previousStreamHash, hash: hash, canonicalBytes: canonical))
+      }
+    }
+    for projection in projected where !recorded.isEmpty {
+      try store.foldInto(projection.handle, slot: projection.slot, stream: stream, events: recorded, txn)
     }
     if written > 0, let streamHead {
       try txn.put(layout.streamHeads, Array(stream.utf8), streamHead.encoded)

@@ -35,6 +35,8 @@ public final class EventStore: Sendable {
     public var maximumEventsPerCommit: Int = 20_000
     /// Rules consulted inside every append to the streams they govern (see ``AppendReviewer``).
     public var reviewer: (any AppendReviewer)?
+    /// Projections kept beside the log (see ``StreamProjection``); names must be unique.
+    public var projections: [any StreamProjection] = []
 
     /// Default options.
     public init() {}
@@ -48,16 +50,18 @@ public final class EventStore: Sendable {
   let logger: Logger
   let notifier = CommitNotifier()
   let reviewer: (any AppendReviewer)?
+  let projections: [ProjectionHandle]
   private let writer: GroupCommitWriter?
   /// The path of the store's directory.
   public let path: String
 
   private init(
     environment: Environment, layout: Layout, logger: Logger, maximumEventsPerCommit: Int,
-    reviewer: (any AppendReviewer)?
+    reviewer: (any AppendReviewer)?, projections: [ProjectionHandle]
   ) {
     self.environment = environment
     self.reviewer = reviewer
+    self.projections = projections
     self.layout = layout
     self.logger = logger
     self.path = environment.path
@@ -76,6 +80,10 @@ public final class EventStore: Sendable {
   public static func open(
     at path: String, options: Options = Options(), logger: Logger = Logger(label: "TreatmentLedger")
   ) throws(EventStoreError) -> EventStore {
+    let names = options.projections.map(\.name)
+    guard Set(names).count == names.count, names.allSatisfy({ !$0.isEmpty && !$0.utf8.contains(0) }) else {
+      throw .incompatibleStore(reason: "projection names must be unique and non-empty")
+    }
     let exists = FileManager.default.fileExists(atPath: path + "/data.mdb")
     if !exists && (!options.createIfMissing || options.readOnly) {
       throw .storeNotFound(path: path)
@@ -92,7 +100,8 @@ public final class EventStore: Sendable {
       let layout = try prepareLayout(environment, readOnly: options.readOnly)
       let store = EventStore(
         environment: environment, layout: layout, logger: logger,
-        maximumEventsPerCommit: max(1, options.maximumEventsPerCommit), reviewer: options.reviewer)
+        maximumEventsPerCommit: max(1, options.maximumEventsPerCommit), reviewer: options.reviewer,
+        projections: options.projections.map { ProjectionHandle($0) })
       store.writer?.start(store: store)
       logger.debug("opened event store", metadata: ["path": "\(environment.path)"])
       return store
@@ -225,6 +234,16 @@ public final class EventStore: Sendable {
         let start = try layout.head(txn)
         var head = start
         let micros = max(Timestamp.nowMicros(), head.lastRecordedMicros)
+        // Projections that have folded the whole log are updated inline; others catch up later.
+        var inline: [InlineProjection] = []
+        for handle in projections {
+          let meta = try layout.projectionMeta(txn, handle.name)
+          if let meta, meta.version == handle.version, meta.checkpoint == start.nextPosition {
+            inline.append(InlineProjection(handle: handle, slot: meta.slot))
+          } else if meta == nil && start.nextPosition == 0 {
+            inline.append(InlineProjection(handle: handle, slot: 0))
+          }
+        }
         for (index, request) in group.enumerated() {
           var tentative = head
           let options = request.options
@@ -232,12 +251,13 @@ public final class EventStore: Sendable {
             if group.count == 1 && !options.dryRun {
               // Alone in the transaction: a refusal aborts the transaction itself.
               results[index] = .success(
-                try appendBatches(request.batches, system: request.system, options: options, txn, &head, micros))
+                try appendBatches(request.batches, system: request.system, options: options, inline: inline, txn, &head, micros))
               continue
             }
             let result = try txn.nested { child in
               let result = try appendBatches(
-                request.batches, system: request.system, options: options, child, &tentative, micros)
+                request.batches, system: request.system, options: options, inline: inline, child,
+                &tentative, micros)
               if options.dryRun { throw DiscardDryRun(results: result) }
               return result
             }
@@ -253,6 +273,11 @@ public final class EventStore: Sendable {
         if head != start {
           head.lastRecordedMicros = micros
           try txn.put(layout.meta, Layout.headKey, head.encoded)
+          for projection in inline {
+            try layout.putProjectionMeta(
+              txn, projection.handle.name,
+              ProjectionMeta(version: projection.handle.version, slot: projection.slot, checkpoint: head.nextPosition))
+          }
           written = true
         }
       }

@@ -26,6 +26,12 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
   case incompatibleStore(reason: String)
   /// A stored record could not be read: the store is damaged at `position`.
   case corruptRecord(position: UInt64, reason: String)
+  /// The projection's stored state was made by another version of its code; rebuild it.
+  case projectionStale(name: String, storedVersion: Int, codeVersion: Int)
+  /// No projection of that name is registered with the store.
+  case unknownProjection(name: String)
+  /// Folding the event at `position` into the projection failed; the live state is untouched.
+  case projectionFailed(name: String, position: UInt64, reason: String)
   /// There is no store at the path (and the caller did not ask to create one).
   case storeNotFound(path: String)
   /// The store is open read-only, so it cannot append.
@@ -60,6 +66,13 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
       return "not a usable TreatmentLedger store: \(reason)"
     case .corruptRecord(let position, let reason):
       return "stored record at position \(position) is damaged: \(reason)"
+    case .projectionStale(let name, let stored, let code):
+      return "projection '\(name)' holds state of version \(stored) but the code is version \(code): "
+        + "rebuild it (treatment-ledger rebuild --projection \(name))"
+    case .unknownProjection(let name):
+      return "no projection named '\(name)'"
+    case .projectionFailed(let name, let position, let reason):
+      return "projection '\(name)' failed at position \(position): \(reason); the live state is untouched"
     case .storeNotFound(let path):
       return "no TreatmentLedger store at \(path) (create one with `treatment-ledger init`)"
     case .readOnly:

@@ -15,15 +15,22 @@ struct Layout {
   let eventIds: Database
   let meta: Database
   let reviewState: Database
+  let projectionMeta: Database
+  let projectionState: Database
 
-  static let names = ["log", "streams", "stream-heads", "event-ids", "meta", "review-state"]
+  static let names = [
+    "log", "streams", "stream-heads", "event-ids", "meta", "review-state", "projection-meta",
+    "projection-state",
+  ]
 
   static func create(in txn: WriteTransaction) throws(LMDBError) -> Layout {
     Layout(
       log: try txn.createDatabase("log"), streams: try txn.createDatabase("streams"),
       streamHeads: try txn.createDatabase("stream-heads"),
       eventIds: try txn.createDatabase("event-ids"), meta: try txn.createDatabase("meta"),
-      reviewState: try txn.createDatabase("review-state"))
+      reviewState: try txn.createDatabase("review-state"),
+      projectionMeta: try txn.createDatabase("projection-meta"),
+      projectionState: try txn.createDatabase("projection-state"))
   }
 
   static func open(in txn: Transaction) throws(LMDBError) -> Layout {
@@ -31,7 +38,9 @@ struct Layout {
       log: try txn.openDatabase("log"), streams: try txn.openDatabase("streams"),
       streamHeads: try txn.openDatabase("stream-heads"),
       eventIds: try txn.openDatabase("event-ids"), meta: try txn.openDatabase("meta"),
-      reviewState: try txn.openDatabase("review-state"))
+      reviewState: try txn.openDatabase("review-state"),
+      projectionMeta: try txn.openDatabase("projection-meta"),
+      projectionState: try txn.openDatabase("projection-state"))
   }
 
   // MARK: Keys

@@ -1,0 +1,140 @@
+import Foundation
+import LedgerLMDB
+
+/// A projection: derived, per-stream state folded from the log, kept in LMDB beside the events.
+///
+/// - **Inline**: while a projection is current, every append updates its state in the append's
+///   own write transaction, together with its checkpoint, so a reader sees its own writes and
+///   state and checkpoint can never disagree.
+/// - **Catch-up**: a projection added to a store that already has events, or one that fell
+///   behind, follows the log from its checkpoint in bounded transactions
+///   (``EventStore/catchUp(projection:)``) until it reaches the head, then goes inline.
+/// - **Versioned**: ``version`` is the code's version. When the stored state was made by another
+///   version it is *stale*: it is not updated and reads of it throw
+///   ``EventStoreError/projectionStale(name:storedVersion:codeVersion:)`` until it is rebuilt
+///   (``EventStore/rebuild(projection:progress:)``). Stale state is never served silently.
+///
+/// The law every projection must keep: applying events one append at a time gives byte for byte
+/// the same state as a rebuild from the log.
+public protocol StreamProjection: Sendable {
+  /// The per-stream state.
+  associatedtype State
+
+  /// A stable name, such as `patient-timeline`.
+  var name: String { get }
+  /// The code's version: change it whenever the state's shape or meaning changes.
+  var version: Int { get }
+
+  /// True for the streams this projection folds.
+  func includes(stream: String) -> Bool
+  /// The state of a stream before its first event.
+  func initialState(stream: String) -> State
+  /// Folds one event of the stream into the state.
+  func apply(_ event: RecordedEvent, to state: inout State) throws(EventStoreError)
+  /// Encodes the state for storage; equal states must give equal bytes.
+  func encode(_ state: State) -> [UInt8]
+  /// Decodes stored state.
+  func decode(_ bytes: [UInt8], stream: String) throws(EventStoreError) -> State
+}
+
+/// Where a projection stands.
+public struct ProjectionStatus: Sendable, Hashable, Codable {
+  /// The projection's name.
+  public var name: String
+  /// The version of the stored state (nil before the projection first ran).
+  public var storedVersion: Int?
+  /// The version of the code.
+  public var codeVersion: Int
+  /// The global position up to which (exclusive) the state has folded the log.
+  public var checkpoint: UInt64
+  /// The log's next position when the status was read.
+  public var head: UInt64
+  /// True when the stored state was made by another version of the code.
+  public var isStale: Bool { storedVersion != nil && storedVersion != codeVersion }
+  /// True when the state has folded every event.
+  public var isCurrent: Bool { !isStale && storedVersion != nil && checkpoint == head }
+}
+
+/// The outcome of a rebuild.
+public struct RebuildReport: Sendable, Hashable, Codable {
+  /// The projection rebuilt.
+  public var projection: String
+  /// Events read from the log.
+  public var eventsRead: UInt64
+  /// Streams whose state was rebuilt.
+  public var streams: Int
+  /// Streams whose rebuilt state differs from the live state it replaced (a non-empty list after
+  /// a rebuild of the same version means the live state had drifted).
+  public var differingStreams: [String]
+  /// Streams present on one side only.
+  public var missingStreams: [String]
+  /// The version of the replaced live state (nil when there was none).
+  public var replacedVersion: Int?
+  /// Wall-clock seconds.
+  public var seconds: Double
+}
+
+/// Stored bookkeeping of one projection (`projection-meta`, JSON).
+struct ProjectionMeta: Codable, Equatable {
+  /// Version of the live state.
+  var version: Int
+  /// Slot (0 or 1) holding the live state.
+  var slot: UInt8
+  /// Next global position the live state has not folded.
+  var checkpoint: UInt64
+}
+
+/// A registered projection, type-erased for storage in the store.
+struct ProjectionHandle: Sendable {
+  let name: String
+  let version: Int
+  let includes: @Sendable (String) -> Bool
+  /// Folds `events` (all of `stream`, in log order) into the stored state bytes (nil: initial).
+  let fold: @Sendable ([UInt8]?, String, [RecordedEvent]) throws -> [UInt8]
+
+  init<P: StreamProjection>(_ projection: P) {
+    name = projection.name
+    version = projection.version
+    includes = { projection.includes(stream: $0) }
+    fold = { bytes, stream, events in
+      var state = try bytes.map { bytes throws(EventStoreError) in
+        try projection.decode(bytes, stream: stream)
+      } ?? projection.initialState(stream: stream)
+      for event in events {
+        do { try projection.apply(event, to: &state) } catch {
+          throw EventStoreError.projectionFailed(
+            name: projection.name, position: event.globalPosition, reason: "\(error)")
+        }
+      }
+      return projection.encode(state)
+    }
+  }
+}
+
+extension Layout {
+  static func projectionMetaKey(_ name: String) -> [UInt8] { Array(name.utf8) }
+
+  /// `projection-state` key: name, 0x00, slot byte, stream name.
+  static func projectionStateKey(_ name: String, slot: UInt8, stream: String) -> [UInt8] {
+    Array(name.utf8) + [0, slot] + Array(stream.utf8)
+  }
+
+  static func projectionSlotPrefix(_ name: String, slot: UInt8) -> [UInt8] {
+    Array(name.utf8) + [0, slot]
+  }
+
+  func projectionMeta(_ txn: Transaction, _ name: String) throws -> ProjectionMeta? {
+    guard let bytes = try txn.get(projectionMeta, Self.projectionMetaKey(name)) else { return nil }
+    do {
+      return try JSONDecoder().decode(ProjectionMeta.self, from: Data(bytes))
+    } catch {
+      throw EventStoreError.incompatibleStore(reason: "projection-meta of '\(name)' does not decode")
+    }
+  }
+
+  func putProjectionMeta(_ txn: WriteTransaction, _ name: String, _ meta: ProjectionMeta) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    try txn.put(projectionMeta, Self.projectionMetaKey(name), Array(try encoder.encode(meta)))
+  }
+}

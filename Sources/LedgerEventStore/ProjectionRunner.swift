@@ -1,0 +1,268 @@
+import Foundation
+import LedgerLMDB
+
+extension EventStore {
+  /// Events folded per write transaction while catching up or rebuilding: bounded, so no
+  /// transaction (and no reader) is held for long and appends interleave.
+  static let projectionBatch: UInt64 = 2_000
+
+  func handle(_ name: String) throws(EventStoreError) -> ProjectionHandle {
+    guard let handle = projections.first(where: { $0.name == name }) else {
+      throw .unknownProjection(name: name)
+    }
+    return handle
+  }
+
+  /// The names of the registered projections.
+  public var projectionNames: [String] { projections.map(\.name) }
+
+  /// Where projection `name` stands.
+  public func status(projection name: String) throws(EventStoreError) -> ProjectionStatus {
+    let handle = try handle(name)
+    return try withRead { txn in
+      let meta = try layout.projectionMeta(txn, name)
+      return ProjectionStatus(
+        name: name, storedVersion: meta?.version, codeVersion: handle.version,
+        checkpoint: meta?.checkpoint ?? 0, head: try layout.head(txn).nextPosition)
+    }
+  }
+
+  /// The stored state of projection `name` for `stream`, or nil when the stream has none.
+  ///
+  /// A projection that is behind the log is caught up first; a stale one throws
+  /// `.projectionStale` (never serves state made by other code).
+  public func projectionState(_ name: String, stream: String) throws(EventStoreError) -> [UInt8]? {
+    let handle = try handle(name)
+    if !isReadOnly { try catchUp(projection: name) }
+    return try withRead { txn in
+      guard let meta = try layout.projectionMeta(txn, name) else {
+        throw EventStoreError.projectionStale(name: name, storedVersion: 0, codeVersion: handle.version)
+      }
+      guard meta.version == handle.version else {
+        throw EventStoreError.projectionStale(
+          name: name, storedVersion: meta.version, codeVersion: handle.version)
+      }
+      return try txn.get(
+        layout.projectionState, Layout.projectionStateKey(name, slot: meta.slot, stream: stream))
+    }
+  }
+
+  /// Brings projection `name` up to the head of the log in bounded transactions, after which
+  /// appends update it inline. Does nothing when it is current; throws `.projectionStale` when
+  /// its state is of another version (rebuild it instead).
+  public func catchUp(projection name: String) throws(EventStoreError) {
+    let handle = try handle(name)
+    while true {
+      let done: Bool = try withWrite { txn in
+        let head = try layout.head(txn).nextPosition
+        var meta = try layout.projectionMeta(txn, name) ?? ProjectionMeta(version: handle.version, slot: 0, checkpoint: 0)
+        guard meta.version == handle.version else {
+          throw EventStoreError.projectionStale(
+            name: name, storedVersion: meta.version, codeVersion: handle.version)
+        }
+        if meta.checkpoint >= head {
+          if try layout.projectionMeta(txn, name) == nil { try layout.putProjectionMeta(txn, name, meta) }
+          return true
+        }
+        let end = min(head, meta.checkpoint + Self.projectionBatch)
+        try fold(handle, slot: meta.slot, from: meta.checkpoint, to: end, txn)
+        meta.checkpoint = end
+        try layout.putProjectionMeta(txn, name, meta)
+        return end == head
+      }
+      if done { return }
+    }
+  }
+
+  /// Rebuilds projection `name` from the log beside the live state, which readers keep reading
+  /// and appends keep updating meanwhile. The log is read in bounded transactions; when the new
+  /// state has caught up with the head, it is compared with the live state (per stream) and
+  /// swapped in, atomically, in the same transaction. A failure leaves the live state untouched
+  /// and names the event that failed.
+  ///
+  /// Runs on its own thread; `progress` gets (events folded, log head).
+  public func rebuild(
+    projection name: String, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
+  ) async throws(EventStoreError) -> RebuildReport {
+    let handle = try handle(name)
+    let result: Result<RebuildReport, EventStoreError> = await withCheckedContinuation { continuation in
+      let thread = Thread {
+        continuation.resume(returning: Result { () throws(EventStoreError) in
+          try self.rebuildNow(handle, progress: progress)
+        })
+      }
+      thread.name = "TreatmentLedger.rebuild.\(name)"
+      thread.start()
+    }
+    return try result.get()
+  }
+
+  private func rebuildNow(
+    _ handle: ProjectionHandle, progress: (@Sendable (UInt64, UInt64) -> Void)?
+  ) throws(EventStoreError) -> RebuildReport {
+    let started = ContinuousClock.now
+    let name = handle.name
+    let liveSlot: UInt8 = try withRead { txn in try layout.projectionMeta(txn, name)?.slot } ?? 1
+    let newSlot: UInt8 = liveSlot == 0 ? 1 : 0
+    try clearSlot(name, slot: newSlot)
+    var checkpoint: UInt64 = 0
+    while true {
+      let report: RebuildReport? = try withWrite { txn in
+        let head = try layout.head(txn).nextPosition
+        let end = min(head, checkpoint + Self.projectionBatch)
+        try fold(handle, slot: newSlot, from: checkpoint, to: end, txn)
+        checkpoint = end
+        guard end == head else { return nil }
+        // Caught up inside this transaction: compare with the live state and swap.
+        let previous = try layout.projectionMeta(txn, name)
+        var report = try compareSlots(name, live: previous?.slot, rebuilt: newSlot, txn)
+        report.eventsRead = head
+        report.replacedVersion = previous?.version
+        try layout.putProjectionMeta(txn, name, ProjectionMeta(version: handle.version, slot: newSlot, checkpoint: head))
+        return report
+      }
+      progress?(checkpoint, max(checkpoint, (try? nextPosition()) ?? checkpoint))
+      if var report {
+        try clearSlot(name, slot: liveSlot)
+        let elapsed = ContinuousClock.now - started
+        report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        logger.info(
+          "projection rebuilt",
+          metadata: ["projection": "\(name)", "events": "\(report.eventsRead)", "differing": "\(report.differingStreams.count)"])
+        return report
+      }
+    }
+  }
+
+  /// Rebuilds one stream's state of projection `name` from the stream's events, compares it with
+  /// the live state and replaces it, in one transaction.
+  public func rebuild(projection name: String, stream: String) throws(EventStoreError) -> RebuildReport {
+    let handle = try handle(name)
+    try catchUp(projection: name)
+    let started = ContinuousClock.now
+    var report: RebuildReport = try withWrite { txn in
+      guard let meta = try layout.projectionMeta(txn, name) else {
+        throw EventStoreError.unknownProjection(name: name)
+      }
+      let events = try streamEvents(stream, txn)
+      let key = Layout.projectionStateKey(name, slot: meta.slot, stream: stream)
+      let live = try txn.get(layout.projectionState, key)
+      var report = RebuildReport(
+        projection: name, eventsRead: UInt64(events.count), streams: 1, differingStreams: [],
+        missingStreams: [], replacedVersion: meta.version, seconds: 0)
+      guard handle.includes(stream), !events.isEmpty else { return report }
+      let rebuilt = try handle.fold(nil, stream, events)
+      if live == nil { report.missingStreams = [stream] } else if live != rebuilt { report.differingStreams = [stream] }
+      try txn.put(layout.projectionState, key, rebuilt)
+      return report
+    }
+    let elapsed = ContinuousClock.now - started
+    report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return report
+  }
+
+  // MARK: Internals
+
+  /// Folds log positions [from, to) into `slot`, stream by stream, in `txn`.
+  func fold(_ handle: ProjectionHandle, slot: UInt8, from: UInt64, to: UInt64, _ txn: WriteTransaction) throws {
+    var order: [String] = []
+    var byStream: [String: [RecordedEvent]] = [:]
+    var position = from
+    while position < to {
+      let recorded = try event(at: position, txn)
+      if handle.includes(recorded.streamId) {
+        if byStream[recorded.streamId] == nil { order.append(recorded.streamId) }
+        byStream[recorded.streamId, default: []].append(recorded)
+      }
+      position += 1
+    }
+    for stream in order {
+      let events = byStream[stream] ?? []
+      try foldInto(handle, slot: slot, stream: stream, events: events, txn)
+    }
+  }
+
+  /// Folds `events` of `stream` into its stored state in `slot`.
+  func foldInto(
+    _ handle: ProjectionHandle, slot: UInt8, stream: String, events: [RecordedEvent], _ txn: WriteTransaction
+  ) throws {
+    let key = Layout.projectionStateKey(handle.name, slot: slot, stream: stream)
+    let current = try txn.get(layout.projectionState, key)
+    try txn.put(layout.projectionState, key, try handle.fold(current, stream, events))
+  }
+
+  private func streamEvents(_ stream: String, _ txn: Transaction) throws -> [RecordedEvent] {
+    let prefix = Layout.streamPrefix(stream)
+    return try txn.withCursor(layout.streams) { cursor in
+      var events: [RecordedEvent] = []
+      var entry = try cursor.seek(atLeast: prefix)
+      while let current = entry, current.key.starts(with: prefix), current.key.count == prefix.count + 8 {
+        guard let position = UInt64(bigEndianBytes: current.value) else {
+          throw EventStoreError.incompatibleStore(reason: "a streams value has the wrong size")
+        }
+        events.append(try event(at: position, txn))
+        entry = try cursor.next()
+      }
+      return events
+    }
+  }
+
+  /// Compares the streams of two slots: which differ, which exist on one side only.
+  private func compareSlots(_ name: String, live: UInt8?, rebuilt: UInt8, _ txn: Transaction) throws -> RebuildReport {
+    func states(_ slot: UInt8) throws -> [String: [UInt8]] {
+      let prefix = Layout.projectionSlotPrefix(name, slot: slot)
+      return try txn.withCursor(layout.projectionState) { cursor in
+        var result: [String: [UInt8]] = [:]
+        var entry = try cursor.seek(atLeast: prefix)
+        while let current = entry, current.key.starts(with: prefix) {
+          result[String(decoding: current.key[prefix.count...], as: UTF8.self)] = ChainHash.sha256(current.value).bytes
+          entry = try cursor.next()
+        }
+        return result
+      }
+    }
+    let new = try states(rebuilt)
+    let old = try live.map { try states($0) } ?? [:]
+    let differing = new.keys.filter { old[$0] != nil && old[$0] != new[$0] }.sorted()
+    let missing = Set(new.keys).symmetricDifference(old.keys).sorted()
+    return RebuildReport(
+      projection: name, eventsRead: 0, streams: new.count, differingStreams: differing,
+      missingStreams: live == nil ? [] : missing, replacedVersion: nil, seconds: 0)
+  }
+
+  /// Deletes every state of `slot` in bounded transactions.
+  private func clearSlot(_ name: String, slot: UInt8) throws(EventStoreError) {
+    let prefix = Layout.projectionSlotPrefix(name, slot: slot)
+    while true {
+      let done: Bool = try withWrite { txn in
+        let keys: [[UInt8]] = try txn.withCursor(layout.projectionState) { cursor in
+          var keys: [[UInt8]] = []
+          var entry = try cursor.seek(atLeast: prefix)
+          while let current = entry, current.key.starts(with: prefix), keys.count < 5_000 {
+            keys.append(current.key)
+            entry = try cursor.next()
+          }
+          return keys
+        }
+        for key in keys { try txn.delete(layout.projectionState, key) }
+        return keys.count < 5_000
+      }
+      if done { return }
+    }
+  }
+
+  /// Runs `body` in a write transaction on the calling thread (a synchronous closure, so it
+  /// begins and commits on one thread), mapping errors to ``EventStoreError``.
+  func withWrite<R>(_ body: (WriteTransaction) throws -> R) throws(EventStoreError) -> R {
+    if isReadOnly { throw .readOnly }
+    do {
+      return try environment.write { txn in try body(txn) }
+    } catch let error as EventStoreError {
+      throw error
+    } catch let error as LMDBError {
+      throw error.code == .environmentClosed ? .closed : .storage(error)
+    } catch {
+      throw .storage(LMDBError(.other(-1), operation: "write"))
+    }
+  }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import LedgerEventStore
+import LedgerLMDB
+import LedgerTestSupport
+import Testing
+
+/// Per stream: how many events, the sum of `n`, and the positions seen, as text.
+struct TallyProjection: StreamProjection {
+  var name = "tally"
+  var version = 1
+  /// When set, folding an event whose `n` equals it fails (to test failure handling).
+  var failOn: Double?
+
+  func includes(stream: String) -> Bool { stream.hasPrefix("ward-") }
+  func initialState(stream: String) -> [Double] { [0, 0] }
+  func apply(_ event: RecordedEvent, to state: inout [Double]) throws(EventStoreError) {
+    let n = event.data["n"]?.numberValue ?? 0
+    if let failOn, n == failOn { throw .malformedJSON(reason: "refused by the test") }
+    state[0] += 1
+    state[1] += n
+    state.append(Double(event.globalPosition))
+  }
+  func encode(_ state: [Double]) -> [UInt8] { Array(state.map { String($0) }.joined(separator: ",").utf8) }
+  func decode(_ bytes: [UInt8], stream: String) throws(EventStoreError) -> [Double] {
+    String(decoding: bytes, as: UTF8.self).split(separator: ",").compactMap { Double($0) }
+  }
+}
+
+private func open(_ dir: TemporaryDirectory, _ projections: [any StreamProjection] = [TallyProjection()]) throws -> EventStore {
+  var options = EventStore.Options()
+  options.projections = projections
+  return try EventStore.open(at: dir.path, options: options)
+}
+
+private func tally(_ store: EventStore, _ stream: String) throws -> String? {
+  try store.projectionState("tally", stream: stream).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// Every stream's stored state, read straight from LMDB after closing the store.
+private func allStates(_ dir: TemporaryDirectory, streams: [String], projection: any StreamProjection = TallyProjection()) throws -> [String: String] {
+  let store = try open(dir, [projection])
+  defer { store.close() }
+  var result: [String: String] = [:]
+  for stream in streams { result[stream] = try tally(store, stream) }
+  return result
+}
+
+@Suite struct ProjectionTests {
+  @Test func appendsUpdateTheProjectionInTheirOwnTransaction() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    let store = try open(dir)
+    defer { store.close() }
+    _ = try await store.append([event(data: ["n": .number(2)]), event(data: ["n": .number(3)])], to: "ward-1")
+    #expect(try tally(store, "ward-1") == "2.0,5.0,0.0,1.0")
+    _ = try await store.append([event(data: ["n": .number(1)])], to: "other-1")
+    #expect(try tally(store, "other-1") == nil)
+    let status = try store.status(projection: "tally")
+    #expect(status.isCurrent && status.checkpoint == 3)
+    // A refused append leaves the projection as it was.
+    await #expect(throws: EventStoreError.self) {
+      try await store.append([event(data: ["n": .number(9)])], to: "ward-1", expectedVersion: .exact(7))
+    }
+    #expect(try tally(store, "ward-1") == "2.0,5.0,0.0,1.0")
+  }
+
+  @Test func aProjectionAddedLaterCatchesUpFromTheLog() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    do {
+      let plain = try EventStore.open(at: dir.path)
+      for i in 0..<5 { _ = try await plain.append([event(data: ["n": .number(Double(i))])], to: "ward-\(i % 2)") }
+      plain.close()
+    }
+    let store = try open(dir)
+    defer { store.close() }
+    #expect(try store.status(projection: "tally").checkpoint == 0)
+    #expect(try tally(store, "ward-0") == "3.0,6.0,0.0,2.0,4.0")
+    #expect(try store.status(projection: "tally").isCurrent)
+    _ = try await store.append([event(data: ["n": .number(10)])], to: "ward-1")
+    #expect(try tally(store, "ward-1") == "3.0,14.0,1.0,3.0,5.0")
+  }
+
+  @Test func staleStateIsRefusedUntilRebuilt() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    do {
+      let store = try open(dir)
+      _ = try await store.append([event(data: ["n": .number(4)])], to: "ward-1")
+      store.close()
+    }
+    var v2 = TallyProjection()
+    v2.version = 2
+    let store = try open(dir, [v2])
+    defer { store.close() }
+    #expect(throws: EventStoreError.projectionStale(name: "tally", storedVersion: 1, codeVersion: 2)) {
+      try store.projectionState("tally", stream: "ward-1")
+    }
+    // Appends go on while it is stale, without touching it.
+    _ = try await store.append([event(data: ["n": .number(6)])], to: "ward-1")
+    let report = try await store.rebuild(projection: "tally")
+    #expect(report.replacedVersion == 1)
+    #expect(report.eventsRead == 2)
+    #expect(report.differingStreams == ["ward-1"])
+    #expect(try tally(store, "ward-1") == "2.0,10.0,0.0,1.0")
+    #expect(try store.status(projection: "tally").isCurrent)
+  }
+
+  @Test func rebuildGivesExactlyWhatIncrementalUpdatesGave() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    var generator = SystemRandomNumberGenerator()
+    let streams = (0..<6).map { "ward-\($0)" }
+    do {
+      let store = try open(dir)
+      // Random batches, some refused, some concurrent, some multi-stream.
+      for round in 0..<40 {
+        let count = Int.random(in: 1...4, using: &generator)
+        let events = (0..<count).map { _ in event(data: ["n": .number(Double(Int.random(in: -5...50, using: &generator)))]) }
+        let stream = streams[Int.random(in: 0..<streams.count, using: &generator)]
+        if round % 7 == 0 {
+          _ = try? await store.append(events, to: stream, expectedVersion: .exact(999))
+        } else if round % 5 == 0 {
+          async let a = store.append(events, to: stream)
+          async let b = store.append([event(data: ["n": .number(1)])], to: streams[0])
+          _ = try await (a, b)
+        } else {
+          _ = try await store.append([StreamAppend(stream: stream, events: events), StreamAppend(stream: "other", events: [event()])])
+        }
+      }
+      store.close()
+    }
+    let incremental = try allStates(dir, streams: streams)
+    do {
+      let store = try open(dir)
+      let report = try await store.rebuild(projection: "tally")
+      #expect(report.differingStreams.isEmpty)
+      #expect(report.missingStreams.isEmpty)
+      store.close()
+    }
+    let rebuilt = try allStates(dir, streams: streams)
+    #expect(rebuilt == incremental)
+    #expect(incremental.values.allSatisfy { !$0.isEmpty })
+  }
+
+  @Test func rebuildWhileAnotherTaskAppendsLosesNothing() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    let store = try open(dir)
+    defer { store.close() }
+    for i in 0..<3_000 where i % 500 == 0 {
+      _ = try await store.append((0..<500).map { _ in event(data: ["n": .number(1)]) }, to: "ward-\(i / 500)")
+    }
+    let appender = Task {
+      for i in 0..<200 {
+        _ = try await store.append([event(data: ["n": .number(1)])], to: "ward-\(i % 6)")
+        // Live reads never fail during the rebuild.
+        _ = try tally(store, "ward-\(i % 6)")
+      }
+    }
+    let report = try await store.rebuild(projection: "tally")
+    try await appender.value
+    #expect(report.differingStreams.isEmpty)
+    let total = try (0..<6).map { try store.projectionState("tally", stream: "ward-\($0)") }
+      .compactMap { $0.map { String(decoding: $0, as: UTF8.self).split(separator: ",").first.flatMap { Double($0) } ?? 0 } }
+      .reduce(0, +)
+    #expect(total == 3_200)
+  }
+
+  @Test func aFailingRebuildLeavesTheLiveStateAndNamesTheEvent() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    do {
+      let store = try open(dir)
+      _ = try await store.append([event(data: ["n": .number(1)]), event(data: ["n": .number(13)])], to: "ward-1")
+      store.close()
+    }
+    var failing = TallyProjection()
+    failing.failOn = 13
+    let store = try open(dir, [failing])
+    defer { store.close() }
+    await #expect(throws: EventStoreError.projectionFailed(name: "tally", position: 1, reason: "refused by the test")) {
+      try await store.rebuild(projection: "tally")
+    }
+    #expect(try tally(store, "ward-1") == "2.0,14.0,0.0,1.0")
+  }
+
+  @Test func oneStreamCanBeRebuiltOnItsOwn() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    let store = try open(dir)
+    _ = try await store.append([event(data: ["n": .number(1)]), event(data: ["n": .number(2)])], to: "ward-1")
+    store.close()
+    // Damage the live state of ward-1 behind the store's back.
+    let env = try Environment(path: dir.path)
+    try env.write { txn in
+      let states = try txn.openDatabase("projection-state")
+      try txn.put(states, Array("tally".utf8) + [0, 0] + Array("ward-1".utf8), Array("9.0,9.0".utf8))
+    }
+    env.close()
+    let reopened = try open(dir)
+    defer { reopened.close() }
+    let report = try reopened.rebuild(projection: "tally", stream: "ward-1")
+    #expect(report.differingStreams == ["ward-1"])
+    #expect(try tally(reopened, "ward-1") == "2.0,3.0,0.0,1.0")
+    await #expect(throws: EventStoreError.unknownProjection(name: "nope")) { try await reopened.rebuild(projection: "nope") }
+  }
+}
