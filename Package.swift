@@ -53,6 +53,7 @@ let package = Package(
       dependencies: [
         "TreatmentLedger",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       path: "Tools/treatment-ledger"
     ),
@@ -73,7 +74,8 @@ let package = Package(
     .testTarget(
       name: "LedgerEventStoreTests", dependencies: ["LedgerEventStore", "LedgerTestSupport"]),
     .testTarget(
-      name: "TreatmentRecordsTests", dependencies: ["TreatmentRecords", "LedgerTestSupport"]),
+      name: "TreatmentRecordsTests",
+      dependencies: ["TreatmentRecords", "LedgerEventStore", "LedgerTestSupport"]),
     .testTarget(
       name: "TreatmentLedgerTests", dependencies: ["TreatmentLedger", "LedgerTestSupport"]),
     .testTarget(

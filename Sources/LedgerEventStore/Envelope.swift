@@ -90,6 +90,34 @@ public struct RecordedEvent: Sendable, Hashable {
   /// The exact bytes that were hashed: the RFC 8785 canonical JSON of the envelope without `hash`.
   public var canonicalBytes: [UInt8]
 
+  /// Creates a recorded event from its fields. The store makes these; the initializer exists for
+  /// projections' tests and tools. It computes nothing: `hash` and `canonicalBytes` are taken
+  /// as given.
+  public init(
+    eventId: UUID, type: String, schemaVersion: Int, streamId: String, streamVersion: UInt64,
+    globalPosition: UInt64, occurredAt: String, recordedAt: String, recordedBy: Recorder,
+    correlationId: UUID?, causationId: UUID?, data: JSONValue, flags: [JSONValue],
+    previousHash: ChainHash, previousStreamHash: ChainHash, hash: ChainHash, canonicalBytes: [UInt8]
+  ) {
+    self.eventId = eventId
+    self.type = type
+    self.schemaVersion = schemaVersion
+    self.streamId = streamId
+    self.streamVersion = streamVersion
+    self.globalPosition = globalPosition
+    self.occurredAt = occurredAt
+    self.recordedAt = recordedAt
+    self.recordedBy = recordedBy
+    self.correlationId = correlationId
+    self.causationId = causationId
+    self.data = data
+    self.flags = flags
+    self.previousHash = previousHash
+    self.previousStreamHash = previousStreamHash
+    self.hash = hash
+    self.canonicalBytes = canonicalBytes
+  }
+
   /// The event as the writer proposed it (for idempotency comparisons and re-export).
   public var proposed: ProposedEvent {
     ProposedEvent(

@@ -68,6 +68,13 @@ public enum InputLine {
     }
     let type = try string("type", in: members)
     let stream: String? = members["streamId"] == nil ? nil : try string("streamId", in: members)
+    if let stream {
+      do { try StreamNames.validate(stream) } catch {
+        if case .invalidStreamName(let reason) = error {
+          throw Problem(line: line, field: "streamId", reason: "is not a valid stream name: \(reason)")
+        }
+      }
+    }
     var schemaVersion = 1
     if let version = members["schemaVersion"] {
       guard case .number(let number) = version, number == number.rounded(), number >= 1,

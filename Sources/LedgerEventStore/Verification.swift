@@ -263,6 +263,7 @@ extension EventStore {
         return nil
       }
       if let problem { return problem }
+      report.streamsChecked = report.eventsChecked > 0 ? 1 : 0
       let head = try layout.streamHead(txn, stream)
       if report.eventsChecked == 0 ? head != nil : head != Layout.StreamHead(version: version - 1, hash: previous) {
         return fail(.streamHeadMismatch, nil, "the stream head does not match the stream's last event")

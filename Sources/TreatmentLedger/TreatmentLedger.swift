@@ -57,6 +57,7 @@ public final class Ledger: Sendable {
     options.readOnly = configuration.readOnly
     options.createIfMissing = configuration.createIfMissing
     options.reviewer = ClinicalReviewer(protocol: configuration.clinicalProtocol)
+    options.projections = [PatientTimelineProjection(), CourseSummaryProjection()]
     let store = try EventStore.open(at: configuration.path, options: options, logger: configuration.logger)
     return Ledger(store: store, clinicalProtocol: configuration.clinicalProtocol)
   }
@@ -84,6 +85,36 @@ public final class Ledger: Sendable {
       correlationId: correlationId, causationId: causationId)
     return try await store.append(
       [proposed], to: Self.stream(forPatient: patientId), expectedVersion: expectedVersion)
+  }
+
+  // MARK: Projections
+
+  /// The projections this ledger keeps: `patient-timeline` and `course-summary`.
+  public var projectionNames: [String] { store.projectionNames }
+
+  /// The patient's timeline in clinical order, optionally as the record showed it at recorded
+  /// time `asOf` (RFC 3339 with an offset). An unknown patient has an empty timeline.
+  public func timeline(patientId: String, asOf: String? = nil) throws(EventStoreError) -> PatientTimeline {
+    let projection = PatientTimelineProjection()
+    let stream = Self.stream(forPatient: patientId)
+    let timeline = try store.projectionState(projection.name, stream: stream).map {
+      bytes throws(EventStoreError) in try projection.decode(bytes, stream: stream)
+    } ?? projection.initialState(stream: stream)
+    guard let asOf else { return timeline }
+    guard let micros = Timestamp.parseMicros(asOf) else {
+      throw .invalidEvent(index: 0, eventId: nil, field: "asOf", reason: "must be an RFC 3339 date-time with an offset")
+    }
+    return timeline.asOf(Timestamp.format(micros: micros))
+  }
+
+  /// The patient's course summaries and follow-ups; `now` decides which follow-ups are overdue.
+  public func summary(patientId: String, now: Date = Date()) throws(EventStoreError) -> PatientSummary {
+    let projection = CourseSummaryProjection()
+    let stream = Self.stream(forPatient: patientId)
+    let state = try store.projectionState(projection.name, stream: stream).map {
+      bytes throws(EventStoreError) in try projection.decode(bytes, stream: stream)
+    } ?? projection.initialState(stream: stream)
+    return state.summary(now: now)
   }
 
   /// The store-level event for a typed clinical event.

@@ -20,6 +20,12 @@ struct Append: AsyncParsableCommand {
   var expectedVersion: String = "any"
   @Argument(help: "NDJSON file, or - for standard input.") var file: String = "-"
 
+  func validate() throws {
+    do { try StreamNames.validate(stream) } catch {
+      throw ValidationError("--stream: \(error)")
+    }
+  }
+
   func run() async throws {
     guard let expected = ExpectedVersion(expectedVersion) else {
       throw ValidationError("--expected-version must be any, no-stream or a number")
@@ -45,7 +51,7 @@ struct Append: AsyncParsableCommand {
       printError("no events in the input; nothing was written")
       throw Exit.invalidInput
     }
-    let ledger = try storeOptions.open(create: true)
+    let ledger = try storeOptions.open()
     defer { ledger.close() }
     do {
       let result = try await ledger.store.append(batch.events, to: stream, expectedVersion: expected)

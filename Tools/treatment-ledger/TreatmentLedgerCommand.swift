@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TreatmentLedger
 
 @main
@@ -22,7 +23,7 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
       """,
     subcommands: [
       Init.self, Append.self, Import.self, Validate.self, Read.self, Verify.self, Stats.self,
-      SchemasCommand.self, AuditCommand.self,
+      Timeline.self, Summary.self, Rebuild.self, SchemasCommand.self, AuditCommand.self,
     ]
   )
 }
@@ -84,9 +85,12 @@ struct StoreOptions: ParsableArguments {
   }
 
   func open(readOnly: Bool = false, create: Bool = false) throws -> Ledger {
+    // The tool decides how much the library logs: warnings and errors only, on standard error.
+    var logger = Logger(label: "treatment-ledger")
+    logger.logLevel = .warning
     let configuration = Ledger.Configuration(
       path: path, clinicalProtocol: try clinicalProtocol(), readOnly: readOnly,
-      createIfMissing: create)
+      createIfMissing: create, logger: logger)
     do {
       return try Ledger.open(configuration)
     } catch {

@@ -22,6 +22,9 @@ struct Verify: AsyncParsableCommand {
     if (anchorEvents == nil) != (anchorHead == nil) {
       throw ValidationError("--anchor-events and --anchor-head go together")
     }
+    if let anchorHead, ChainHash(hex: anchorHead.lowercased()) == nil {
+      throw ValidationError("--anchor-head must be 64 hex digits (the chain head printed by stats)")
+    }
   }
 
   func run() async throws {
@@ -34,7 +37,7 @@ struct Verify: AsyncParsableCommand {
       if let stream {
         report = try store.verifyStream(stream)
       } else {
-        let anchor = anchorEvents.map { ChainAnchor(events: $0, chainHead: anchorHead ?? "") }
+        let anchor = anchorEvents.map { ChainAnchor(events: $0, chainHead: (anchorHead ?? "").lowercased()) }
         report = try store.verify(anchor: anchor) { done, total in progress.update(done: done, total: total) }
       }
     } catch {
