@@ -87,6 +87,28 @@ public final class Ledger: Sendable {
       [proposed], to: Self.stream(forPatient: patientId), expectedVersion: expectedVersion)
   }
 
+  // MARK: Reading and following
+
+  /// Every event from global position `position` on, then each new one as it is committed (by
+  /// this process or another). Ends when the task is cancelled or the ledger closes.
+  public func events(from position: UInt64 = 0) -> EventSubscription {
+    store.subscribe(from: position)
+  }
+
+  /// Flagged events (soft alerts) from `position` on, then live: each element is the event and
+  /// its flags decoded. For alerting services (see `Tools/alert-monitor`).
+  public func flags(from position: UInt64 = 0) -> AsyncFilterSequence<EventSubscription> {
+    store.subscribe(from: position).filter { !$0.flags.isEmpty }
+  }
+
+  /// The position the next event will get: subscribe from here to follow only new events.
+  public func nextPosition() throws(EventStoreError) -> UInt64 { try store.nextPosition() }
+
+  /// Verifies the whole log (hashes, both chains, indexes), and the anchor when given.
+  public func verify(anchor: ChainAnchor? = nil) throws(EventStoreError) -> VerificationReport {
+    try store.verify(anchor: anchor)
+  }
+
   // MARK: Projections
 
   /// The projections this ledger keeps: `patient-timeline` and `course-summary`.
