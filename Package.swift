@@ -17,6 +17,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
   ],
   targets: [
     .systemLibrary(
@@ -58,6 +59,15 @@ let package = Package(
       path: "Tools/treatment-ledger"
     ),
     .executableTarget(
+      name: "AlertMonitor",
+      dependencies: [
+        "TreatmentLedger",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Tools/alert-monitor"
+    ),
+    .executableTarget(
       name: "LedgerReliability",
       dependencies: [
         "TreatmentLedger",
@@ -80,7 +90,7 @@ let package = Package(
       name: "TreatmentLedgerTests", dependencies: ["TreatmentLedger", "LedgerTestSupport"]),
     .testTarget(
       name: "TreatmentLedgerCLITests",
-      dependencies: ["LedgerTestSupport", "TreatmentLedgerCLI", "TreatmentLedger"]
+      dependencies: ["LedgerTestSupport", "TreatmentLedgerCLI", "TreatmentLedger", "AlertMonitor"]
     ),
     .testTarget(
       name: "LedgerReliabilityTests",

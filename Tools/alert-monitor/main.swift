@@ -1,0 +1,2 @@
+// Placeholder: the example alert service is being written.
+print("alert-monitor")
