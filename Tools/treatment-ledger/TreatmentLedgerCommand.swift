@@ -22,7 +22,7 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
         66  no store at the path (run `treatment-ledger init`)
       """,
     subcommands: [
-      Init.self, Append.self, Import.self, Validate.self, Read.self, Verify.self, Stats.self,
+      Demo.self, Init.self, Append.self, Import.self, Validate.self, Read.self, Verify.self, Stats.self,
       Timeline.self, Summary.self, Rebuild.self, SchemasCommand.self, AuditCommand.self,
     ]
   )
