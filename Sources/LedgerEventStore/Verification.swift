@@ -47,6 +47,9 @@ public struct VerificationProblem: Sendable, Hashable, Codable, CustomStringConv
     case headMismatch
     /// The store does not reach the anchor kept outside it: newest events were removed or changed.
     case anchorMismatch
+    /// The stored bytes hash correctly but are not the canonical form of the envelope they hold
+    /// (a rewritten event whose hashes were recomputed).
+    case notCanonical
   }
 
   /// What is wrong.
@@ -97,20 +100,38 @@ extension EventStore {
   ) throws(EventStoreError) -> VerificationReport {
     struct Snapshot {
       var head: Layout.Head
+      var streamHeads: [String: [UInt8]]
       var logEntries: Int
       var lastLogKey: UInt64?
       var streamEntries: Int
       var eventIdEntries: Int
       var streamHeadEntries: Int
     }
-    let snapshot = try withRead { txn in
+    let snapshot: Snapshot
+    do {
+      snapshot = try withRead { txn in
       Snapshot(
-        head: try layout.head(txn), logEntries: try txn.count(layout.log),
+        head: try layout.head(txn),
+        streamHeads: try txn.withCursor(layout.streamHeads) { cursor in
+          var heads: [String: [UInt8]] = [:]
+          var entry = try cursor.first()
+          while let current = entry {
+            heads[String(decoding: current.key, as: UTF8.self)] = current.value
+            entry = try cursor.next()
+          }
+          return heads
+        },
+        logEntries: try txn.count(layout.log),
         lastLogKey: try txn.withCursor(layout.log) { try $0.last() }.flatMap {
           UInt64(bigEndianBytes: $0.key)
         },
         streamEntries: try txn.count(layout.streams), eventIdEntries: try txn.count(layout.eventIds),
         streamHeadEntries: try txn.count(layout.streamHeads))
+      }
+    } catch .incompatibleStore(let reason) {
+      return VerificationReport(
+        eventsChecked: 0, streamsChecked: 0, chainHead: ChainHash.zero.hex,
+        problem: VerificationProblem(kind: .headMismatch, position: nil, stream: nil, detail: reason))
     }
     let total = snapshot.head.nextPosition
     var report = VerificationReport(
@@ -140,6 +161,9 @@ extension EventStore {
           }
           if ChainHash.sha256(event.canonicalBytes) != event.hash {
             return fail(.hashMismatch, position, event.streamId, "stored bytes do not match their hash")
+          }
+          if !Self.isCanonical(event) {
+            return fail(.notCanonical, position, event.streamId, "stored bytes are not the canonical form of the envelope")
           }
           if event.globalPosition != position {
             return fail(.positionMismatch, position, event.streamId, "the event names position \(event.globalPosition)")
@@ -188,17 +212,9 @@ extension EventStore {
     if snapshot.streamHeadEntries != streams.count {
       return fail(.countMismatch, nil, nil, "there are \(snapshot.streamHeadEntries) stream heads for \(streams.count) streams")
     }
-    let headProblem: VerificationReport? = try withRead { txn in
-      for (stream, expected) in streams {
-        guard let stored = try layout.streamHead(txn, stream), stored.version >= expected.version,
-          stored.version > expected.version || stored.hash == expected.hash
-        else {
-          return fail(.streamHeadMismatch, nil, stream, "the stream head does not match the stream's last event")
-        }
-      }
-      return nil
+    for (stream, expected) in streams where snapshot.streamHeads[stream] != expected.encoded {
+      return fail(.streamHeadMismatch, nil, stream, "the stream head does not match the stream's last event")
     }
-    if let headProblem { return headProblem }
     if let anchor {
       let reached: Bool = try withRead { txn in
         guard anchor.events > 0 else { return true }
@@ -212,6 +228,17 @@ extension EventStore {
       }
     }
     return report
+  }
+
+  /// True when the stored bytes are exactly the canonical form of the envelope they decode to
+  /// (which also rules out members the envelope does not have).
+  static func isCanonical(_ event: RecordedEvent) -> Bool {
+    JSONValue.object(
+      RecordedEvent.hashedMembers(
+        proposed: event.proposed, streamId: event.streamId, streamVersion: event.streamVersion,
+        globalPosition: event.globalPosition, recordedAt: event.recordedAt, flags: event.flags,
+        previousHash: event.previousHash, previousStreamHash: event.previousStreamHash)
+    ).canonicalBytes == event.canonicalBytes
   }
 
   /// Verifies one stream on its own: every event's hash, the stream's chain from its first event,
@@ -244,6 +271,9 @@ extension EventStore {
           }
           if ChainHash.sha256(event.canonicalBytes) != event.hash {
             return fail(.hashMismatch, position, "stored bytes do not match their hash")
+          }
+          if !Self.isCanonical(event) {
+            return fail(.notCanonical, position, "stored bytes are not the canonical form of the envelope")
           }
           if event.globalPosition != position || event.streamId != stream || event.streamVersion != version {
             return fail(.positionMismatch, position, "the event's stream or positions differ from the index")

@@ -137,3 +137,51 @@ import Testing
     #expect(problem?.position == 4)
   }
 }
+
+@Suite struct VerificationGapTests {
+  @Test func aStreamHeadAheadOfItsStreamIsDetected() async throws {
+    let dir = TemporaryDirectory("verify-head")
+    defer { dir.remove() }
+    let store = try EventStore.open(at: dir.path)
+    _ = try await store.append([event(), event()], to: "ward-1")
+    let last = try #require(try store.readStream("ward-1").last)
+    store.close()
+    let env = try Environment(path: dir.path)
+    try env.write { txn in
+      try txn.put(try txn.openDatabase("stream-heads"), Array("ward-1".utf8), UInt64(5).bigEndianBytes + last.hash.bytes)
+    }
+    env.close()
+    let reopened = try EventStore.open(at: dir.path)
+    defer { reopened.close() }
+    #expect(try reopened.verify().problem?.kind == .streamHeadMismatch)
+    #expect(try reopened.verifyStream("ward-1").problem?.kind == .streamHeadMismatch)
+  }
+
+  @Test func aRewrittenEventWithRecomputedHashesIsNotCanonical() async throws {
+    let dir = TemporaryDirectory("verify-canonical")
+    defer { dir.remove() }
+    let store = try EventStore.open(at: dir.path)
+    _ = try await store.append([event(), event()], to: "ward-1")
+    let last = try #require(try store.readAll().last)
+    store.close()
+    // Insert a space into the newest event, then recompute its hash and both heads.
+    var bytes = last.canonicalBytes
+    bytes.insert(UInt8(ascii: " "), at: 1)
+    let hash = ChainHash.sha256(bytes)
+    let env = try Environment(path: dir.path)
+    try env.write { txn in
+      try txn.put(try txn.openDatabase("log"), last.globalPosition.bigEndianBytes, [1] + hash.bytes + bytes)
+      try txn.put(try txn.openDatabase("stream-heads"), Array("ward-1".utf8), last.streamVersion.bigEndianBytes + hash.bytes)
+      let meta = try txn.openDatabase("meta")
+      var head = try #require(try txn.get(meta, Array("head".utf8)))
+      head.replaceSubrange(8..<40, with: hash.bytes)
+      try txn.put(meta, Array("head".utf8), head)
+    }
+    env.close()
+    let reopened = try EventStore.open(at: dir.path)
+    defer { reopened.close() }
+    let problem = try reopened.verify().problem
+    #expect(problem?.kind == .notCanonical)
+    #expect(problem?.position == last.globalPosition)
+  }
+}
