@@ -176,7 +176,8 @@ private struct BatchWriter {
     }
 
     let session = try store.reviewer.flatMap { reviewer in
-      try ReviewSession.open(reviewer, stream: stream, txn: txn, database: layout.reviewState)
+      try ReviewSession.open(
+        reviewer, stream: stream, store: store, txn: txn, database: layout.reviewState)
     }
     let context = ReviewContext(recordedAtMicros: recordedAtMicros) { [txn, store] id in
       guard let bytes = try txn.get(layout.eventIds, Layout.eventIdKey(id)),

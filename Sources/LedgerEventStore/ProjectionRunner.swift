@@ -191,7 +191,8 @@ extension EventStore {
     try txn.put(layout.projectionState, key, try handle.fold(current, stream, events))
   }
 
-  private func streamEvents(_ stream: String, _ txn: Transaction) throws -> [RecordedEvent] {
+  /// Every event of `stream`, in stream order, read in `txn`.
+  func streamEvents(_ stream: String, _ txn: Transaction) throws -> [RecordedEvent] {
     let prefix = Layout.streamPrefix(stream)
     return try txn.withCursor(layout.streams) { cursor in
       var events: [RecordedEvent] = []

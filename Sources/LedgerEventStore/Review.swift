@@ -30,6 +30,11 @@ public protocol AppendReviewer: Sendable {
   func review(
     _ event: ProposedEvent, index: Int, stream: String, state: inout State, context: ReviewContext
   ) throws(EventStoreError) -> [JSONValue]
+
+  /// Folds an event that is already stored into the state without judging it. The store calls
+  /// it to rebuild a stream's state from the stream's events when none is stored (a stream
+  /// written before the reviewer was in use), so rules never decide from a blank state.
+  func absorb(_ event: RecordedEvent, stream: String, state: inout State)
 }
 
 /// What a reviewer may consult besides its own state. Valid only during the review call.
@@ -64,11 +69,17 @@ final class ReviewSession {
 
   /// Opens a session when `reviewer` governs `stream`; nil otherwise.
   static func open<R: AppendReviewer>(
-    _ reviewer: R, stream: String, txn: WriteTransaction, database: Database
+    _ reviewer: R, stream: String, store: EventStore, txn: WriteTransaction, database: Database
   ) throws -> ReviewSession? {
     guard reviewer.reviews(stream: stream) else { return nil }
     let key = Array(stream.utf8)
-    var state = try reviewer.decodeState(try txn.get(database, key), stream: stream)
+    let stored = try txn.get(database, key)
+    var state = try reviewer.decodeState(stored, stream: stream)
+    if stored == nil {
+      for event in try store.streamEvents(stream, txn) {
+        reviewer.absorb(event, stream: stream, state: &state)
+      }
+    }
     return ReviewSession(
       review: { event, index, context in
         // A refused event leaves the state as it was.

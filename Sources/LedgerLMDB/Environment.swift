@@ -239,6 +239,26 @@ public final class Environment: @unchecked Sendable {
     return (attributes?[.size] as? NSNumber)?.intValue ?? 0
   }
 
+  /// LMDB reports a write that stopped short as `EIO` ("short write, filesystem full?"), so a
+  /// full disk looks like a failing one. This tells them apart: `ENOSPC` when the file system
+  /// has less room left than a few pages, `EFBIG` when `data.mdb` reached the process's file
+  /// size limit (`RLIMIT_FSIZE`), and `EIO` otherwise.
+  func explainIOError(operation: String) -> LMDBError {
+    let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    var fs = statvfs()
+    if statvfs(path, &fs) == 0 {
+      let free = Int(fs.f_bavail) * Int(fs.f_frsize)
+      if free < 64 * pageSize { return LMDBError(.system(errno: ENOSPC), operation: operation) }
+    }
+    var limit = rlimit()
+    if getrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max,
+      fileSize() + 64 * pageSize >= Int(limit.rlim_cur)
+    {
+      return LMDBError(.system(errno: EFBIG), operation: operation)
+    }
+    return LMDBError(.system(errno: EIO), operation: operation)
+  }
+
   /// The LMDB library version, such as `0.9.24`.
   public static var libraryVersion: String {
     var major: Int32 = 0

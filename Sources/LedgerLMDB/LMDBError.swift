@@ -105,9 +105,10 @@ public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
     self.init(Code(returnCode: returnCode), operation: operation)
   }
 
-  /// True when the error says the disk or file system is full (`ENOSPC`, `EDQUOT`).
+  /// True when the error says the disk, the file system or the file size limit is full
+  /// (`ENOSPC`, `EDQUOT`, `EFBIG`).
   public var isDiskFull: Bool {
-    if case .system(let errno) = code { return errno == 28 || errno == 122 }
+    if case .system(let errno) = code { return errno == 28 || errno == 122 || errno == 27 }
     return false
   }
 

@@ -145,7 +145,9 @@ public final class WriteTransaction: Transaction {
   func commit() throws(LMDBError) {
     let txn = try live("mdb_txn_commit")
     finish(commit: true)
-    try check(mdb_txn_commit(txn), "mdb_txn_commit")
+    let rc = mdb_txn_commit(txn)
+    if rc == 5 /* EIO */ { throw environment.explainIOError(operation: "mdb_txn_commit") }
+    try check(rc, "mdb_txn_commit")
   }
 
   /// Opens the named database `name`, creating it when it does not exist.
@@ -171,6 +173,8 @@ public final class WriteTransaction: Transaction {
         return mdb_put(txn, database.dbi, &k, &v, options.rawValue)
       }
     }
+    // A large transaction may spill pages to disk during a put: a full disk shows there too.
+    if rc == 5 /* EIO */ { throw environment.explainIOError(operation: "mdb_put(\(database.name))") }
     try check(rc, "mdb_put(\(database.name))")
   }
 

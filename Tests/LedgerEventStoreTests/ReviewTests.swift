@@ -18,6 +18,8 @@ struct CountingReviewer: AppendReviewer {
 
   func encodeState(_ state: Int) -> [UInt8] { Array(String(state).utf8) }
 
+  func absorb(_ event: RecordedEvent, stream: String, state: inout Int) { state += 1 }
+
   func review(
     _ event: ProposedEvent, index: Int, stream: String, state: inout Int, context: ReviewContext
   ) throws(EventStoreError) -> [JSONValue] {
@@ -70,6 +72,22 @@ struct CountingReviewer: AppendReviewer {
     // The state continued from the stored one (count 3 at the next flagged event).
     _ = try await store.append([event(data: ["n": .number(101)])], to: "ward-1")
     #expect(try store.readStream("ward-1").last?.flags.first?["count"] == .number(3))
+  }
+
+  @Test func aStreamWrittenBeforeTheReviewerHasItsStateRebuiltFromItsEvents() async throws {
+    let dir = TemporaryDirectory("review")
+    defer { dir.remove() }
+    do {
+      let plain = try EventStore.open(at: dir.path)
+      _ = try await plain.append([event(), event(), event()], to: "ward-1")
+      plain.close()
+    }
+    var options = EventStore.Options()
+    options.reviewer = CountingReviewer()
+    let store = try EventStore.open(at: dir.path, options: options)
+    defer { store.close() }
+    _ = try await store.append([event(data: ["n": .number(500)])], to: "ward-1")
+    #expect(try store.readStream("ward-1").last?.flags.first?["count"] == .number(4))
   }
 
   @Test func reviewerSeesEarlierEventsOfTheSameTransaction() async throws {

@@ -53,6 +53,16 @@ public struct ClinicalReviewer: AppendReviewer {
     return (try? encoder.encode(state)).map { Array($0) } ?? []
   }
 
+  /// Folds a stored event into the state without judging it (rebuilding a missing state).
+  /// Events that are not catalogue events are skipped: they cannot affect a rule.
+  public func absorb(_ event: RecordedEvent, stream: String, state: inout PatientDecisionState) {
+    guard let occurredAt = ClinicalTime(event.occurredAt),
+      let clinical = try? ClinicalEvent.decode(
+        type: event.type, schemaVersion: event.schemaVersion, json: Data(event.data.canonicalBytes))
+    else { return }
+    state = state.applying(clinical, eventId: event.eventId, occurredAt: occurredAt)
+  }
+
   /// Validates one event against the patient's state and returns its flags as JSON objects.
   public func review(
     _ event: ProposedEvent, index: Int, stream: String, state: inout PatientDecisionState,
