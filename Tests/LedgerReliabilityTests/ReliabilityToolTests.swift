@@ -1,0 +1,123 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+
+/// Runs the built `LedgerReliability` executable with short settings. Each trial ends with the
+/// line `N passed, M failed`; a test passes when the tool exits 0 and that line says 0 failed.
+///
+/// The trials spawn and kill their own child processes and use their own temporary folders, so
+/// these tests may run in parallel with each other and with the rest of the suite.
+@Suite("ledger-reliability trials")
+struct ReliabilityToolTests {
+  static let tool = RepositoryPaths.executable("LedgerReliability")
+
+  /// The counts of the closing `N passed, M failed` line, when there is exactly one such line.
+  static func closingCounts(_ output: String) -> (passed: Int, failed: Int)? {
+    let lines = output.split(separator: "\n").filter {
+      $0.hasSuffix(" failed") && $0.contains(" passed, ")
+    }
+    guard lines.count == 1, let line = lines.first, line == output.split(separator: "\n").last
+    else { return nil }
+    let words = line.split(separator: " ")
+    guard words.count == 4, let passed = Int(words[0]), words[1] == "passed,",
+      let failed = Int(words[2])
+    else { return nil }
+    return (passed, failed)
+  }
+
+  /// Runs the tool and checks exit status 0 and a closing line with `passed >= minimumPassed`
+  /// and 0 failed. Returns standard output for further checks.
+  @discardableResult
+  static func expectPasses(_ arguments: [String], minimumPassed: Int) throws -> String {
+    let result = try ProcessResult.run(tool, arguments)
+    let context = Comment(
+      rawValue:
+        "\(arguments.joined(separator: " "))\n\(result.stdout)\n\(result.stderr.suffix(2_000))")
+    #expect(result.status == 0, context)
+    let counts = closingCounts(result.stdout)
+    #expect(counts != nil, context)
+    #expect((counts?.passed ?? 0) >= minimumPassed, context)
+    #expect(counts?.failed == 0, context)
+    return result.stdout
+  }
+
+  /// A figure line `label: N` (the number right after the label).
+  static func figure(_ label: String, in output: String) -> Int? {
+    guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix(label + ": ") })
+    else { return nil }
+    return Int(line.dropFirst(label.count + 2).prefix { $0.isNumber })
+  }
+
+  @Test("crash-trials, import mode: acknowledged batches survive SIGKILL", .timeLimit(.minutes(2)))
+  func crashTrialsImport() throws {
+    let output = try Self.expectPasses(
+      ["crash-trials", "--trials", "10", "--mode", "import", "--max-kill-ms", "250"],
+      minimumPassed: 10)
+    let acknowledged = Self.figure("events acknowledged", in: output)
+    #expect(
+      acknowledged != nil && acknowledged == Self.figure("events found", in: output), "\(output)")
+    #expect((acknowledged ?? 0) > 0, "no append was acknowledged before the kills: \(output)")
+  }
+
+  @Test(
+    "crash-trials, appenders mode: concurrent single appends survive SIGKILL",
+    .timeLimit(.minutes(2)))
+  func crashTrialsAppenders() throws {
+    let output = try Self.expectPasses(
+      ["crash-trials", "--trials", "10", "--mode", "appenders", "--max-kill-ms", "250"],
+      minimumPassed: 10)
+    let acknowledged = Self.figure("events acknowledged", in: output)
+    #expect(
+      acknowledged != nil && acknowledged == Self.figure("events found", in: output), "\(output)")
+    #expect((acknowledged ?? 0) > 0, "no append was acknowledged before the kills: \(output)")
+  }
+
+  @Test(
+    "multi-process: 4 processes on overlapping streams lose and duplicate nothing",
+    .timeLimit(.minutes(2)))
+  func multiProcess() throws {
+    let output = try Self.expectPasses(
+      ["multi-process", "--processes", "4", "--events-per-process", "150"], minimumPassed: 8)
+    #expect(Self.figure("events acknowledged", in: output) == 600, "\(output)")
+    #expect((Self.figure("conflicts reported to callers", in: output) ?? 0) > 0, "\(output)")
+  }
+
+  @Test(
+    "map-growth: a store opened with a 64 KiB map grows without a failed append",
+    .timeLimit(.minutes(2)))
+  func mapGrowth() throws {
+    let output = try Self.expectPasses(["map-growth", "--events", "20000"], minimumPassed: 5)
+    #expect((Self.figure("final map size", in: output) ?? 0) > 64 << 10, "\(output)")
+  }
+
+  @Test(
+    "disk-full: a clear storage error, an intact store, appends again once room is freed",
+    .timeLimit(.minutes(2)))
+  func diskFull() throws {
+    let result = try ProcessResult.run(Self.tool, ["disk-full"])
+    if result.status == 77 {
+      try Test.cancel("disk-full could not run on this machine: \(result.stdout)")
+    }
+    #expect(result.stdout.contains("method: "), "\(result.stdout)")
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr.suffix(2_000))")
+    let counts = Self.closingCounts(result.stdout)
+    #expect(counts?.failed == 0 && (counts?.passed ?? 0) >= 10, "\(result.stdout)")
+  }
+
+  @Test("the help lists the four trials and hides the child subcommands")
+  func help() throws {
+    let result = try ProcessResult.run(Self.tool, ["--help"])
+    #expect(result.status == 0)
+    for name in ["crash-trials", "multi-process", "map-growth", "disk-full"] {
+      #expect(result.stdout.contains(name), "\(name) missing from --help")
+    }
+    #expect(!result.stdout.contains("-child"), "a child subcommand is shown in --help")
+  }
+
+  @Test("a usage error exits 64 without running a trial")
+  func usageError() throws {
+    let result = try ProcessResult.run(Self.tool, ["crash-trials", "--trials", "0"])
+    #expect(result.status == 64, "\(result.stdout) \(result.stderr)")
+    #expect(Self.closingCounts(result.stdout) == nil)
+  }
+}

@@ -1,2 +1,0 @@
-// Placeholder: the reliability harness is being written.
-print("ledger-reliability")
