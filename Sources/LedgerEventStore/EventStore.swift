@@ -33,6 +33,11 @@ public final class EventStore: Sendable {
     public var durability: Environment.Durability = .durable
     /// Most events one group commit writes; bounds a transaction's size. Default 20,000.
     public var maximumEventsPerCommit: Int = 20_000
+    /// A file outside the store where the chain anchor (event count and chain head, as JSON:
+    /// `{"events":N,"chainHead":"…"}`) is written after every commit of this process, replaced
+    /// atomically. Keep it on another disk or ship it to a log: `verify` against it detects
+    /// removal of the newest events, which the chain alone cannot show.
+    public var anchorFile: String?
     /// Rules consulted inside every append to the streams they govern (see ``AppendReviewer``).
     public var reviewer: (any AppendReviewer)?
     /// Projections kept beside the log (see ``StreamProjection``); names must be unique.
@@ -51,14 +56,16 @@ public final class EventStore: Sendable {
   let notifier = CommitNotifier()
   let reviewer: (any AppendReviewer)?
   let projections: [ProjectionHandle]
+  let anchorFile: String?
   private let writer: GroupCommitWriter?
   /// The path of the store's directory.
   public let path: String
 
   private init(
     environment: Environment, layout: Layout, logger: Logger, maximumEventsPerCommit: Int,
-    reviewer: (any AppendReviewer)?, projections: [ProjectionHandle]
+    reviewer: (any AppendReviewer)?, projections: [ProjectionHandle], anchorFile: String?
   ) {
+    self.anchorFile = anchorFile
     self.environment = environment
     self.reviewer = reviewer
     self.projections = projections
@@ -101,7 +108,7 @@ public final class EventStore: Sendable {
       let store = EventStore(
         environment: environment, layout: layout, logger: logger,
         maximumEventsPerCommit: max(1, options.maximumEventsPerCommit), reviewer: options.reviewer,
-        projections: options.projections.map { ProjectionHandle($0) })
+        projections: options.projections.map { ProjectionHandle($0) }, anchorFile: options.anchorFile)
       store.writer?.start(store: store)
       logger.debug("opened event store", metadata: ["path": "\(environment.path)"])
       return store
@@ -227,6 +234,7 @@ public final class EventStore: Sendable {
   func commit(_ group: [GroupCommitWriter.Request]) -> [Result<[AppendResult], EventStoreError>] {
     var results: [Result<[AppendResult], EventStoreError>?] = []
     var written = false
+    var committedHead = Layout.Head.empty
     do {
       try environment.write { txn in
         // This closure may run again after the map grows: start from scratch each time.
@@ -273,6 +281,7 @@ public final class EventStore: Sendable {
         if head != start {
           head.lastRecordedMicros = micros
           try txn.put(layout.meta, Layout.headKey, head.encoded)
+          committedHead = head
           for projection in inline {
             try layout.putProjectionMeta(
               txn, projection.handle.name,
@@ -290,8 +299,26 @@ public final class EventStore: Sendable {
     } catch {
       return group.indices.map { _ in .failure(.storage(LMDBError(.other(-1), operation: "append"))) }
     }
-    if written { notifier.signal() }
+    if written {
+      if let anchorFile { writeAnchor(committedHead, to: anchorFile) }
+      notifier.signal()
+    }
     return results.map { $0 ?? .failure(.storage(LMDBError(.other(-1), operation: "append"))) }
+  }
+
+  /// Replaces the anchor file atomically (write a temporary file, then rename). A failure is
+  /// logged, not thrown: the events are committed, and the next commit writes it again.
+  private func writeAnchor(_ head: Layout.Head, to path: String) {
+    let anchor = ChainAnchor(events: head.nextPosition, chainHead: head.lastHash.hex)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    do {
+      let data = try encoder.encode(anchor) + Data([0x0A])
+      try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+      logger.error("could not write the chain anchor file", metadata: ["path": "\(path)"])
+    }
+    logger.debug("chain anchor", metadata: ["events": "\(anchor.events)", "chainHead": "\(anchor.chainHead)"])
   }
 
   // MARK: Reading

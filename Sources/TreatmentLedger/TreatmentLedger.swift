@@ -27,12 +27,16 @@ public final class Ledger: Sendable {
     public var createIfMissing: Bool
     /// The caller's logger; the library never configures logging itself.
     public var logger: Logger
+    /// Where to keep the chain anchor after every commit (see ``EventStore/Options/anchorFile``).
+    public var anchorFile: String?
 
     /// Creates a configuration with default protocol, read-write, creating the store if missing.
     public init(
       path: String, clinicalProtocol: ClinicalProtocol = ClinicalProtocol(), readOnly: Bool = false,
-      createIfMissing: Bool = true, logger: Logger = Logger(label: "TreatmentLedger")
+      createIfMissing: Bool = true, logger: Logger = Logger(label: "TreatmentLedger"),
+      anchorFile: String? = nil
     ) {
+      self.anchorFile = anchorFile
       self.path = path
       self.clinicalProtocol = clinicalProtocol
       self.readOnly = readOnly
@@ -58,6 +62,7 @@ public final class Ledger: Sendable {
     options.createIfMissing = configuration.createIfMissing
     options.reviewer = ClinicalReviewer(protocol: configuration.clinicalProtocol)
     options.projections = [PatientTimelineProjection(), CourseSummaryProjection()]
+    options.anchorFile = configuration.anchorFile
     let store = try EventStore.open(at: configuration.path, options: options, logger: configuration.logger)
     return Ledger(store: store, clinicalProtocol: configuration.clinicalProtocol)
   }

@@ -69,6 +69,10 @@ struct StoreOptions: ParsableArguments {
     help: "A clinic protocol file (JSON) with soft-alert thresholds; default: DOMAIN.md's defaults.")
   var protocolFile: String?
 
+  @Option(
+    help: "Write the chain anchor (event count and chain head) to this file after every commit.")
+  var anchorFile: String?
+
   /// The protocol in force: the file given with --protocol, validated, or the defaults.
   func clinicalProtocol() throws -> ClinicalProtocol {
     guard let protocolFile else { return ClinicalProtocol() }
@@ -90,7 +94,7 @@ struct StoreOptions: ParsableArguments {
     logger.logLevel = .warning
     let configuration = Ledger.Configuration(
       path: path, clinicalProtocol: try clinicalProtocol(), readOnly: readOnly,
-      createIfMissing: create, logger: logger)
+      createIfMissing: create, logger: logger, anchorFile: anchorFile)
     do {
       return try Ledger.open(configuration)
     } catch {

@@ -16,9 +16,14 @@ struct Verify: AsyncParsableCommand {
   @Option(help: "Verify only this stream.") var stream: String?
   @Option(help: "Anchor: the number of events when the chain head was kept.") var anchorEvents: UInt64?
   @Option(help: "Anchor: the chain head (64 hex digits) kept outside the store.") var anchorHead: String?
+  @Option(help: "Anchor file written by --anchor-file (JSON with events and chainHead).")
+  var anchor: String?
   @Flag(help: "Print the report as JSON.") var json = false
 
   func validate() throws {
+    if anchor != nil && anchorEvents != nil {
+      throw ValidationError("give --anchor FILE or --anchor-events/--anchor-head, not both")
+    }
     if (anchorEvents == nil) != (anchorHead == nil) {
       throw ValidationError("--anchor-events and --anchor-head go together")
     }
@@ -32,13 +37,22 @@ struct Verify: AsyncParsableCommand {
     let store = ledger.store
     defer { ledger.close() }
     let progress = Progress(label: "verified", enabled: !json && stream == nil)
+    var kept = anchorEvents.map { ChainAnchor(events: $0, chainHead: (anchorHead ?? "").lowercased()) }
+    if let anchor {
+      guard let data = FileManager.default.contents(atPath: anchor),
+        let decoded = try? JSONDecoder().decode(ChainAnchor.self, from: data)
+      else {
+        printError("cannot read the anchor file \(anchor)")
+        throw Exit.invalidInput
+      }
+      kept = decoded
+    }
     let report: VerificationReport
     do {
       if let stream {
         report = try store.verifyStream(stream)
       } else {
-        let anchor = anchorEvents.map { ChainAnchor(events: $0, chainHead: (anchorHead ?? "").lowercased()) }
-        report = try store.verify(anchor: anchor) { done, total in progress.update(done: done, total: total) }
+        report = try store.verify(anchor: kept) { done, total in progress.update(done: done, total: total) }
       }
     } catch {
       progress.finish()
