@@ -51,7 +51,7 @@ struct ReliabilityToolTests {
   @Test("crash-trials, import mode: acknowledged batches survive SIGKILL", .timeLimit(.minutes(2)))
   func crashTrialsImport() throws {
     let output = try Self.expectPasses(
-      ["crash-trials", "--trials", "10", "--mode", "import", "--max-kill-ms", "250"],
+      ["crash-trials", "--trials", "10", "--mode", "import", "--max-kill-ms", "900"],
       minimumPassed: 10)
     let acknowledged = Self.figure("events acknowledged", in: output)
     #expect(
@@ -64,7 +64,7 @@ struct ReliabilityToolTests {
     .timeLimit(.minutes(2)))
   func crashTrialsAppenders() throws {
     let output = try Self.expectPasses(
-      ["crash-trials", "--trials", "10", "--mode", "appenders", "--max-kill-ms", "250"],
+      ["crash-trials", "--trials", "10", "--mode", "appenders", "--max-kill-ms", "900"],
       minimumPassed: 10)
     let acknowledged = Self.figure("events acknowledged", in: output)
     #expect(
