@@ -42,7 +42,7 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
 
   /// True when a void recorded at or before `asOf` (or any void, when nil) applies.
   public func isVoided(asOf: String? = nil) -> Bool {
-    (voidedBy ?? []).contains { asOf == nil || $0.recordedAt <= asOf! }
+    (voidedBy ?? []).contains { void in asOf.map { void.recordedAt <= $0 } ?? true }
   }
 }
 
