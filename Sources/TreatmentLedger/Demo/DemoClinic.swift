@@ -103,10 +103,12 @@ private struct PatientBuilder {
     return id
   }
 
+  /// Item scores adding up to `total`, or to as much as the items can hold when `total` is more
+  /// (the caller takes the sum as the total score).
   mutating func items(total: Int, count: Int, maximum: Int, lastItemZero: Bool) -> [JSONValue] {
     var items = [Int](repeating: 0, count: count)
-    var remaining = total
     let slots = lastItemZero ? count - 1 : count
+    var remaining = min(total, slots * maximum)
     while remaining > 0 {
       let index = int(0...(slots - 1))
       if items[index] < maximum {
@@ -170,10 +172,12 @@ private struct PatientBuilder {
       let progress = Double(number - 1) / Double(max(1, sessions - 1))
       let phq = max(0, min(27, Int((Double(baselinePHQ) * (responder ? 1 - 0.75 * progress : 1 - 0.1 * progress)).rounded()) + int(-1...1)))
       clock += 5
-      add("AssessmentRecorded", ["instrument": .string("phq9"), "itemScores": .array(items(total: phq, count: 9, maximum: 3, lastItemZero: !(number == 1 && chance(0.1)))), "totalScore": .number(Double(phq)), "timepoint": .string(number == 1 ? "baseline" : "preSession"), "courseId": .string(courseId), "sessionId": .string(sessionId)], correlation: correlation)
+      let phqItems = items(total: phq, count: 9, maximum: 3, lastItemZero: !(number == 1 && chance(0.1)))
+      add("AssessmentRecorded", ["instrument": .string("phq9"), "itemScores": .array(phqItems), "totalScore": .number(phqItems.reduce(0) { $0 + ($1.numberValue ?? 0) }), "timepoint": .string(number == 1 ? "baseline" : "preSession"), "courseId": .string(courseId), "sessionId": .string(sessionId)], correlation: correlation)
       if number == 1 || number == sessionsHeld {
         let gad = max(0, min(21, Int((Double(baselineGAD) * (responder && number > 1 ? 0.5 : 1)).rounded()) + int(-1...1)))
-        add("AssessmentRecorded", ["instrument": .string("gad7"), "itemScores": .array(items(total: gad, count: 7, maximum: 3, lastItemZero: false)), "totalScore": .number(Double(gad)), "timepoint": .string(number == 1 ? "baseline" : "endOfCourse"), "courseId": .string(courseId), "sessionId": .string(sessionId)], correlation: correlation)
+        let gadItems = items(total: gad, count: 7, maximum: 3, lastItemZero: false)
+        add("AssessmentRecorded", ["instrument": .string("gad7"), "itemScores": .array(gadItems), "totalScore": .number(gadItems.reduce(0) { $0 + ($1.numberValue ?? 0) }), "timepoint": .string(number == 1 ? "baseline" : "endOfCourse"), "courseId": .string(courseId), "sessionId": .string(sessionId)], correlation: correlation)
       }
       clock += 5
       var systolic = Double(int(112...136))
