@@ -1,2 +1,0 @@
-// Placeholder: the example alert service is being written.
-print("alert-monitor")
