@@ -13,7 +13,7 @@ import Logging
 /// ```
 ///
 /// Every append to a `patient-<id>` stream, through this type or through ``store``, is validated
-/// by ``ClinicalReviewer`` in the append's own transaction.
+/// by `ClinicalReviewer` in the append's own transaction.
 public final class Ledger: Sendable {
   /// How to open a ledger.
   public struct Configuration: Sendable {
@@ -27,7 +27,7 @@ public final class Ledger: Sendable {
     public var createIfMissing: Bool
     /// The caller's logger; the library never configures logging itself.
     public var logger: Logger
-    /// Where to keep the chain anchor after every commit (see ``EventStore/Options/anchorFile``).
+    /// Where to keep the chain anchor after every commit (see `EventStore.Options.anchorFile`).
     public var anchorFile: String?
 
     /// Creates a configuration with default protocol, read-write, creating the store if missing.
@@ -78,7 +78,7 @@ public final class Ledger: Sendable {
   /// Records one clinical event in the patient's stream, validated and durable when it returns.
   ///
   /// - Throws: `.rejected` for a hard limit (naming the field, rule and limit), or any other
-  ///   ``EventStoreError`` of an append.
+  ///   `EventStoreError` of an append.
   @discardableResult
   public func record(
     _ event: ClinicalEvent, patientId: String, occurredAt: String, recordedBy: Recorder,
@@ -100,8 +100,10 @@ public final class Ledger: Sendable {
     store.subscribe(from: position)
   }
 
-  /// Flagged events (soft alerts) from `position` on, then live: each element is the event and
-  /// its flags decoded. For alerting services (see `Tools/alert-monitor`).
+  /// Flagged events (soft alerts) from `position` on, then live. Each element is the stored
+  /// event; its `flags` are JSON objects (`code`, `field`, `rule`, `protocolVersion`) that
+  /// `ClinicalFlag(json:)` turns into typed flags. For alerting services (see
+  /// `Tools/alert-monitor`).
   public func flags(from position: UInt64 = 0) -> AsyncFilterSequence<EventSubscription> {
     store.subscribe(from: position).filter { !$0.flags.isEmpty }
   }

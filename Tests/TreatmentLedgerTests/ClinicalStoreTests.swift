@@ -76,6 +76,9 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
     #expect(codes == ["vitals.heartRate.low", "vitals.respiratoryRate.low"])
     #expect(stored[0].flags.allSatisfy { $0["protocolVersion"] == .string("default-1") })
     #expect(stored[0].flags.allSatisfy { $0["field"] != nil && $0["rule"] != nil })
+    let typed = stored[0].flags.compactMap { ClinicalFlag(json: $0) }
+    #expect(typed.map(\.field).sorted() == ["heartRateBpm", "respiratoryRatePerMinute"])
+    #expect(ClinicalFlag(json: .object(["code": .string("x")])) == nil)
     var iterator = ledger.store.subscribe(from: start).makeAsyncIterator()
     let seen = try await iterator.next()
     #expect(seen?.flags == stored[0].flags)

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerEventStore
 
 /// A soft alert stored with an accepted event: `{"code", "field", "rule", "protocolVersion"}`.
 ///
@@ -12,6 +13,15 @@ public struct ClinicalFlag: Codable, Sendable, Hashable {
   public var rule: String
   /// The ``ClinicalProtocol/protocolVersion`` whose thresholds applied.
   public var protocolVersion: String
+
+  /// Decodes a flag as the store keeps it with an event (a JSON object with the four members);
+  /// nil when `json` is not such an object.
+  public init?(json: JSONValue) {
+    guard let code = json["code"]?.stringValue, let field = json["field"]?.stringValue,
+      let rule = json["rule"]?.stringValue, let version = json["protocolVersion"]?.stringValue
+    else { return nil }
+    self.init(code: code, field: field, rule: rule, protocolVersion: version)
+  }
 
   /// Creates a flag.
   public init(code: String, field: String, rule: String, protocolVersion: String) {
