@@ -147,50 +147,130 @@ enum RecordCodec {
     return value
   }
 
-  private struct StoredEnvelope: Decodable {
-    var eventId: UUID
-    var type: String
-    var schemaVersion: Int
-    var streamId: String
-    var streamVersion: UInt64
-    var globalPosition: UInt64
-    var occurredAt: String
-    var recordedAt: String
-    var recordedBy: Recorder
-    var correlationId: UUID?
-    var causationId: UUID?
-    var data: JSONValue
-    var flags: [JSONValue]?
-    var previousHash: String
-    var previousStreamHash: String
-  }
-
-  /// Decodes a log value. Throws `.corruptRecord` naming `position` when it is not well formed.
+  /// Decodes a log value. Throws `.corruptRecord` naming `position` when it is not well formed:
+  /// not strict JSON, not an object, or a field of the envelope missing or of the wrong type.
   /// It does not check the hash; verification does.
   static func decode(position: UInt64, _ value: [UInt8]) throws(EventStoreError) -> RecordedEvent {
     guard value.count > 33, value[0] == Layout.recordVersion else {
       throw .corruptRecord(position: position, reason: "unknown record version or truncated value")
     }
     let canonical = Array(value[33...])
-    let envelope: StoredEnvelope
-    do {
-      envelope = try JSONDecoder().decode(StoredEnvelope.self, from: Data(canonical))
-    } catch {
-      throw .corruptRecord(position: position, reason: "the envelope does not decode")
+    let parsed: JSONValue
+    do { parsed = try JSONParser.parse(canonical) } catch {
+      throw .corruptRecord(position: position, reason: "the envelope does not decode: \(error)")
     }
+    guard case .object(let members) = parsed else {
+      throw .corruptRecord(position: position, reason: "the envelope is not a JSON object")
+    }
+    let fields = EnvelopeFields(position: position, members: members)
+    let recorder = try fields.object("recordedBy")
+    let recorderFields = EnvelopeFields(position: position, members: recorder, path: "recordedBy.")
     guard let hash = ChainHash(bytes: value[1..<33]),
-      let previous = ChainHash(hex: envelope.previousHash),
-      let previousStream = ChainHash(hex: envelope.previousStreamHash)
+      let previous = ChainHash(hex: try fields.string("previousHash")),
+      let previousStream = ChainHash(hex: try fields.string("previousStreamHash"))
     else {
       throw .corruptRecord(position: position, reason: "a hash field is malformed")
     }
+    guard let data = members["data"] else { throw fields.problem("data", "is missing") }
+    let flags: [JSONValue]
+    switch members["flags"] {
+    case nil, .null?: flags = []
+    case .array(let values)?: flags = values
+    default: throw fields.problem("flags", "must be an array")
+    }
     return RecordedEvent(
-      eventId: envelope.eventId, type: envelope.type, schemaVersion: envelope.schemaVersion,
-      streamId: envelope.streamId, streamVersion: envelope.streamVersion,
-      globalPosition: envelope.globalPosition, occurredAt: envelope.occurredAt,
-      recordedAt: envelope.recordedAt, recordedBy: envelope.recordedBy,
-      correlationId: envelope.correlationId, causationId: envelope.causationId,
-      data: envelope.data, flags: envelope.flags ?? [], previousHash: previous,
-      previousStreamHash: previousStream, hash: hash, canonicalBytes: canonical)
+      eventId: try fields.uuid("eventId"), type: try fields.string("type"),
+      schemaVersion: Int(try fields.integer("schemaVersion", below: 0x1p63, minimum: -0x1p63)),
+      streamId: try fields.string("streamId"),
+      streamVersion: UInt64(try fields.integer("streamVersion", below: 0x1p64, minimum: 0)),
+      globalPosition: UInt64(try fields.integer("globalPosition", below: 0x1p64, minimum: 0)),
+      occurredAt: try fields.string("occurredAt"), recordedAt: try fields.string("recordedAt"),
+      recordedBy: Recorder(
+        id: try recorderFields.string("id"), name: try recorderFields.string("name"),
+        role: try recorderFields.string("role")),
+      correlationId: try fields.optionalUUID("correlationId"),
+      causationId: try fields.optionalUUID("causationId"),
+      data: data, flags: flags, previousHash: previous, previousStreamHash: previousStream,
+      hash: hash, canonicalBytes: canonical)
+  }
+
+  /// Typed access to the members of a stored envelope; problems name the field, never a value.
+  private struct EnvelopeFields {
+    var position: UInt64
+    var members: [String: JSONValue]
+    var path = ""
+
+    func problem(_ field: String, _ reason: String) -> EventStoreError {
+      .corruptRecord(position: position, reason: "field '\(path)\(field)' \(reason)")
+    }
+
+    func string(_ field: String) throws(EventStoreError) -> String {
+      guard let member = members[field] else { throw problem(field, "is missing") }
+      guard case .string(let text) = member else { throw problem(field, "must be a string") }
+      return text
+    }
+
+    func object(_ field: String) throws(EventStoreError) -> [String: JSONValue] {
+      guard let member = members[field] else { throw problem(field, "is missing") }
+      guard case .object(let object) = member else { throw problem(field, "must be an object") }
+      return object
+    }
+
+    /// An integral number in `minimum..<limit`, returned as a double that converts exactly.
+    func integer(_ field: String, below limit: Double, minimum: Double) throws(EventStoreError) -> Double {
+      guard let member = members[field] else { throw problem(field, "is missing") }
+      guard case .number(let number) = member, number >= minimum, number < limit,
+        number.rounded(.towardZero) == number
+      else { throw problem(field, "must be an integer in range") }
+      return number
+    }
+
+    func uuid(_ field: String) throws(EventStoreError) -> UUID {
+      guard let id = Self.parseUUID(try string(field)) else { throw problem(field, "must be a UUID") }
+      return id
+    }
+
+    /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex digits of either case, as
+    /// `UUID(uuidString:)` reads it, without its `sscanf`.
+    static func parseUUID(_ text: String) -> UUID? {
+      var text = text
+      return text.withUTF8 { bytes -> UUID? in
+        guard bytes.count == 36 else { return nil }
+        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let parsed = withUnsafeMutableBytes(of: &value) { out -> Bool in
+          var position = 0
+          for index in 0..<16 {
+            if position == 8 || position == 13 || position == 18 || position == 23 {
+              guard bytes[position] == UInt8(ascii: "-") else { return false }
+              position += 1
+            }
+            guard let high = hexValue(bytes[position]), let low = hexValue(bytes[position + 1]) else {
+              return false
+            }
+            out[index] = high << 4 | low
+            position += 2
+          }
+          return true
+        }
+        return parsed ? UUID(uuid: value) : nil
+      }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+      switch byte {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+      case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+      case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+      default: return nil
+      }
+    }
+
+    /// Absent and `null` both mean no value, as they did for the Codable envelope.
+    func optionalUUID(_ field: String) throws(EventStoreError) -> UUID? {
+      switch members[field] {
+      case nil, .null?: return nil
+      default: return try uuid(field)
+      }
+    }
   }
 }
