@@ -46,6 +46,7 @@ let package = Package(
       dependencies: [
         "LedgerEventStore",
         "TreatmentRecords",
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
       ]
     ),

@@ -1,7 +1,261 @@
 import ArgumentParser
+import Foundation
+import Logging
+import TreatmentLedger
 
-/// `treatment-ledger audit …`: audit export and verification (being written).
+/// `treatment-ledger audit …`: audit export and verification for compliance officers.
 struct AuditCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "audit", abstract: "Audit export and verification for compliance officers.")
+    commandName: "audit",
+    abstract: "Audit export and verification for compliance officers.",
+    discussion: """
+      `audit export` writes events.ndjson (every event with the exact bytes that were hashed), \
+      events.csv (for a spreadsheet) and manifest.json (filter, who, why, counts, chain anchors, \
+      SHA-256 of each file), and records the export in the store's $audit stream. \
+      `audit verify` checks an export with its manifest alone; `audit log` lists the exports. \
+      The procedure for auditors, with or without this tool, is in docs/AUDIT.md.
+      """,
+    subcommands: [AuditExportCommand.self, AuditVerifyCommand.self, AuditLogCommand.self])
+}
+
+extension Exit {
+  static let usage = ExitCode(64)
+
+  /// Prints an audit error and returns its exit code.
+  static func report(_ error: AuditError) -> ExitCode {
+    switch error {
+    case .store(let storeError): return report(storeError)
+    case .invalidFilter, .invalidRequest, .outputExists:
+      printError(error.description)
+      return usage
+    case .output, .unreadableManifest, .notRecorded:
+      printError(error.description)
+      return failure
+    }
+  }
+}
+
+struct AuditExportCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "export",
+    abstract: "Export events with their hashes, a CSV and a manifest; record the export in $audit.",
+    discussion: """
+      Times are RFC 3339 with an offset; the range is --from ≤ t < --to, on recordedAt unless \
+      --occurred. With --occurred the export carries the whole chain (of the patient, or of the \
+      log) up to now, with inRange marking the events whose occurredAt is in the range: a late \
+      entry of any recorded time can belong to the range, and only the whole chain proves that \
+      none is missing. The store is read in short read transactions, so a service appending to \
+      it is never held up; the export covers the log as it was when the export began. The \
+      export is then recorded in $audit (who, why, filter, counts, manifest SHA-256, no patient \
+      data); if that fails, the files are removed and the command exits 1.
+      """)
+
+  @OptionGroup var storeOptions: StoreOptions
+  @Option(help: "The export directory (created; must be new or empty).") var out: String
+  @Option(help: "Who exports: the user's id (recorded in the manifest and in $audit).") var by:
+    String
+  @Option(help: "The exporter's name (default: the id).") var byName: String?
+  @Option(help: "The exporter's role.") var byRole: String = "auditor"
+  @Option(help: "Why the export is made (recorded; no patient data).") var reason: String
+  @Option(help: "Start of the range (inclusive), RFC 3339 with an offset.") var from: String?
+  @Option(help: "End of the range (exclusive), RFC 3339 with an offset.") var to: String?
+  @Option(help: "Export one patient's stream (patient-<ID>) only.") var patient: String?
+  @Flag(help: "Apply --from/--to to occurredAt (clinical time) instead of recordedAt.")
+  var occurred = false
+  @Option(help: "Files to write: ndjson, csv or ndjson,csv.") var format: String = "ndjson,csv"
+  @Option(help: "Events per read transaction.") var eventsPerRead: Int = 1_000
+
+  var formats: Set<AuditFormat> {
+    Set(
+      format.split(separator: ",").compactMap {
+        AuditFormat(rawValue: $0.trimmingCharacters(in: .whitespaces))
+      })
+  }
+
+  var filter: AuditFilter {
+    AuditFilter(
+      patientId: patient, timeBasis: occurred ? .occurredAt : .recordedAt, from: from, to: to)
+  }
+
+  func validate() throws {
+    let names = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard !names.isEmpty, names.allSatisfy({ AuditFormat(rawValue: $0) != nil }) else {
+      throw ValidationError("--format takes ndjson, csv or ndjson,csv")
+    }
+    if occurred && from == nil && to == nil {
+      throw ValidationError("--occurred needs --from and/or --to")
+    }
+    do { try filter.validate() } catch { throw ValidationError(error.description) }
+    if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+      throw ValidationError("--reason must not be empty")
+    }
+    guard (1...100_000).contains(eventsPerRead) else {
+      throw ValidationError("--events-per-read must be from 1 to 100000")
+    }
+  }
+
+  func run() async throws {
+    let request = AuditExportRequest(
+      directory: out, filter: filter, formats: formats,
+      exportedBy: Recorder(id: by, name: byName ?? by, role: byRole), reason: reason,
+      tool: AuditManifest.Tool(name: "treatment-ledger", version: AuditManifest.libraryVersion),
+      eventsPerRead: eventsPerRead)
+
+    // 1. Export from a read-only handle: reading never blocks a service that appends.
+    let reader = try storeOptions.open(readOnly: true)
+    let progress = Progress(label: "exported")
+    let export: AuditExport
+    do {
+      export = try AuditExporter(store: reader.store).export(request) { done, expected in
+        progress.update(done: done, total: expected)
+      }
+    } catch {
+      progress.finish()
+      reader.close()
+      throw Exit.report(error)
+    }
+    progress.finish()
+    // One process may open a store only once: close the read-only handle before recording.
+    reader.close()
+
+    // 2. Record the export in $audit.
+    let writer: Ledger
+    do { writer = try storeOptions.open() } catch {
+      export.removeFiles()
+      printError("the export could not be recorded; its files were removed")
+      throw error
+    }
+    defer { writer.close() }
+    let recorded: RecordedEvent
+    do { recorded = try await AuditExporter.record(export, in: writer.store) } catch {
+      throw Exit.report(error)
+    }
+
+    let counts = export.manifest.counts
+    let rate = export.seconds > 0 ? Int(Double(counts.events) / export.seconds) : 0
+    print(
+      "manifest   \(export.directory)/\(AuditManifest.fileName) sha256 \(export.manifestSHA256)")
+    print(
+      "recorded   \(StreamNames.audit) position \(recorded.globalPosition), export id \(export.manifest.exportId)"
+    )
+    let inRange = counts.eventsInRange == counts.events ? "" : " (\(counts.eventsInRange) in range)"
+    print(
+      "exported \(counts.events) events\(inRange) to \(export.directory) in "
+        + String(format: "%.2f", export.seconds) + " s (\(rate) events/s)")
+  }
+}
+
+struct AuditVerifyCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "verify",
+    abstract: "Verify an audit export directory; exit 4 at the first problem.",
+    discussion: """
+      Checks, with the manifest alone: every line's SHA-256 over the event's stored bytes, the \
+      chain links and contiguity (nothing removed, added or reordered), the filter, the first \
+      and last events and the events around the range, the counts, every CSV row against its \
+      NDJSON line, and the SHA-256 of each file. With --store (the store it was exported from) \
+      or --manifest-sha256 (from `audit log`) an edit of any manifest member is detected too. \
+      The same chain definition as `treatment-ledger verify`: SHA-256 over the stored canonical \
+      bytes, previousHash / previousStreamHash linking each event to the one before.
+      """)
+
+  @Argument(help: "The export directory.") var directory: String
+  @Option(help: "Also check the manifest against this store's $audit record of the export.")
+  var store: String?
+  @Option(help: "Also check that manifest.json has this SHA-256 (as `audit log` prints it).")
+  var manifestSha256: String?
+  @Flag(help: "Print the report as JSON.") var json = false
+
+  func validate() throws {
+    if let manifestSha256, ChainHash(hex: manifestSha256.lowercased()) == nil {
+      throw ValidationError("--manifest-sha256 must be 64 hex digits")
+    }
+  }
+
+  func run() async throws {
+    let report: AuditVerificationReport
+    if let store {
+      var logger = Logger(label: "treatment-ledger")
+      logger.logLevel = .warning
+      let ledger: Ledger
+      do {
+        ledger = try Ledger.open(
+          Ledger.Configuration(path: store, readOnly: true, createIfMissing: false, logger: logger))
+      } catch {
+        throw Exit.report(error)
+      }
+      defer { ledger.close() }
+      report = AuditVerifier().verify(directory: directory, against: ledger.store)
+      if report.isIntact, let manifestSha256, manifestSha256.lowercased() != report.manifestSHA256 {
+        print(
+          "FAILED: manifest.json has SHA-256 \(report.manifestSHA256 ?? "-"), not \(manifestSha256)"
+        )
+        throw Exit.verificationFailed
+      }
+    } else {
+      report = AuditVerifier().verify(directory: directory, expectedManifestSHA256: manifestSha256)
+    }
+    if json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    } else if let problem = report.problem {
+      print("FAILED after \(report.eventsChecked) intact events: \(problem)")
+    } else {
+      let inRange =
+        report.eventsInRange == report.eventsChecked ? "" : " (\(report.eventsInRange) in range)"
+      let hashes =
+        report.hashesRecomputed
+        ? "hashes recomputed" : "CSV only: links checked, hashes not recomputable"
+      let manifest = report.manifestChecked ? "matches its record" : "not compared with $audit"
+      print(
+        "intact: \(report.eventsChecked) events\(inRange), \(hashes); manifest sha256 "
+          + "\(report.manifestSHA256 ?? "-") (\(manifest))")
+    }
+    if !report.isIntact { throw Exit.verificationFailed }
+  }
+}
+
+struct AuditLogCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "log",
+    abstract: "List the audit exports recorded in $audit.",
+    discussion: """
+      One line per export: when it was recorded, its position, its id, who exported, the \
+      filter, the number of events, the manifest's SHA-256 and the reason. --json prints each \
+      $audit event's whole envelope, hashes included, as `read --json` does.
+      """)
+
+  @OptionGroup var storeOptions: StoreOptions
+  @Flag(help: "Print NDJSON envelopes.") var json = false
+
+  func run() async throws {
+    let ledger = try storeOptions.open(readOnly: true)
+    defer { ledger.close() }
+    var version: UInt64 = 0
+    var printed = 0
+    while true {
+      let entries: [AuditLogEntry]
+      do { entries = try ledger.auditLog(from: version, limit: 1_000) } catch {
+        throw Exit.report(error)
+      }
+      for entry in entries {
+        printed += 1
+        if json {
+          print(String(decoding: entry.event.envelopeJSON.canonicalBytes, as: UTF8.self))
+          continue
+        }
+        let by = entry.exportedBy
+        let filter = entry.filter?.summary ?? "-"
+        let events = entry.events.map(String.init) ?? "-"
+        print(
+          "\(entry.recordedAt)  \(entry.event.globalPosition)  \(entry.exportId ?? entry.event.type)  "
+            + "by \(by.id) (\(by.name), \(by.role))  \(filter)  \(events) events  "
+            + "manifest \(entry.manifestSHA256 ?? "-")  reason: \(entry.reason ?? "-")")
+      }
+      guard let last = entries.last, entries.count == 1_000 else { break }
+      version = last.event.streamVersion + 1
+    }
+    if printed == 0 && !json { print("no audit exports recorded") }
+  }
 }

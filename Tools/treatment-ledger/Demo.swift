@@ -73,13 +73,13 @@ struct Demo: AsyncParsableCommand {
     var shared: [String] = []
     if let path = storeOptions.store { shared += ["--store", path] }
     if let file = storeOptions.protocolFile { shared += ["--protocol", file] }
-    var timeline = try Timeline.parse(["--patient", patientId] + shared)
+    let timeline = try Timeline.parse(["--patient", patientId] + shared)
     try await timeline.run()
     print("")
-    var summary = try Summary.parse(["--patient", patientId] + shared)
+    let summary = try Summary.parse(["--patient", patientId] + shared)
     try await summary.run()
     print("")
-    var verify = try Verify.parse(shared)
+    let verify = try Verify.parse(shared)
     try await verify.run()
     let store = storeOptions.store.map { " --store \($0)" } ?? ""
     print("""

@@ -1,0 +1,607 @@
+import Foundation
+
+/// What to export, where, by whom and why.
+public struct AuditExportRequest: Sendable, Hashable {
+  /// The directory to write: created when missing (mode 0700); an existing one must be empty.
+  public var directory: String
+  /// Which events.
+  public var filter: AuditFilter
+  /// Which files besides the manifest. `.ndjson` carries the proof (the hashed bytes); a CSV-only
+  /// export can be checked for completeness and links but its hashes cannot be recomputed.
+  public var formats: Set<AuditFormat>
+  /// Who exports: recorded in the manifest and as `recordedBy` of the `$audit` event.
+  public var exportedBy: Recorder
+  /// Why, in the exporter's words (required; never put patient data here).
+  public var reason: String
+  /// The program named in the manifest.
+  public var tool: AuditManifest.Tool
+  /// Events read per read transaction (1 to 100,000). Each read is a short LMDB snapshot, so an
+  /// export never holds one reader for long and a writing service is never held up.
+  public var eventsPerRead: Int
+
+  /// Creates a request for both formats.
+  public init(
+    directory: String, filter: AuditFilter = AuditFilter(),
+    formats: Set<AuditFormat> = Set(AuditFormat.allCases), exportedBy: Recorder, reason: String,
+    tool: AuditManifest.Tool = AuditManifest.Tool(
+      name: "TreatmentLedger", version: AuditManifest.libraryVersion),
+    eventsPerRead: Int = 1_000
+  ) {
+    self.directory = directory
+    self.filter = filter
+    self.formats = formats
+    self.exportedBy = exportedBy
+    self.reason = reason
+    self.tool = tool
+    self.eventsPerRead = eventsPerRead
+  }
+}
+
+/// A finished export: its directory, its manifest and the manifest's SHA-256.
+public struct AuditExport: Sendable, Hashable {
+  /// The export directory.
+  public var directory: String
+  /// The manifest as written.
+  public var manifest: AuditManifest
+  /// SHA-256 of `manifest.json` (hex): recorded in `$audit`.
+  public var manifestSHA256: String
+  /// Seconds the export took (reading and writing, not recording).
+  public var seconds: Double
+
+  /// Paths of the files written (the manifest last).
+  public var paths: [String] {
+    manifest.files.map { directory + "/" + $0.name } + [directory + "/" + AuditManifest.fileName]
+  }
+
+  /// Removes the export's files (and the directory when it is then empty).
+  public func removeFiles() {
+    for path in paths { try? FileManager.default.removeItem(atPath: path) }
+    if (try? FileManager.default.contentsOfDirectory(atPath: directory))?.isEmpty == true {
+      try? FileManager.default.removeItem(atPath: directory)
+    }
+  }
+}
+
+/// Writes audit exports from an ``EventStore`` (docs/AUDIT.md).
+///
+/// ```swift
+/// let store = try EventStore.open(at: path, options: readOnly)   // or ledger.store
+/// let export = try AuditExporter(store: store).export(
+///   AuditExportRequest(directory: "/mnt/audit/2026-03", filter: march,
+///                      exportedBy: officer, reason: "Quarterly DEA review"))
+/// store.close()
+/// try await AuditExporter.record(export, in: writableStore)        // the `$audit` event
+/// ```
+///
+/// - The export reads the store in short read transactions of ``AuditExportRequest/eventsPerRead``
+///   events, so memory stays flat for any size and appends by other tasks or processes continue
+///   meanwhile (LMDB readers never block writers). It covers the log as it was when it began:
+///   events appended later are not included, and the manifest names that head.
+/// - It works on a read-only store; recording needs a writable one. One process cannot open the
+///   same store twice, so a tool that exported read-only closes that handle before it opens the
+///   store to record (the `treatment-ledger audit export` command does this), while a service
+///   uses its own open ledger for both (``Ledger/exportAudit(_:progress:)``).
+/// - The exporter is `Sendable` and keeps no state between exports.
+public struct AuditExporter: Sendable {
+  /// The store read from.
+  public let store: EventStore
+
+  /// An exporter reading `store`.
+  public init(store: EventStore) {
+    self.store = store
+  }
+
+  /// The `$audit` event type.
+  public static let eventType = "AuditExported"
+
+  /// Writes the export described by `request`: the chosen files, then `manifest.json`.
+  ///
+  /// `progress` is called after each read with (events written, events expected); the expected
+  /// count is exact for whole-log exports and an upper bound for patient exports.
+  ///
+  /// - Throws: ``AuditError`` for an invalid request or filter, an output directory that is not
+  ///   empty, a file-system error (the files written so far are removed), or a store error.
+  public func export(
+    _ request: AuditExportRequest,
+    progress: (@Sendable (_ written: UInt64, _ expected: UInt64) -> Void)? = nil
+  ) throws(AuditError) -> AuditExport {
+    let started = ContinuousClock.now
+    try request.filter.validate()
+    guard !request.formats.isEmpty else {
+      throw .invalidRequest(reason: "choose at least one format (ndjson, csv)")
+    }
+    guard !request.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+      throw .invalidRequest(reason: "a reason is required")
+    }
+    for (field, value) in [
+      ("id", request.exportedBy.id), ("name", request.exportedBy.name),
+      ("role", request.exportedBy.role),
+    ] where value.trimmingCharacters(in: .whitespaces).isEmpty || value.utf8.count > 200 {
+      throw .invalidRequest(reason: "the exporter's \(field) must be 1–200 bytes, not blank")
+    }
+    guard (1...100_000).contains(request.eventsPerRead) else {
+      throw .invalidRequest(reason: "eventsPerRead must be from 1 to 100000")
+    }
+
+    let createdDirectory = try Self.prepareDirectory(request.directory)
+    var job = ExportJob(store: store, request: request, progress: progress)
+    do {
+      let export = try job.run(started: started)
+      return export
+    } catch {
+      job.removeWritten()
+      if createdDirectory { try? FileManager.default.removeItem(atPath: request.directory) }
+      throw error
+    }
+  }
+
+  /// The `$audit` event recording `export`: who (its `recordedBy`), why, the filter, the counts,
+  /// the positions and the manifest's SHA-256 — never a patient's data. Its `eventId` is the
+  /// export's id, so recording twice stores it once.
+  public static func auditEvent(for export: AuditExport) -> ProposedEvent {
+    let manifest = export.manifest
+    var filter: [String: JSONValue] = ["time": .string(manifest.filter.time.rawValue)]
+    if let patientId = manifest.filter.patientId { filter["patientId"] = .string(patientId) }
+    if let from = manifest.filter.from { filter["from"] = .string(from) }
+    if let to = manifest.filter.to { filter["to"] = .string(to) }
+    var data: [String: JSONValue] = [
+      "exportId": .string(manifest.exportId),
+      "reason": .string(manifest.reason),
+      "filter": .object(filter),
+      "formats": .array(manifest.files.map { .string($0.format.rawValue) }),
+      "events": .number(Double(manifest.counts.events)),
+      "eventsInRange": .number(Double(manifest.counts.eventsInRange)),
+      "storeEvents": .number(Double(manifest.anchors.store.events)),
+      "storeChainHead": .string(manifest.anchors.store.chainHead),
+      "manifestSha256": .string(export.manifestSHA256),
+      "format": .string(manifest.format),
+      "tool": .string("\(manifest.tool.name) \(manifest.tool.version)"),
+    ]
+    if let first = manifest.anchors.first {
+      data["firstGlobalPosition"] = .number(Double(first.globalPosition))
+    }
+    if let last = manifest.anchors.last {
+      data["lastGlobalPosition"] = .number(Double(last.globalPosition))
+      data["lastHash"] = .string(last.hash)
+    }
+    return ProposedEvent(
+      eventId: UUID(uuidString: manifest.exportId) ?? UUID(), type: eventType,
+      occurredAt: manifest.generatedAt, recordedBy: manifest.generatedBy, data: .object(data))
+  }
+
+  /// Records `export` in the reserved `$audit` stream and returns the stored event.
+  ///
+  /// When it cannot be recorded, the export's files are removed (an export nobody can account
+  /// for is not left behind) and ``AuditError/notRecorded(_:)`` is thrown.
+  @discardableResult
+  public static func record(
+    _ export: AuditExport, in store: EventStore
+  ) async throws(AuditError) -> RecordedEvent {
+    let event = auditEvent(for: export)
+    do throws(EventStoreError) {
+      let result = try await store.appendSystem([event], to: StreamNames.audit)
+      guard let stored = try store.event(id: event.eventId) else {
+        throw .corruptRecord(
+          position: result.positions.first?.globalPosition ?? 0,
+          reason: "the audit event was not found")
+      }
+      return stored
+    } catch {
+      export.removeFiles()
+      throw .notRecorded(error)
+    }
+  }
+
+  /// Creates the directory, or checks that an existing one is empty. True when it was created.
+  private static func prepareDirectory(_ path: String) throws(AuditError) -> Bool {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+      guard isDirectory.boolValue else { throw .outputExists(path: path) }
+      let contents: [String]
+      do { contents = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+        throw .output(path: path, reason: "cannot list the directory")
+      }
+      guard contents.isEmpty else { throw .outputExists(path: path) }
+      return false
+    }
+    do {
+      try FileManager.default.createDirectory(
+        atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    } catch {
+      throw .output(path: path, reason: "cannot create the directory")
+    }
+    return true
+  }
+}
+
+/// One export in progress: the plan, the writers and the running counts.
+private struct ExportJob {
+  let store: EventStore
+  let request: AuditExportRequest
+  let progress: (@Sendable (UInt64, UInt64) -> Void)?
+  var ndjson: HashingFileWriter?
+  var csv: HashingFileWriter?
+  var written: [String] = []
+  var count: UInt64 = 0
+  var inRange: UInt64 = 0
+  var first: AuditManifest.EventAnchor?
+  var last: RecordedEvent?
+  var expected: UInt64 = 0
+  let markRange: Bool
+
+  init(
+    store: EventStore, request: AuditExportRequest, progress: (@Sendable (UInt64, UInt64) -> Void)?
+  ) {
+    self.store = store
+    self.request = request
+    self.progress = progress
+    markRange = request.filter.time == .occurredAt && request.filter.hasRange
+  }
+
+  mutating func removeWritten() {
+    ndjson = nil
+    csv = nil
+    for path in written { try? FileManager.default.removeItem(atPath: path) }
+  }
+
+  mutating func run(started: ContinuousClock.Instant) throws(AuditError) -> AuditExport {
+    let filter = request.filter
+    let directory = request.directory
+    if request.formats.contains(.ndjson) {
+      let path = directory + "/" + AuditManifest.ndjsonFileName
+      ndjson = try HashingFileWriter(path: path)
+      written.append(path)
+    }
+    if request.formats.contains(.csv) {
+      let path = directory + "/" + AuditManifest.csvFileName
+      let writer = try HashingFileWriter(path: path)
+      written.append(path)
+      try writer.write(AuditCSV.byteOrderMark)
+      var header: [UInt8] = []
+      AuditCSV.appendRow(AuditCSV.header, to: &header)
+      try writer.write(header)
+      csv = writer
+    }
+
+    // The log as it is now: nothing at or after `storeHead.events` is exported.
+    let statistics: EventStore.Statistics
+    do { statistics = try store.statistics() } catch { throw .store(error) }
+    let generatedAt = Timestamp.format(micros: Timestamp.nowMicros())
+    let storeHead = AuditManifest.StoreHead(
+      events: statistics.events, chainHead: statistics.chainHead,
+      lastRecordedAt: statistics.lastRecordedAt)
+
+    let anchors: AuditManifest.Anchors
+    do {
+      if let stream = filter.stream {
+        anchors = try exportStream(stream, end: statistics.events, storeHead: storeHead)
+      } else {
+        anchors = try exportLog(end: statistics.events, storeHead: storeHead)
+      }
+    } catch let error as AuditError {
+      throw error
+    } catch let error as EventStoreError {
+      throw .store(error)
+    } catch {
+      throw .store(.corruptRecord(position: 0, reason: "unexpected error while exporting"))
+    }
+
+    var files: [AuditManifest.FileEntry] = []
+    if let ndjson {
+      let sha = try ndjson.finish()
+      files.append(
+        AuditManifest.FileEntry(
+          name: AuditManifest.ndjsonFileName, format: .ndjson, sha256: sha,
+          bytes: ndjson.bytesWritten,
+          records: count))
+    }
+    if let csv {
+      let sha = try csv.finish()
+      files.append(
+        AuditManifest.FileEntry(
+          name: AuditManifest.csvFileName, format: .csv, sha256: sha, bytes: csv.bytesWritten,
+          records: count))
+    }
+    let manifest = AuditManifest(
+      exportId: UUID().uuidString.lowercased(), tool: request.tool, storeFormat: statistics.format,
+      generatedAt: generatedAt, generatedBy: request.exportedBy, reason: request.reason,
+      filter: filter, counts: AuditManifest.Counts(events: count, eventsInRange: inRange),
+      anchors: anchors, files: files)
+    let bytes = manifest.encoded()
+    let manifestPath = directory + "/" + AuditManifest.fileName
+    let manifestWriter = try HashingFileWriter(path: manifestPath)
+    written.append(manifestPath)
+    try manifestWriter.write(bytes)
+    _ = try manifestWriter.finish()
+    syncDirectory(directory)
+    let elapsed = ContinuousClock.now - started
+    return AuditExport(
+      directory: directory, manifest: manifest,
+      manifestSHA256: ChainHash.sha256(bytes).hex,
+      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+  }
+
+  // MARK: Whole log
+
+  /// Exports positions of the log: all of them below `end`, or those recorded in the range.
+  private mutating func exportLog(
+    end: UInt64, storeHead: AuditManifest.StoreHead
+  ) throws -> AuditManifest.Anchors {
+    let filter = request.filter
+    var low: UInt64 = 0
+    var high = end
+    if !filter.coversWholeChain {
+      if let from = filter.fromMicros {
+        low = min(end, try store.eventCount(recordedAtOrBefore: from - 1))
+      }
+      if let to = filter.toMicros {
+        high = min(end, try store.eventCount(recordedAtOrBefore: to - 1))
+      }
+      high = max(low, high)
+    }
+    let before = low > 0 ? try store.readAll(from: low - 1, limit: 1).first : nil
+    let after = high < end ? try store.readAll(from: high, limit: 1).first : nil
+    expected = high - low
+    // Reading and encoding run on background threads a few chunks ahead, in order; this thread
+    // only writes and hashes the bytes.
+    let (formats, markRange) = (request.formats, self.markRange)
+    let pipeline = ChunkPipeline(
+      store: store, from: low, to: high, chunk: UInt64(request.eventsPerRead),
+      workers: min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    ) { events in EncodedChunk(events, formats: formats, filter: filter, markRange: markRange) }
+    defer { pipeline.stop() }
+    while let chunk = try pipeline.next() { try write(chunk) }
+    return AuditManifest.Anchors(
+      chain: .log, first: first, last: last.map(AuditManifest.EventAnchor.init),
+      before: before.map(AuditManifest.EventAnchor.init),
+      after: after.map(AuditManifest.EventAnchor.init),
+      store: storeHead, streamHead: nil)
+  }
+
+  // MARK: One patient's stream
+
+  /// Exports versions of `stream` stored below position `end`: all of them, or those recorded
+  /// in the range.
+  private mutating func exportStream(
+    _ stream: String, end: UInt64, storeHead: AuditManifest.StoreHead
+  ) throws -> AuditManifest.Anchors {
+    let filter = request.filter
+    let chunk = request.eventsPerRead
+    let currentVersion = try store.streamVersion(stream)
+    expected = currentVersion.map { $0 + 1 } ?? 0
+    guard currentVersion != nil else {
+      return AuditManifest.Anchors(
+        chain: .stream, first: nil, last: nil, before: nil, after: nil, store: storeHead,
+        streamHead: nil)
+    }
+    /// The event at `version`, or nil when there is none or it was stored at or after `end`.
+    func event(_ version: UInt64) throws -> RecordedEvent? {
+      guard let event = try store.readStream(stream, from: version, limit: 1).first,
+        event.streamVersion == version, event.globalPosition < end
+      else { return nil }
+      return event
+    }
+
+    var low: UInt64 = 0
+    if !filter.coversWholeChain, let from = filter.fromMicros, let top = currentVersion {
+      // The first version recorded at or after `from` (or stored after the snapshot):
+      // recordedAt never decreases along a stream, so a binary search finds it.
+      var lower: UInt64 = 0
+      var upper = top + 1
+      while lower < upper {
+        let middle = lower + (upper - lower) / 2
+        let candidate = try event(middle)
+        let reached =
+          candidate.map { (Timestamp.parseMicros($0.recordedAt) ?? .max) >= from } ?? true
+        if reached { upper = middle } else { lower = middle + 1 }
+      }
+      low = lower
+    }
+    let before = low > 0 ? try event(low - 1) : nil
+    var after: RecordedEvent?
+    var version = low
+    var reachedEnd = false
+    expected = (currentVersion ?? 0) + 1 - low
+    while !reachedEnd {
+      let events = try store.readStream(stream, from: version, limit: chunk)
+      var batch: [RecordedEvent] = []
+      batch.reserveCapacity(events.count)
+      for event in events {
+        if event.globalPosition >= end {
+          reachedEnd = true
+          break
+        }
+        if !filter.coversWholeChain, let to = filter.toMicros,
+          (Timestamp.parseMicros(event.recordedAt) ?? .max) >= to
+        {
+          after = event
+          reachedEnd = true
+          break
+        }
+        batch.append(event)
+      }
+      try write(batch)
+      guard let lastRead = events.last, events.count == chunk else { break }
+      version = lastRead.streamVersion + 1
+    }
+
+    var streamHead: RecordedEvent?
+    if after == nil {
+      streamHead = last ?? before
+    } else {
+      // The stream went on past the range: its head is its last event stored before `end`.
+      var from: UInt64? = nil
+      search: while true {
+        let events = try store.readStream(stream, from: from, direction: .backward, limit: chunk)
+        for event in events where event.globalPosition < end {
+          streamHead = event
+          break search
+        }
+        guard let oldest = events.last, oldest.streamVersion > 0, events.count == chunk else {
+          break
+        }
+        from = oldest.streamVersion - 1
+      }
+    }
+    return AuditManifest.Anchors(
+      chain: .stream, first: first, last: last.map(AuditManifest.EventAnchor.init),
+      before: before.map(AuditManifest.EventAnchor.init),
+      after: after.map(AuditManifest.EventAnchor.init),
+      store: storeHead,
+      streamHead: streamHead.map {
+        AuditManifest.StreamHead(
+          streamVersion: $0.streamVersion, globalPosition: $0.globalPosition, hash: $0.hash.hex)
+      })
+  }
+
+  // MARK: Writing
+
+  private mutating func write(_ events: [RecordedEvent]) throws(AuditError) {
+    try write(
+      EncodedChunk(events, formats: request.formats, filter: request.filter, markRange: markRange))
+  }
+
+  private mutating func write(_ chunk: EncodedChunk) throws(AuditError) {
+    guard let lastEvent = chunk.last else { return }
+    try ndjson?.write(chunk.ndjson)
+    try csv?.write(chunk.csv)
+    if first == nil, let event = chunk.first { first = AuditManifest.EventAnchor(event) }
+    last = lastEvent
+    count += chunk.count
+    inRange += chunk.inRange
+    progress?(count, max(expected, count))
+  }
+
+  /// Flushes the directory entry of the new files to disk.
+  private func syncDirectory(_ path: String) {
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    _ = fsync(fd)
+    _ = close(fd)
+  }
+}
+
+/// The bytes one chunk of events adds to each file, and what the manifest needs to know of it.
+struct EncodedChunk: Sendable {
+  var ndjson: [UInt8] = []
+  var csv: [UInt8] = []
+  var count: UInt64 = 0
+  var inRange: UInt64 = 0
+  var first: RecordedEvent?
+  var last: RecordedEvent?
+
+  init(_ events: [RecordedEvent], formats: Set<AuditFormat>, filter: AuditFilter, markRange: Bool) {
+    count = UInt64(events.count)
+    first = events.first
+    last = events.last
+    if formats.contains(.ndjson) {
+      ndjson.reserveCapacity(events.reduce(0) { $0 + $1.canonicalBytes.count + 86 })
+      for event in events { AuditNDJSONLine.encode(event, into: &ndjson) }
+    }
+    let wantCSV = formats.contains(.csv)
+    for event in events {
+      let matches =
+        markRange
+        ? Timestamp.parseMicros(event.occurredAt).map { filter.contains(micros: $0) } ?? false
+        : true
+      if matches { inRange += 1 }
+      if wantCSV {
+        AuditCSV.appendRow(AuditCSV.cells(AuditEventFields(event), inRange: matches), to: &csv)
+      }
+    }
+  }
+}
+
+/// Reads consecutive chunks of the log on background threads and encodes them, handing them
+/// out in order. At most a few chunks are held ahead of the consumer, so memory stays flat; each
+/// read is one short read transaction.
+final class ChunkPipeline: @unchecked Sendable {
+  private let store: EventStore
+  private let low: UInt64
+  private let high: UInt64
+  private let chunk: UInt64
+  private let chunks: Int
+  private let ahead: Int
+  private let transform: @Sendable ([RecordedEvent]) -> EncodedChunk
+  private let condition = NSCondition()
+  private let finished = DispatchGroup()
+  // Guarded by `condition`.
+  private var ready: [Int: Result<EncodedChunk, EventStoreError>] = [:]
+  private var claimed = 0
+  private var consumed = 0
+  private var stopped = false
+
+  init(
+    store: EventStore, from low: UInt64, to high: UInt64, chunk: UInt64, workers: Int,
+    transform: @escaping @Sendable ([RecordedEvent]) -> EncodedChunk
+  ) {
+    self.store = store
+    self.low = low
+    self.high = high
+    self.chunk = max(1, chunk)
+    self.chunks = high > low ? Int((high - low + self.chunk - 1) / self.chunk) : 0
+    self.ahead = workers * 2
+    self.transform = transform
+    for index in 0..<min(workers, chunks) {
+      finished.enter()
+      let thread = Thread { [self] in
+        work()
+        finished.leave()
+      }
+      thread.name = "TreatmentLedger.audit-export-\(index)"
+      thread.start()
+    }
+  }
+
+  private func work() {
+    while true {
+      condition.lock()
+      while !stopped && claimed < chunks && claimed - consumed >= ahead { condition.wait() }
+      guard !stopped && claimed < chunks else {
+        condition.unlock()
+        return
+      }
+      let index = claimed
+      claimed += 1
+      condition.unlock()
+
+      let start = low + UInt64(index) * chunk
+      let count = Int(min(chunk, high - start))
+      let result: Result<EncodedChunk, EventStoreError>
+      do throws(EventStoreError) {
+        let events = try store.readAll(from: start, limit: count)
+        if events.count != count || events.first?.globalPosition != start {
+          throw .corruptRecord(position: start, reason: "missing from the log")
+        }
+        result = .success(transform(events))
+      } catch {
+        result = .failure(error)
+      }
+      condition.lock()
+      ready[index] = result
+      condition.broadcast()
+      condition.unlock()
+    }
+  }
+
+  /// The next chunk in order, or nil after the last.
+  func next() throws(EventStoreError) -> EncodedChunk? {
+    condition.lock()
+    defer { condition.unlock() }
+    guard consumed < chunks else { return nil }
+    while ready[consumed] == nil { condition.wait() }
+    let result = ready.removeValue(forKey: consumed)
+    consumed += 1
+    condition.broadcast()
+    return try result?.get()
+  }
+
+  /// Stops the workers and waits until none is reading.
+  func stop() {
+    condition.lock()
+    stopped = true
+    condition.broadcast()
+    condition.unlock()
+    finished.wait()
+  }
+}

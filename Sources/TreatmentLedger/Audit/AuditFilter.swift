@@ -1,0 +1,152 @@
+import Foundation
+
+/// Which events an audit export is about: one patient or the whole log, and a time range on
+/// recorded time (the default) or clinical time.
+///
+/// ```swift
+/// // Everything the record received in March 2026 (UTC):
+/// let march = AuditFilter(from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z")
+/// // Everything that clinically happened to one patient in March, whenever it was entered:
+/// let clinical = AuditFilter(
+///   patientId: "7f3a", timeBasis: .occurredAt,
+///   from: "2026-03-01T00:00:00-05:00", to: "2026-04-01T00:00:00-04:00")
+/// ```
+///
+/// The range is half-open: `from` is included, `to` is not, so consecutive periods neither
+/// overlap nor leave a gap. Either end may be absent (open). Times are RFC 3339 with an explicit
+/// offset and are compared as instants, to the microsecond.
+///
+/// What the export then contains (docs/AUDIT.md, "What an export proves"):
+/// - on `recordedAt` (or with no range): exactly the events recorded in the range, which are
+///   consecutive in the log and in the patient's stream, so their chain proves none is missing;
+/// - on `occurredAt` with a range: every event recorded up to the export (of the patient, or of
+///   the log), each marked in or out of the range, because a late entry of any recorded time can
+///   carry a clinical time inside it; the whole chain then proves none is missing.
+public struct AuditFilter: Sendable, Hashable, Codable {
+  /// The time a range applies to.
+  public enum TimeBasis: String, Sendable, Hashable, Codable, CaseIterable {
+    /// When the store recorded the event (commit time, UTC). The default.
+    case recordedAt
+    /// When the event happened clinically, as its writer stated it.
+    case occurredAt
+  }
+
+  /// The patient (the `<id>` of the `patient-<id>` stream), or nil for the whole log.
+  public var patientId: String?
+  /// The time the range applies to.
+  public var time: TimeBasis
+  /// Start of the range (inclusive), RFC 3339 with an offset; nil for no lower bound.
+  public var from: String?
+  /// End of the range (exclusive), RFC 3339 with an offset; nil for no upper bound.
+  public var to: String?
+
+  /// Creates a filter. Check it with ``validate()`` (the exporter does).
+  public init(
+    patientId: String? = nil, timeBasis: TimeBasis = .recordedAt, from: String? = nil,
+    to: String? = nil
+  ) {
+    self.patientId = patientId
+    self.time = timeBasis
+    self.from = from
+    self.to = to
+  }
+
+  /// The stream the filter selects: `patient-<id>`, or nil for the whole log.
+  public var stream: String? { patientId.map(Ledger.stream(forPatient:)) }
+
+  /// True when a time range is set (either end).
+  public var hasRange: Bool { from != nil || to != nil }
+
+  /// True when the export carries the whole chain (of the patient or of the log) up to the
+  /// export, rather than only the events of a recorded-time range: with no range, or with a
+  /// range on `occurredAt`.
+  public var coversWholeChain: Bool { !hasRange || time == .occurredAt }
+
+  /// `from` in microseconds since the epoch, when set and valid.
+  public var fromMicros: Int64? { from.flatMap(Timestamp.parseMicros) }
+  /// `to` in microseconds since the epoch, when set and valid.
+  public var toMicros: Int64? { to.flatMap(Timestamp.parseMicros) }
+
+  /// True when `micros` falls in the range (`from` ≤ t < `to`).
+  public func contains(micros: Int64) -> Bool {
+    if let from = fromMicros, micros < from { return false }
+    if let to = toMicros, micros >= to { return false }
+    return true
+  }
+
+  /// Checks the times and the patient id.
+  ///
+  /// - Throws: ``AuditError/invalidFilter(reason:)`` naming the problem.
+  public func validate() throws(AuditError) {
+    if let from, Timestamp.parseMicros(from) == nil {
+      throw .invalidFilter(reason: "from must be an RFC 3339 date-time with an offset")
+    }
+    if let to, Timestamp.parseMicros(to) == nil {
+      throw .invalidFilter(reason: "to must be an RFC 3339 date-time with an offset")
+    }
+    if let from = fromMicros, let to = toMicros, from >= to {
+      throw .invalidFilter(reason: "from must be earlier than to (the range is from ≤ t < to)")
+    }
+    if let patientId {
+      guard !patientId.isEmpty, let stream else {
+        throw .invalidFilter(reason: "the patient id is empty")
+      }
+      do { try StreamNames.validate(stream) } catch {
+        throw .invalidFilter(reason: "the patient id does not make a valid stream name: \(error)")
+      }
+    }
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case patientId, stream, time, from, to
+  }
+
+  /// Decodes a filter as a manifest holds it.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    patientId = try container.decodeIfPresent(String.self, forKey: .patientId)
+    time = try container.decode(TimeBasis.self, forKey: .time)
+    from = try container.decodeIfPresent(String.self, forKey: .from)
+    to = try container.decodeIfPresent(String.self, forKey: .to)
+  }
+
+  /// Encodes the filter with its stream name, absent members left out.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encodeIfPresent(patientId, forKey: .patientId)
+    try container.encodeIfPresent(stream, forKey: .stream)
+    try container.encode(time, forKey: .time)
+    try container.encodeIfPresent(from, forKey: .from)
+    try container.encodeIfPresent(to, forKey: .to)
+  }
+
+  /// A short description without patient data: `patient 7f3a, recordedAt from … to …`.
+  public var summary: String {
+    var parts = [patientId.map { "patient \($0)" } ?? "whole log"]
+    if hasRange {
+      parts.append("\(time.rawValue) from \(from ?? "the start") to \(to ?? "the export")")
+    }
+    return parts.joined(separator: ", ")
+  }
+}
+
+/// The files an audit export can hold besides its manifest.
+public enum AuditFormat: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+  /// `events.ndjson`: every event with the exact bytes that were hashed (the proof).
+  case ndjson
+  /// `events.csv`: one row per event for reading in a spreadsheet.
+  case csv
+
+  /// The file's name in the export directory.
+  public var fileName: String {
+    switch self {
+    case .ndjson: return AuditManifest.ndjsonFileName
+    case .csv: return AuditManifest.csvFileName
+    }
+  }
+
+  /// Orders NDJSON before CSV.
+  public static func < (lhs: AuditFormat, rhs: AuditFormat) -> Bool {
+    (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
+  }
+}

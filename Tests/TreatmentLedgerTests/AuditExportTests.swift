@@ -1,0 +1,625 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+import TreatmentLedger
+
+// Audit export through the library: what the files hold, the anchors, the `$audit` record, and
+// exports taken while the store is being appended to. Tamper detection is in
+// AuditVerifierTests.swift; the command line and the Python verifier in
+// TreatmentLedgerCLITests/AuditCommandTests.swift.
+
+/// A store holding the demo patient's record (the schema examples plus one flagged vitals
+/// reading) spread over three recorded-time periods, with non-clinical inventory events around it:
+///
+/// | period | events | positions |
+/// |---|---|---|
+/// | A (before `t1`) | 30 inventory, patient versions 0–8 (examples up to the dose, flagged vitals) | 0–38 |
+/// | B (`t1` ≤ t < `t2`) | patient versions 9–16 (the rest of the examples), 20 inventory | 39–66 |
+/// | C (from `t2`) | 10 inventory | 67–76 |
+struct AuditStore {
+  static let patientId = "demo-0001"
+  static let stream = "patient-demo-0001"
+  static let auditor = Recorder(id: "compliance-07", name: "Dana Auditor", role: "compliance")
+  /// Inventory events' clinical time: outside the clinical range the tests use.
+  static let inventoryTime = "2026-11-01T08:00:00-05:00"
+  /// A recorder name a spreadsheet would run as a formula.
+  static let formulaName = "=HYPERLINK(\"http://x\",\"y\")"
+
+  let directory: TemporaryDirectory
+  let ledger: Ledger
+  let t1: String
+  let t2: String
+
+  static func make(_ label: String) async throws -> AuditStore {
+    let directory = TemporaryDirectory("audit-\(label)")
+    let ledger = try Ledger.open(Ledger.Configuration(path: directory.appending("store")))
+    let examples = try exampleEvents()
+    let dose = try #require(examples.firstIndex { $0.type == "DoseAdministered" })
+    try await appendInventory(ledger.store, 0..<30)
+    _ = try await ledger.store.append(
+      Array(examples[...dose]), to: stream, expectedVersion: .noStream)
+    _ = try await ledger.store.append(
+      [vitals(["heartRateBpm": .number(44), "timepoint": .string("during")])], to: stream)
+    let t1 = try await mark()
+    _ = try await ledger.store.append(Array(examples[(dose + 1)...]), to: stream)
+    try await appendInventory(ledger.store, 30..<50)
+    let t2 = try await mark()
+    try await appendInventory(ledger.store, 50..<60)
+    return AuditStore(directory: directory, ledger: ledger, t1: t1, t2: t2)
+  }
+
+  /// A time strictly between the commits before and after it.
+  static func mark() async throws -> String {
+    try await Task.sleep(for: .milliseconds(3))
+    let time = Timestamp.format(micros: Timestamp.nowMicros())
+    try await Task.sleep(for: .milliseconds(3))
+    return time
+  }
+
+  static func inventoryEvent(_ n: Int) -> ProposedEvent {
+    ProposedEvent(
+      eventId: UUID(uuidString: String(format: "00000000-0000-4000-8000-%012x", n)) ?? UUID(),
+      type: "StockCounted", occurredAt: inventoryTime,
+      recordedBy: Recorder(
+        id: "staff-0300", name: n == 3 ? formulaName : "Pat Pharmacist", role: "pharmacist"),
+      data: .object([
+        "lot": .string("KT-\(n)"), "vials": .number(Double(n)), "ratio": .number(Double(n) / 8),
+        "note": .string("counted, \"sealed\"\nshelf \(n % 4)"), "big": .number(1e21),
+        "checks": .array([.bool(true), .null, .object([:])]),
+      ]))
+  }
+
+  static func appendInventory(_ store: EventStore, _ range: Range<Int>) async throws {
+    let batches = Dictionary(grouping: range) { $0 % 3 }.sorted { $0.key < $1.key }.map {
+      site, numbers in
+      StreamAppend(stream: "inventory-site-\(site)", events: numbers.map(inventoryEvent))
+    }
+    _ = try await store.append(batches)
+  }
+
+  func request(
+    _ name: String, _ filter: AuditFilter = AuditFilter(),
+    formats: Set<AuditFormat> = Set(AuditFormat.allCases), eventsPerRead: Int = 7
+  ) -> AuditExportRequest {
+    AuditExportRequest(
+      directory: directory.appending(name), filter: filter, formats: formats,
+      exportedBy: Self.auditor, reason: "Quarterly controlled-substance review",
+      eventsPerRead: eventsPerRead)
+  }
+
+  /// Exports and, unless `record` is false, records the export in `$audit` (which adds an event).
+  func export(
+    _ name: String, _ filter: AuditFilter = AuditFilter(),
+    formats: Set<AuditFormat> = Set(AuditFormat.allCases), record: Bool = true
+  ) async throws -> AuditExport {
+    if !record {
+      return try AuditExporter(store: ledger.store).export(request(name, filter, formats: formats))
+    }
+    return try await ledger.exportAudit(request(name, filter, formats: formats))
+  }
+
+  func close() {
+    ledger.close()
+    directory.remove()
+  }
+}
+
+/// One line of `events.ndjson`, split at the documented byte offsets (9 and 83).
+struct ExportedLine {
+  var stated: String
+  var canonical: [UInt8]
+  var envelope: [String: Any]
+
+  static func read(_ directory: String) throws -> [ExportedLine] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/events.ndjson"))
+    var lines = Array(data).split(separator: 0x0A, omittingEmptySubsequences: false)
+    #expect(lines.last?.isEmpty == true, "the file ends with a line end")
+    lines.removeLast()
+    return try lines.map { line in
+      let bytes = Array(line)
+      #expect(Array(bytes[0..<9]) == Array(#"{"hash":""#.utf8))
+      #expect(Array(bytes[73..<83]) == Array(#"","event":"#.utf8))
+      #expect(bytes.last == UInt8(ascii: "}"))
+      let canonical = Array(bytes[83..<(bytes.count - 1)])
+      let whole = try #require(
+        try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+      #expect(Set(whole.keys) == ["hash", "event"])
+      return ExportedLine(
+        stated: String(decoding: bytes[9..<73], as: UTF8.self), canonical: canonical,
+        envelope: try #require(whole["event"] as? [String: Any]))
+    }
+  }
+}
+
+/// An RFC 4180 reader written for the tests, independent of the library's.
+func parseCSV(_ text: String) -> [[String]] {
+  var rows: [[String]] = []
+  var row: [String] = []
+  var field = ""
+  var quoted = false
+  var characters = Array(text.unicodeScalars)
+  if characters.first == "\u{FEFF}" { characters.removeFirst() }
+  var index = 0
+  while index < characters.count {
+    let c = characters[index]
+    if quoted {
+      if c == "\"" {
+        if index + 1 < characters.count && characters[index + 1] == "\"" {
+          field.unicodeScalars.append("\"")
+          index += 1
+        } else {
+          quoted = false
+        }
+      } else {
+        field.unicodeScalars.append(c)
+      }
+    } else if c == "\"" {
+      quoted = true
+    } else if c == "," {
+      row.append(field)
+      field = ""
+    } else if c == "\r" && index + 1 < characters.count && characters[index + 1] == "\n" {
+      row.append(field)
+      rows.append(row)
+      row = []
+      field = ""
+      index += 1
+    } else {
+      field.unicodeScalars.append(c)
+    }
+    index += 1
+  }
+  if !field.isEmpty || !row.isEmpty {
+    row.append(field)
+    rows.append(row)
+  }
+  return rows
+}
+
+func fileSHA256Hex(_ path: String) throws -> String {
+  ChainHash.sha256(Array(try Data(contentsOf: URL(fileURLWithPath: path)))).hex
+}
+
+@Suite("Audit export")
+struct AuditExportTests {
+  @Test func aWholeLogExportHoldsEveryEventWithTheBytesThatWereHashed() async throws {
+    let fixture = try await AuditStore.make("whole")
+    defer { fixture.close() }
+    let store = fixture.ledger.store
+    let statistics = try store.statistics()
+    #expect(statistics.events == 77)
+    let export = try await fixture.export("whole")
+    let manifest = export.manifest
+
+    #expect(manifest.format == "treatment-ledger-audit-1")
+    #expect(manifest.contents == .wholeChain)
+    #expect(manifest.counts == AuditManifest.Counts(events: 77, eventsInRange: 77))
+    #expect(manifest.anchors.chain == .log)
+    #expect(
+      manifest.anchors.store.events == 77
+        && manifest.anchors.store.chainHead == statistics.chainHead)
+    #expect(manifest.anchors.first?.globalPosition == 0)
+    #expect(manifest.anchors.first?.previousHash == ChainHash.zero.hex)
+    #expect(
+      manifest.anchors.last?.globalPosition == 76
+        && manifest.anchors.last?.hash == statistics.chainHead)
+    #expect(
+      manifest.anchors.before == nil && manifest.anchors.after == nil
+        && manifest.anchors.streamHead == nil)
+    #expect(manifest.generatedBy == AuditStore.auditor)
+    #expect(manifest.reason == "Quarterly controlled-substance review")
+
+    // Each line carries exactly the stored bytes, which hash to the stated hash.
+    let lines = try ExportedLine.read(export.directory)
+    let stored = try store.readAll(from: 0, limit: 1_000)
+    #expect(lines.count == 77)
+    for (line, event) in zip(lines, stored) {
+      #expect(line.canonical == event.canonicalBytes)
+      #expect(line.stated == event.hash.hex)
+      #expect(ChainHash.sha256(line.canonical).hex == line.stated)
+      #expect(line.envelope["globalPosition"] as? Int == Int(event.globalPosition))
+    }
+    // The manifest lists each file's SHA-256, as sha256sum computes it, and the manifest's own.
+    for file in manifest.files {
+      #expect(try fileSHA256Hex(export.directory + "/" + file.name) == file.sha256)
+      #expect(file.records == 77)
+    }
+    #expect(try fileSHA256Hex(export.directory + "/manifest.json") == export.manifestSHA256)
+    let decoded = try AuditManifest.decode(
+      Array(try Data(contentsOf: URL(fileURLWithPath: export.directory + "/manifest.json"))))
+    #expect(decoded == manifest)
+
+    let report = AuditVerifier().verify(directory: export.directory)
+    #expect(report.isIntact, "\(String(describing: report.problem))")
+    #expect(report.eventsChecked == 77 && report.hashesRecomputed && !report.manifestChecked)
+    let checked = fixture.ledger.verifyAuditExport(at: export.directory)
+    #expect(checked.isIntact && checked.manifestChecked, "\(String(describing: checked.problem))")
+    // The export was recorded after the snapshot: the store verifies with it.
+    #expect(try store.verify().isIntact)
+  }
+
+  @Test func theExportIsRecordedInAuditWithoutPatientData() async throws {
+    let fixture = try await AuditStore.make("record")
+    defer { fixture.close() }
+    let filter = AuditFilter(patientId: AuditStore.patientId)
+    let export = try await fixture.export("patient", filter)
+    let entries = try fixture.ledger.auditLog()
+    #expect(entries.count == 1)
+    let entry = try #require(entries.first)
+    #expect(entry.event.streamId == StreamNames.audit)
+    #expect(entry.event.type == AuditExporter.eventType)
+    #expect(entry.event.eventId.uuidString.lowercased() == export.manifest.exportId)
+    #expect(entry.exportId == export.manifest.exportId)
+    #expect(entry.exportedBy == AuditStore.auditor)
+    #expect(entry.reason == "Quarterly controlled-substance review")
+    #expect(entry.filter == filter)
+    #expect(entry.events == 17)
+    #expect(entry.manifestSHA256 == export.manifestSHA256)
+    #expect(entry.event.globalPosition == 77, "recorded after the snapshot the export covers")
+
+    // Only these members: who and why (recordedBy, reason), what (filter, counts, positions),
+    // and the hashes. No payload value of any exported event.
+    let data = try #require(entry.event.data.objectValue)
+    #expect(
+      Set(data.keys) == [
+        "exportId", "reason", "filter", "formats", "events", "eventsInRange", "storeEvents",
+        "storeChainHead", "manifestSha256", "format", "tool", "firstGlobalPosition",
+        "lastGlobalPosition", "lastHash",
+      ])
+    // What the record says besides the fixed format and tool names.
+    var described = data
+    described["format"] = nil
+    described["tool"] = nil
+    let recorded =
+      String(decoding: JSONValue.object(described).canonicalBytes, as: UTF8.self)
+      + String(
+        decoding: JSONValue.object(["by": .string(entry.exportedBy.name)]).canonicalBytes,
+        as: UTF8.self)
+    var leaves: [String] = []
+    func collect(_ value: JSONValue) {
+      switch value {
+      case .string(let text): leaves.append(text)
+      case .number: leaves.append(String(decoding: value.canonicalBytes, as: UTF8.self))
+      case .array(let values): values.forEach(collect)
+      case .object(let members): members.values.forEach(collect)
+      default: break
+      }
+    }
+    for event in try fixture.ledger.store.readStream(AuditStore.stream) { collect(event.data) }
+    let distinctive = leaves.filter { $0.count >= 5 && $0 != AuditStore.patientId }
+    #expect(distinctive.count > 20)
+    for value in distinctive {
+      #expect(!recorded.contains(value), "the $audit event holds a patient data value")
+    }
+
+    // Recording the same export again stores it once (the event id is the export id).
+    _ = try await AuditExporter.record(export, in: fixture.ledger.store)
+    #expect(try fixture.ledger.auditLog().count == 1)
+    #expect(
+      try AuditLog.entry(exportId: export.manifest.exportId, in: fixture.ledger.store)?.event
+        == entry.event)
+  }
+
+  @Test func aPatientExportFollowsTheStreamChainToItsHead() async throws {
+    let fixture = try await AuditStore.make("patient")
+    defer { fixture.close() }
+    let export = try await fixture.export("patient", AuditFilter(patientId: AuditStore.patientId))
+    let manifest = export.manifest
+    let stream = try fixture.ledger.store.readStream(AuditStore.stream)
+    #expect(stream.count == 17)
+    #expect(manifest.counts.events == 17)
+    #expect(manifest.anchors.chain == .stream)
+    #expect(manifest.anchors.first?.streamVersion == 0)
+    #expect(manifest.anchors.first?.previousStreamHash == ChainHash.zero.hex)
+    #expect(
+      manifest.anchors.streamHead
+        == AuditManifest.StreamHead(
+          streamVersion: 16, globalPosition: stream[16].globalPosition, hash: stream[16].hash.hex))
+    let lines = try ExportedLine.read(export.directory)
+    #expect(
+      lines.map { $0.envelope["streamId"] as? String }
+        == Array(repeating: AuditStore.stream, count: 17))
+    #expect(lines.map(\.canonical) == stream.map(\.canonicalBytes))
+    let report = AuditVerifier().verify(directory: export.directory)
+    #expect(report.isIntact, "\(String(describing: report.problem))")
+  }
+
+  @Test func recordedRangesExportExactlyTheirEventsWithTheNeighboursAsAnchors() async throws {
+    let fixture = try await AuditStore.make("ranges")
+    defer { fixture.close() }
+    let store = fixture.ledger.store
+    let all = try store.readAll(from: 0, limit: 1_000)
+    let stream = try store.readStream(AuditStore.stream)
+    let (t1, t2) = (fixture.t1, fixture.t2)
+    let patient = AuditStore.patientId
+    let future = "2100-01-01T00:00:00Z"
+
+    struct Case {
+      var name: String
+      var filter: AuditFilter
+      var positions: [UInt64]
+      var before: UInt64?
+      var after: UInt64?
+    }
+    let patientPositions = stream.map(\.globalPosition)
+    let cases = [
+      Case(
+        name: "log-b", filter: AuditFilter(from: t1, to: t2), positions: Array(39...66), before: 38,
+        after: 67),
+      Case(
+        name: "log-a", filter: AuditFilter(to: t1), positions: Array(0...38), before: nil, after: 39
+      ),
+      Case(
+        name: "log-c", filter: AuditFilter(from: t2), positions: Array(67...76), before: 66,
+        after: nil),
+      Case(
+        name: "log-none", filter: AuditFilter(from: future), positions: [], before: 76, after: nil),
+      Case(
+        name: "patient-a", filter: AuditFilter(patientId: patient, to: t1),
+        positions: Array(patientPositions[0...8]), before: nil, after: patientPositions[9]),
+      Case(
+        name: "patient-b", filter: AuditFilter(patientId: patient, from: t1, to: t2),
+        positions: Array(patientPositions[9...16]), before: patientPositions[8], after: nil),
+      Case(
+        name: "patient-c", filter: AuditFilter(patientId: patient, from: t2), positions: [],
+        before: patientPositions[16], after: nil),
+      Case(
+        name: "nobody", filter: AuditFilter(patientId: "unknown-9", from: t1), positions: [],
+        before: nil,
+        after: nil),
+    ]
+    for test in cases {
+      let export = try await fixture.export(test.name, test.filter, record: false)
+      let manifest = export.manifest
+      let lines = try ExportedLine.read(export.directory)
+      #expect(manifest.contents == .recordedRange, "\(test.name)")
+      #expect(
+        lines.compactMap { ($0.envelope["globalPosition"] as? Int).map(UInt64.init) }
+          == test.positions,
+        "\(test.name)")
+      #expect(manifest.counts.events == UInt64(test.positions.count), "\(test.name)")
+      #expect(manifest.anchors.before?.globalPosition == test.before, "\(test.name)")
+      #expect(manifest.anchors.after?.globalPosition == test.after, "\(test.name)")
+      if let before = test.before {
+        #expect(manifest.anchors.before?.hash == all[Int(before)].hash.hex, "\(test.name)")
+      }
+      for line in lines {
+        let recorded = try #require(
+          Timestamp.parseMicros(line.envelope["recordedAt"] as? String ?? ""))
+        #expect(test.filter.contains(micros: recorded), "\(test.name)")
+      }
+      let report = AuditVerifier().verify(directory: export.directory)
+      #expect(report.isIntact, "\(test.name): \(String(describing: report.problem))")
+    }
+  }
+
+  @Test func anOccurredRangeCarriesTheWholeChainAndMarksTheEventsInRange() async throws {
+    let fixture = try await AuditStore.make("occurred")
+    defer { fixture.close() }
+    let from = "2026-11-04T00:00:00-05:00"
+    let to = "2026-11-05T00:00:00-05:00"
+    let filter = AuditFilter(
+      patientId: AuditStore.patientId, timeBasis: .occurredAt, from: from, to: to)
+    let export = try await fixture.export("occurred", filter)
+    let stream = try fixture.ledger.store.readStream(AuditStore.stream)
+    let inside = stream.filter {
+      filter.contains(micros: Timestamp.parseMicros($0.occurredAt) ?? 0)
+    }
+    // SessionStarted … EntryCorrected on 4 November, and the flagged vitals reading.
+    #expect(inside.count == 10)
+    #expect(export.manifest.contents == .wholeChain)
+    #expect(export.manifest.counts == AuditManifest.Counts(events: 17, eventsInRange: 10))
+    let rows = parseCSV(
+      try String(contentsOfFile: export.directory + "/events.csv", encoding: .utf8))
+    let inRange = try #require(rows.first?.firstIndex(of: "inRange"))
+    let eventId = try #require(rows.first?.firstIndex(of: "eventId"))
+    let marked = rows.dropFirst().filter { $0[inRange] == "true" }.map { $0[eventId] }
+    #expect(marked == inside.map { $0.eventId.uuidString.lowercased() })
+    #expect(AuditVerifier().verify(directory: export.directory).isIntact)
+
+    // The whole log on clinical time: every event, the patient's ten marked.
+    let log = try await fixture.export(
+      "occurred-log", AuditFilter(timeBasis: .occurredAt, from: from, to: to))
+    #expect(log.manifest.counts == AuditManifest.Counts(events: 78, eventsInRange: 10))
+    let report = AuditVerifier().verify(directory: log.directory)
+    #expect(report.isIntact, "\(String(describing: report.problem))")
+    #expect(report.eventsInRange == 10)
+  }
+
+  @Test func theCSVParsedBackAgreesWithTheNDJSON() async throws {
+    let fixture = try await AuditStore.make("csv")
+    defer { fixture.close() }
+    let export = try await fixture.export("whole")
+    let lines = try ExportedLine.read(export.directory)
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: export.directory + "/events.csv"))
+    #expect(
+      Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF], "a UTF-8 byte-order mark for spreadsheets")
+    let text = String(decoding: bytes, as: UTF8.self)
+    let rows = parseCSV(text)
+    #expect(rows.count == lines.count + 1)
+    #expect(
+      rows[0] == [
+        "globalPosition", "streamId", "patientId", "streamVersion", "eventId", "type",
+        "schemaVersion",
+        "occurredAt", "recordedAt", "recordedById", "recordedByName", "recordedByRole",
+        "correctsEventId", "voidsEventId", "flags", "inRange", "hash", "previousHash",
+        "previousStreamHash", "data",
+      ])
+    let column = Dictionary(uniqueKeysWithValues: rows[0].enumerated().map { ($1, $0) })
+    func cell(_ row: [String], _ name: String) -> String { row[column[name] ?? 0] }
+    var sawFlag = false
+    var sawCorrection = false
+    var sawVoid = false
+    var sawFormula = false
+    for (row, line) in zip(rows.dropFirst(), lines) {
+      let event = line.envelope
+      #expect(row.count == 20)
+      #expect(cell(row, "globalPosition") == String(event["globalPosition"] as? Int ?? -1))
+      #expect(cell(row, "streamVersion") == String(event["streamVersion"] as? Int ?? -1))
+      let streamId = event["streamId"] as? String ?? ""
+      #expect(cell(row, "streamId") == streamId)
+      #expect(
+        cell(row, "patientId")
+          == (streamId.hasPrefix("patient-") ? String(streamId.dropFirst(8)) : ""))
+      for name in [
+        "eventId", "type", "occurredAt", "recordedAt", "previousHash", "previousStreamHash",
+      ] {
+        #expect(cell(row, name) == event[name] as? String, "\(name)")
+      }
+      #expect(cell(row, "hash") == line.stated)
+      let recorder = event["recordedBy"] as? [String: String] ?? [:]
+      #expect(cell(row, "recordedById") == recorder["id"])
+      #expect(cell(row, "recordedByRole") == recorder["role"])
+      if recorder["name"] == AuditStore.formulaName {
+        #expect(cell(row, "recordedByName") == "'" + AuditStore.formulaName, "formula guarded")
+        sawFormula = true
+      } else {
+        #expect(cell(row, "recordedByName") == recorder["name"])
+      }
+      let data = event["data"] as? [String: Any] ?? [:]
+      let type = event["type"] as? String
+      #expect(
+        cell(row, "correctsEventId")
+          == (type == "EntryCorrected" ? data["correctedEventId"] as? String : ""))
+      #expect(
+        cell(row, "voidsEventId") == (type == "EntryVoided" ? data["voidedEventId"] as? String : "")
+      )
+      sawCorrection = sawCorrection || !cell(row, "correctsEventId").isEmpty
+      sawVoid = sawVoid || !cell(row, "voidsEventId").isEmpty
+      let codes = (event["flags"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+      #expect(cell(row, "flags") == codes.joined(separator: ";"))
+      sawFlag = sawFlag || !codes.isEmpty
+      #expect(cell(row, "inRange") == "true")
+      // The data column names every top-level member with its value.
+      let summary = cell(row, "data")
+      for (key, value) in data {
+        if let text = value as? String {
+          #expect(summary.contains("\(key)=\(text)"), "\(key)")
+        } else {
+          #expect(summary.contains("\(key)"), "\(key)")
+        }
+      }
+    }
+    #expect(sawFlag && sawCorrection && sawVoid && sawFormula)
+    // A few renderings spelled out.
+    let inventory = try #require(
+      rows.first { $0[column["eventId"] ?? 0] == "00000000-0000-4000-8000-000000000005" })
+    #expect(
+      cell(inventory, "data")
+        == "big=1e+21; checks[0]=true; checks[1]=null; checks[2]={}; lot=KT-5; note=counted, \"sealed\"\nshelf 1; ratio=0.625; vials=5"
+    )
+    #expect(text.contains("\r\n"), "CRLF line ends")
+  }
+
+  @Test func anExportWhileAnotherTaskAppendsIsConsistentAndVerifies() async throws {
+    let directory = TemporaryDirectory("audit-concurrent")
+    defer { directory.remove() }
+    let ledger = try Ledger.open(Ledger.Configuration(path: directory.appending("store")))
+    defer { ledger.close() }
+    for block in 0..<10 {
+      try await AuditStore.appendInventory(ledger.store, (block * 300)..<((block + 1) * 300))
+    }
+    let initial = try ledger.store.nextPosition()
+    let writing = Task {
+      var n = 10_000
+      while !Task.isCancelled {
+        try await AuditStore.appendInventory(ledger.store, n..<(n + 5))
+        n += 5
+      }
+    }
+    // The writer is running before the export begins…
+    while try ledger.store.nextPosition() < initial + 10 {
+      try await Task.sleep(for: .milliseconds(1))
+    }
+    let store = ledger.store
+    let request = AuditExportRequest(
+      directory: directory.appending("export"), exportedBy: AuditStore.auditor,
+      reason: "Export during appends", eventsPerRead: 10)
+    let export = try await Task.detached { try AuditExporter(store: store).export(request) }.value
+    // …and kept committing while it read (readers never block the writer).
+    let afterExport = try ledger.store.nextPosition()
+    writing.cancel()
+    try await writing.value
+    let snapshot = export.manifest.anchors.store.events
+    #expect(snapshot > initial, "appends committed before the export began")
+    #expect(afterExport > snapshot, "appends committed while the export ran")
+    #expect(export.manifest.counts.events == snapshot)
+    #expect(export.manifest.anchors.last?.globalPosition == snapshot - 1)
+    let report = AuditVerifier().verify(directory: export.directory)
+    #expect(report.isIntact, "\(String(describing: report.problem))")
+    try await AuditExporter.record(export, in: ledger.store)
+    #expect(ledger.verifyAuditExport(at: export.directory).isIntact)
+    #expect(try ledger.store.verify().isIntact)
+  }
+
+  @Test func csvOnlyAndNDJSONOnlyExportsVerify() async throws {
+    let fixture = try await AuditStore.make("formats")
+    defer { fixture.close() }
+    let csv = try await fixture.export(
+      "csv", AuditFilter(from: fixture.t1, to: fixture.t2), formats: [.csv])
+    #expect(csv.manifest.files.map(\.name) == ["events.csv"])
+    let csvReport = AuditVerifier().verify(directory: csv.directory)
+    #expect(
+      csvReport.isIntact && !csvReport.hashesRecomputed, "\(String(describing: csvReport.problem))")
+    #expect(!FileManager.default.fileExists(atPath: csv.directory + "/events.ndjson"))
+    let ndjson = try await fixture.export(
+      "ndjson", AuditFilter(patientId: AuditStore.patientId), formats: [.ndjson])
+    let ndjsonReport = AuditVerifier().verify(directory: ndjson.directory)
+    #expect(
+      ndjsonReport.isIntact && ndjsonReport.hashesRecomputed,
+      "\(String(describing: ndjsonReport.problem))")
+  }
+
+  @Test func badRequestsAreRefusedAndAnUnrecordedExportIsRemoved() async throws {
+    let fixture = try await AuditStore.make("errors")
+    defer { fixture.close() }
+    let exporter = AuditExporter(store: fixture.ledger.store)
+    let invalid: [(AuditFilter, String)] = [
+      (AuditFilter(from: "2026-11-04T10:00:00"), "offset"),
+      (AuditFilter(from: fixture.t2, to: fixture.t1), "earlier"),
+      (AuditFilter(patientId: "has space"), "stream name"),
+      (AuditFilter(patientId: ""), "empty"),
+    ]
+    for (filter, word) in invalid {
+      let error = #expect(throws: AuditError.self) {
+        try exporter.export(fixture.request("bad", filter))
+      }
+      guard case .invalidFilter(let reason) = error else {
+        Issue.record("unexpected error \(String(describing: error))")
+        continue
+      }
+      #expect(reason.contains(word), "\(reason)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: fixture.directory.appending("bad")))
+    var noReason = fixture.request("bad")
+    noReason.reason = "  "
+    #expect(throws: AuditError.self) { try exporter.export(noReason) }
+    var noFormat = fixture.request("bad")
+    noFormat.formats = []
+    #expect(throws: AuditError.self) { try exporter.export(noFormat) }
+
+    // An export never overwrites another.
+    _ = try await fixture.export("taken")
+    #expect(throws: AuditError.outputExists(path: fixture.directory.appending("taken"))) {
+      try exporter.export(fixture.request("taken"))
+    }
+
+    // A store that cannot record the export: the files do not stay behind.
+    fixture.ledger.close()
+    let readOnly = try Ledger.open(
+      Ledger.Configuration(
+        path: fixture.directory.appending("store"), readOnly: true, createIfMissing: false))
+    defer { readOnly.close() }
+    do {
+      _ = try await readOnly.exportAudit(fixture.request("unrecorded"))
+      Issue.record("an export was left without its $audit record")
+    } catch {
+      guard case .notRecorded(.readOnly) = error else {
+        Issue.record("unexpected error \(error)")
+        return
+      }
+    }
+    #expect(!FileManager.default.fileExists(atPath: fixture.directory.appending("unrecorded")))
+    #expect(try readOnly.auditLog().count == 1)
+  }
+}

@@ -1,0 +1,648 @@
+#!/usr/bin/env python3
+"""Verify a TreatmentLedger audit export with its manifest alone.
+
+Needs only a standard Python 3 (3.8 or later; no third-party packages) and does not use
+TreatmentLedger. docs/AUDIT.md describes the export and every check below.
+
+  python3 verify_export.py EXPORT_DIR [--manifest-sha256 HEX] [--json]
+
+Checks, stopping at the first problem:
+  1. manifest.json is a manifest of format treatment-ledger-audit-1 whose members fit together;
+     with --manifest-sha256 (the value `treatment-ledger audit log` shows for the export, or one
+     handed over separately) its SHA-256 must be exactly that, so no member was edited;
+  2. events.ndjson, line by line: the shape {"hash":"<64 hex>","event":<bytes>}, SHA-256 of the
+     event's bytes = the stated hash, positions (whole log) or stream versions (one patient)
+     consecutive, each previousHash / previousStreamHash = the hash of the line before (or of
+     the event before the export, from the manifest), the filter (stream, recorded time);
+  3. the first and last events, the events just outside the range and the store or stream head
+     named by the manifest continue the same chain, and the counts match;
+  4. events.csv, row by row, shows exactly what the NDJSON line of the same event gives;
+  5. the SHA-256 and size of every file equal the manifest's.
+
+Unlike `treatment-ledger audit verify` it does not re-serialize events to check that their bytes
+are canonical RFC 8785 JSON (it refuses members an envelope does not have); a line rewritten with
+its hash recomputed still fails here, at the chain link to the next line or at the manifest's end.
+
+Exit status: 0 intact, 1 a problem found, 2 usage error.
+"""
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import re
+import sys
+
+FORMAT = "treatment-ledger-audit-1"
+ZERO = "0" * 64
+NDJSON = "events.ndjson"
+CSV_FILE = "events.csv"
+MANIFEST = "manifest.json"
+LINE_HEAD = b'{"hash":"'
+LINE_MIDDLE = b'","event":'
+HASH_OFFSET = 9      # 0-based byte offset of the hash's first hex digit
+EVENT_OFFSET = 83    # 0-based byte offset of the event's first byte
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+COLUMNS = [
+  "globalPosition", "streamId", "patientId", "streamVersion", "eventId", "type", "schemaVersion",
+  "occurredAt", "recordedAt", "recordedById", "recordedByName", "recordedByRole",
+  "correctsEventId", "voidsEventId", "flags", "inRange", "hash", "previousHash",
+  "previousStreamHash", "data",
+]
+MAX_SUMMARY = 16000
+TRUNCATED = " [truncated]"
+PATIENT_PREFIX = "patient-"
+CHUNK = 1 << 20
+
+
+class Problem(Exception):
+  def __init__(self, kind, detail, file=None, line=None):
+    super().__init__(detail)
+    self.kind, self.detail, self.file, self.line = kind, detail, file, line
+
+  def __str__(self):
+    text = self.kind
+    if self.file:
+      text += " in " + self.file
+    if self.line is not None:
+      text += (" record %d" if self.file == CSV_FILE else " line %d") % self.line
+    return text + ": " + self.detail
+
+
+# --- Times (RFC 3339 with an offset, to the microsecond, as the store compares them) ------------
+
+TIME = re.compile(
+  r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$")
+
+
+def days_from_civil(y, m, d):
+  y = y - 1 if m <= 2 else y
+  era = (y if y >= 0 else y - 399) // 400
+  yoe = y - era * 400
+  doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+  doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  return era * 146097 + doe - 719468
+
+
+def parse_micros(text):
+  """Microseconds since the epoch, or None when the text is not an RFC 3339 time with offset."""
+  if not isinstance(text, str):
+    return None
+  match = TIME.match(text)
+  if not match:
+    return None
+  year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+  fraction = match.group(7) or ""
+  micros = int((fraction[:6]).ljust(6, "0")) if fraction else 0
+  offset = 0
+  if match.group(9):
+    oh, om = int(match.group(10)), int(match.group(11))
+    if oh >= 24 or om >= 60:
+      return None
+    offset = (1 if match.group(9) == "+" else -1) * (oh * 3600 + om * 60)
+  leap = (year % 4 == 0 and year % 100 != 0) or year % 400 == 0
+  days_in_month = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+  if not (1 <= month <= 12) or day < 1 or day > days_in_month[month - 1]:
+    return None
+  if hour >= 24 or minute >= 60 or second >= 61:
+    return None
+  seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset
+  return seconds * 1000000 + micros
+
+
+class Filter:
+  def __init__(self, member):
+    if not isinstance(member, dict) or member.get("time") not in ("recordedAt", "occurredAt"):
+      raise Problem("manifestInconsistent", "the filter is not an object with time recordedAt or occurredAt", MANIFEST)
+    self.patient = member.get("patientId")
+    self.time = member["time"]
+    self.start_text, self.end_text = member.get("from"), member.get("to")
+    self.start = parse_micros(self.start_text) if self.start_text is not None else None
+    self.end = parse_micros(self.end_text) if self.end_text is not None else None
+    if (self.start_text is not None and self.start is None) or (self.end_text is not None and self.end is None):
+      raise Problem("manifestInconsistent", "the filter's times are not RFC 3339 with an offset", MANIFEST)
+    if self.start is not None and self.end is not None and self.start >= self.end:
+      raise Problem("manifestInconsistent", "the filter's from is not before its to", MANIFEST)
+    if self.patient is not None and (not isinstance(self.patient, str) or not self.patient):
+      raise Problem("manifestInconsistent", "the filter's patientId is not a string", MANIFEST)
+    self.stream = PATIENT_PREFIX + self.patient if self.patient is not None else None
+    if member.get("stream") != self.stream:
+      raise Problem("manifestInconsistent", "the filter's stream is not patient-<patientId>", MANIFEST)
+    self.has_range = self.start_text is not None or self.end_text is not None
+    self.whole_chain = not self.has_range or self.time == "occurredAt"
+    self.mark_range = self.time == "occurredAt" and self.has_range
+
+  def contains(self, micros):
+    if self.start is not None and micros < self.start:
+      return False
+    if self.end is not None and micros >= self.end:
+      return False
+    return True
+
+
+# --- The CSV rendering (docs/AUDIT.md, "events.csv") ---------------------------------------------
+
+class Number(str):
+  """A JSON number kept as its text in the stored canonical bytes."""
+
+
+def load_event(canonical):
+  return json.loads(canonical.decode("utf-8"), parse_int=Number, parse_float=Number)
+
+
+def flatten(value, path, parts):
+  if isinstance(value, dict):
+    if not value:
+      parts.append("{}" if path == "" else path + "={}")
+      return
+    for key in sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass")):
+      flatten(value[key], key if path == "" else path + "." + key, parts)
+  elif isinstance(value, list):
+    if not value:
+      parts.append("[]" if path == "" else path + "=[]")
+      return
+    for index, element in enumerate(value):
+      flatten(element, "%s[%d]" % (path, index), parts)
+  elif isinstance(value, Number):
+    parts.append(path + "=" + str(value))
+  elif isinstance(value, str):
+    parts.append(path + "=" + value)
+  elif value is True:
+    parts.append(path + "=true")
+  elif value is False:
+    parts.append(path + "=false")
+  else:
+    parts.append(path + "=null")
+
+
+def data_summary(data):
+  parts = []
+  flatten(data, "", parts)
+  text = "; ".join(parts)
+  return text if len(text) <= MAX_SUMMARY else text[:MAX_SUMMARY] + TRUNCATED
+
+
+def guard_formula(cell):
+  return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and cell else cell
+
+
+def unguard(cell):
+  if cell.startswith("'") and guard_formula(cell[1:]) == cell:
+    return cell[1:]
+  return cell
+
+
+def plain_string(value):
+  return value if type(value) is str else None
+
+
+def integer(value):
+  if not isinstance(value, Number) or not re.match(r"^(0|[1-9][0-9]*)$", value):
+    return None
+  number = int(value)
+  return number if number <= 9007199254740992 else None
+
+
+def expected_cells(event, stated_hash, in_range):
+  data = event["data"]
+  kind = event["type"]
+  stream = event["streamId"]
+  corrects = (plain_string(data.get("correctedEventId")) or "") if kind == "EntryCorrected" and isinstance(data, dict) else ""
+  voids = (plain_string(data.get("voidedEventId")) or "") if kind == "EntryVoided" and isinstance(data, dict) else ""
+  flags = event.get("flags", [])
+  codes = ";".join(f["code"] for f in flags if isinstance(f, dict) and type(f.get("code")) is str)
+  recorder = event["recordedBy"]
+  raw = [
+    str(integer(event["globalPosition"])), stream,
+    stream[len(PATIENT_PREFIX):] if stream.startswith(PATIENT_PREFIX) else "",
+    str(integer(event["streamVersion"])), event["eventId"], kind, str(integer(event["schemaVersion"])),
+    event["occurredAt"], event["recordedAt"], recorder["id"], recorder["name"], recorder["role"],
+    corrects, voids, codes, "true" if in_range else "false", stated_hash, event["previousHash"],
+    event["previousStreamHash"], data_summary(data),
+  ]
+  return [guard_formula(cell) for cell in raw]
+
+
+# --- Files ----------------------------------------------------------------------------------------
+
+def file_sha256(path):
+  digest = hashlib.sha256()
+  size = 0
+  with open(path, "rb") as handle:
+    while True:
+      block = handle.read(CHUNK)
+      if not block:
+        break
+      digest.update(block)
+      size += len(block)
+  return digest.hexdigest(), size
+
+
+def ndjson_events(path):
+  """Yields (line number, stated hash, canonical bytes, envelope) for each line."""
+  with open(path, "rb") as handle:
+    number = 0
+    for raw in handle:                       # splits on b"\n" only
+      number += 1
+      if not raw.endswith(b"\n"):
+        raise Problem("malformedLine", "the last line has no line end", NDJSON, number)
+      line = raw[:-1]
+      if (len(line) <= EVENT_OFFSET + 2 or not line.startswith(LINE_HEAD)
+          or line[HASH_OFFSET + 64:EVENT_OFFSET] != LINE_MIDDLE or not line.endswith(b"}")):
+        raise Problem("malformedLine", 'the line is not {"hash":"<64 hex>","event":<envelope>}', NDJSON, number)
+      stated = line[HASH_OFFSET:HASH_OFFSET + 64].decode("ascii", "replace")
+      if not HEX64.match(stated):
+        raise Problem("malformedLine", "the stated hash is not 64 lowercase hex digits", NDJSON, number)
+      canonical = line[EVENT_OFFSET:-1]
+      computed = hashlib.sha256(canonical).hexdigest()
+      if computed != stated:
+        raise Problem("hashMismatch", "the event's bytes hash to %s, the line states %s: the line was changed"
+                      % (computed, stated), NDJSON, number)
+      try:
+        envelope = load_event(canonical)
+      except ValueError:
+        raise Problem("malformedLine", "the event is not UTF-8 JSON", NDJSON, number)
+      if isinstance(envelope, dict) and not set(envelope) <= ENVELOPE_MEMBERS:
+        raise Problem("notCanonical", "the event's bytes are not the canonical form of an envelope", NDJSON, number)
+      if not envelope_ok(envelope):
+        raise Problem("malformedLine", "the event lacks an envelope member or has one of the wrong type", NDJSON, number)
+      yield number, stated, canonical, envelope
+
+
+ENVELOPE_MEMBERS = {
+  "eventId", "type", "schemaVersion", "streamId", "streamVersion", "globalPosition", "occurredAt",
+  "recordedAt", "recordedBy", "correlationId", "causationId", "data", "flags", "previousHash",
+  "previousStreamHash",
+}
+
+
+def envelope_ok(e):
+  if not isinstance(e, dict):
+    return False
+  for key in ("globalPosition", "streamVersion", "schemaVersion"):
+    if integer(e.get(key)) is None:
+      return False
+  for key in ("streamId", "eventId", "type", "occurredAt", "recordedAt"):
+    if type(e.get(key)) is not str:
+      return False
+  for key in ("previousHash", "previousStreamHash"):
+    if type(e.get(key)) is not str or not HEX64.match(e[key]):
+      return False
+  recorder = e.get("recordedBy")
+  if not isinstance(recorder, dict) or any(type(recorder.get(k)) is not str for k in ("id", "name", "role")):
+    return False
+  if "data" not in e or ("flags" in e and not isinstance(e["flags"], list)):
+    return False
+  return True
+
+
+def csv_rows(path):
+  """Yields (record number, cells) for each record after checking the header (record 1)."""
+  csv.field_size_limit(1 << 30)
+  try:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+      reader = csv.reader(handle, strict=True)
+      number = 0
+      try:
+        for row in reader:
+          number += 1
+          if number == 1:
+            if row != COLUMNS:
+              raise Problem("csvMismatch", "the header row is not the documented column list", CSV_FILE, 1)
+            continue
+          yield number, row
+      except csv.Error as error:
+        raise Problem("csvMalformed", "the record is not valid CSV (%s)" % error, CSV_FILE, number + 1)
+      if number == 0:
+        raise Problem("csvMismatch", "the file has no header row", CSV_FILE, 1)
+  except UnicodeDecodeError:
+    raise Problem("csvMalformed", "events.csv is not UTF-8", CSV_FILE)
+
+
+# --- Verification ---------------------------------------------------------------------------------
+
+class View:
+  """The chain fields of one event."""
+
+  def __init__(self, position, version, stream, recorded, occurred, previous, previous_stream, hash_):
+    self.position, self.version, self.stream = position, version, stream
+    self.recorded, self.occurred = recorded, occurred
+    self.previous, self.previous_stream, self.hash = previous, previous_stream, hash_
+
+  def anchor(self):
+    return {"globalPosition": self.position, "streamVersion": self.version, "recordedAt": self.recorded,
+            "previousHash": self.previous, "previousStreamHash": self.previous_stream, "hash": self.hash}
+
+
+ANCHOR_KEYS = ("globalPosition", "streamVersion", "recordedAt", "previousHash", "previousStreamHash", "hash")
+
+
+def check_anchor(member, name):
+  if member is None:
+    return None
+  if not isinstance(member, dict) or set(member) != set(ANCHOR_KEYS):
+    raise Problem("manifestInconsistent", "anchors.%s does not have the documented members" % name, MANIFEST)
+  return member
+
+
+def verify(directory, expected_manifest_sha256=None):
+  state = {"events": 0, "inRange": 0, "manifestSha256": None, "hashesRecomputed": False}
+  try:
+    run(directory, expected_manifest_sha256, state)
+    state["problem"] = None
+  except Problem as problem:
+    state["problem"] = problem
+  return state
+
+
+def run(directory, expected_manifest_sha256, state):
+  manifest_path = os.path.join(directory, MANIFEST)
+  try:
+    with open(manifest_path, "rb") as handle:
+      manifest_bytes = handle.read()
+  except OSError:
+    raise Problem("unreadableManifest", "there is no readable manifest.json in %s" % directory, MANIFEST)
+  sha = hashlib.sha256(manifest_bytes).hexdigest()
+  state["manifestSha256"] = sha
+  try:
+    manifest = json.loads(manifest_bytes.decode("utf-8"))
+  except ValueError:
+    raise Problem("unreadableManifest", "manifest.json is not JSON", MANIFEST)
+  if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    raise Problem("unsupportedFormat", "the manifest's format is not " + FORMAT, MANIFEST)
+  if expected_manifest_sha256 is not None and expected_manifest_sha256.lower() != sha:
+    raise Problem("manifestMismatch", "manifest.json has SHA-256 %s, not the expected %s: it was edited"
+                  % (sha, expected_manifest_sha256.lower()), MANIFEST)
+  try:
+    filter_ = Filter(manifest["filter"])
+    anchors = manifest["anchors"]
+    counts = manifest["counts"]
+    files = manifest["files"]
+    contents = manifest["contents"]
+    store = anchors["store"]
+    chain = anchors["chain"]
+    first = check_anchor(anchors.get("first"), "first")
+    last_anchor = check_anchor(anchors.get("last"), "last")
+    before = check_anchor(anchors.get("before"), "before")
+    after = check_anchor(anchors.get("after"), "after")
+    stream_head = anchors.get("streamHead")
+    store_events, chain_head = store["events"], store["chainHead"]
+    total, total_in_range = counts["events"], counts["eventsInRange"]
+  except (KeyError, TypeError, AttributeError):
+    raise Problem("unreadableManifest", "manifest.json lacks a documented member", MANIFEST)
+
+  # The manifest's members must fit together.
+  if contents != ("wholeChain" if filter_.whole_chain else "recordedRange"):
+    raise Problem("manifestInconsistent", "contents '%s' does not follow from the filter" % contents, MANIFEST)
+  if chain != ("stream" if filter_.patient is not None else "log"):
+    raise Problem("manifestInconsistent", "the chain does not fit the filter", MANIFEST)
+  if chain == "log" and stream_head is not None:
+    raise Problem("manifestInconsistent", "a whole-log export names no stream head", MANIFEST)
+  if not isinstance(files, list) or not files:
+    raise Problem("manifestInconsistent", "the manifest lists no files", MANIFEST)
+  entries = {}
+  for entry in files:
+    if (not isinstance(entry, dict) or (entry.get("format"), entry.get("name")) not in (("ndjson", NDJSON), ("csv", CSV_FILE))
+        or entry["format"] in entries):
+      raise Problem("manifestInconsistent", "the file list is not events.ndjson and/or events.csv, once each", MANIFEST)
+    if entry.get("records") != total:
+      raise Problem("countMismatch", "%s is listed with %s events, the counts say %s" % (entry["name"], entry.get("records"), total), MANIFEST)
+    if type(entry.get("sha256")) is not str or not HEX64.match(entry["sha256"]):
+      raise Problem("manifestInconsistent", "the SHA-256 of %s is not 64 lowercase hex digits" % entry["name"], MANIFEST)
+    entries[entry["format"]] = entry
+  if total_in_range > total:
+    raise Problem("countMismatch", "more events in range than events", MANIFEST)
+  if (total == 0) != (first is None) or (first is None) != (last_anchor is None):
+    raise Problem("anchorMismatch", "first and last events must be named exactly when there are events", MANIFEST)
+
+  log = chain == "log"
+  index_name = "position" if log else "version"
+
+  def index(view):
+    return view.position if log else view.version
+
+  def link(view):
+    return view.previous if log else view.previous_stream
+
+  def anchor_view(a):
+    return View(a["globalPosition"], a["streamVersion"], None, a["recordedAt"], None,
+                a["previousHash"], a["previousStreamHash"], a["hash"])
+
+  for name in entries.values():
+    if not os.path.isfile(os.path.join(directory, name["name"])):
+      raise Problem("missingFile", "%s is listed in the manifest but cannot be read" % name["name"], name["name"])
+  has_ndjson, has_csv = "ndjson" in entries, "csv" in entries
+  state["hashesRecomputed"] = has_ndjson
+  primary = NDJSON if has_ndjson else CSV_FILE
+  lines = ndjson_events(os.path.join(directory, NDJSON)) if has_ndjson else None
+  rows = csv_rows(os.path.join(directory, CSV_FILE)) if has_csv else None
+
+  previous = None
+  count = in_range = 0
+  while True:
+    line = count + 1
+    fields = row = None
+    if lines is not None:
+      item = next(lines, None)
+      if item is None:
+        break
+      _, stated, _, event = item
+      view = View(integer(event["globalPosition"]), integer(event["streamVersion"]), event["streamId"],
+                  event["recordedAt"], event["occurredAt"], event["previousHash"], event["previousStreamHash"], stated)
+      fields = (event, stated)
+    else:
+      item = next(rows, None)
+      if item is None:
+        break
+      row = item[1]
+      if len(row) != len(COLUMNS):
+        raise Problem("csvMismatch", "the row does not have the documented columns", CSV_FILE, line + 1)
+      cell = dict(zip(COLUMNS, (unguard(c) for c in row)))
+      try:
+        position, version = int(cell["globalPosition"]), int(cell["streamVersion"])
+      except ValueError:
+        raise Problem("csvMismatch", "the row does not have the documented columns", CSV_FILE, line + 1)
+      if not all(HEX64.match(cell[k]) for k in ("hash", "previousHash", "previousStreamHash")):
+        raise Problem("csvMismatch", "the row does not have the documented columns", CSV_FILE, line + 1)
+      view = View(position, version, cell["streamId"], cell["recordedAt"], cell["occurredAt"],
+                  cell["previousHash"], cell["previousStreamHash"], cell["hash"])
+
+    # The filter.
+    if filter_.stream is not None and view.stream != filter_.stream:
+      raise Problem("outsideFilter", "the event belongs to another stream than " + filter_.stream, primary, line)
+    recorded = parse_micros(view.recorded)
+    if recorded is None:
+      raise Problem("malformedLine", "recordedAt is not a time", primary, line)
+    if contents == "recordedRange" and not filter_.contains(recorded):
+      raise Problem("outsideFilter", "recordedAt %s is outside the range" % view.recorded, primary, line)
+    if filter_.mark_range:
+      occurred = parse_micros(view.occurred)
+      matches = occurred is not None and filter_.contains(occurred)
+    else:
+      matches = True
+
+    # The chain.
+    if previous is not None:
+      expected_index, expected_link = index(previous) + 1, previous.hash
+    elif before is not None:
+      expected_index, expected_link = index(anchor_view(before)) + 1, before["hash"]
+    else:
+      expected_index, expected_link = 0, ZERO
+    if index(view) > expected_index:
+      gap = ("%s %d is missing" % (index_name, expected_index) if index(view) - expected_index == 1
+             else "%ss %d…%d are missing" % (index_name, expected_index, index(view) - 1))
+      raise Problem("missingEvent", "the line holds %s %d where %d comes next: %s (a line was removed or moved)"
+                    % (index_name, index(view), expected_index, gap), primary, line)
+    if index(view) < expected_index:
+      raise Problem("unexpectedEvent", "the line holds %s %d where %d comes next (a line was added or moved)"
+                    % (index_name, index(view), expected_index), primary, line)
+    if link(view) != expected_link:
+      raise Problem("brokenChain", "%s is not the hash of the %s" % (
+        "previousHash" if log else "previousStreamHash",
+        "previous line" if previous is not None else "event before the export (manifest)"), primary, line)
+    if previous is not None:
+      if view.position <= previous.position:
+        raise Problem("unexpectedEvent", "global positions do not increase", primary, line)
+      if recorded < parse_micros(previous.recorded):
+        raise Problem("unexpectedEvent", "recordedAt decreases", primary, line)
+    elif first != view.anchor():
+      raise Problem("anchorMismatch", "the first event is not the manifest's first event", primary, line)
+    if view.position >= store_events:
+      raise Problem("anchorMismatch", "the event is beyond the store head the manifest names", primary, line)
+
+    # The CSV row of the same event (after the NDJSON's own checks, which come first).
+    if fields is not None and rows is not None:
+      item = next(rows, None)
+      if item is None:
+        raise Problem("csvMismatch", "events.csv ends before events.ndjson (line %d has no row)" % line, CSV_FILE, line + 1)
+      row = item[1]
+    if fields is not None and row is not None:
+      expected = expected_cells(fields[0], fields[1], matches)
+      if row != expected:
+        if len(row) != len(expected):
+          raise Problem("csvMismatch", "the row has %d cells, not %d" % (len(row), len(expected)), CSV_FILE, line + 1)
+        column = next(i for i in range(len(row)) if row[i] != expected[i])
+        raise Problem("csvMismatch", "column %s disagrees with line %d of events.ndjson" % (COLUMNS[column], line), CSV_FILE, line + 1)
+    elif row is not None:
+      want = "true" if matches else "false"
+      if row[COLUMNS.index("inRange")] != want:
+        raise Problem("csvMismatch", "column inRange should be %s for occurredAt %s" % (want, view.occurred), CSV_FILE, line + 1)
+
+    previous = view
+    count += 1
+    in_range += 1 if matches else 0
+    state["events"], state["inRange"] = count, in_range
+
+  # The end of the export.
+  if previous is not None:
+    last_index = index(anchor_view(last_anchor))
+    if index(previous) < last_index:
+      raise Problem("missingEvent", "the export ends at %s %d, the manifest's last event is %d: lines at the end were removed"
+                    % (index_name, index(previous), last_index), primary, count)
+    if index(previous) > last_index:
+      raise Problem("unexpectedEvent", "the export ends at %s %d, the manifest's last event is %d: lines were added at the end"
+                    % (index_name, index(previous), last_index), primary, count)
+    if previous.anchor() != last_anchor:
+      raise Problem("anchorMismatch", "the last event is not the manifest's last event", primary, count)
+  if count != total:
+    raise Problem("countMismatch", "%d events where the manifest says %d" % (count, total), primary)
+  if in_range != total_in_range:
+    raise Problem("countMismatch", "%d events in range where the manifest says %d" % (in_range, total_in_range), primary)
+  check_ends(filter_, contents, log, before, after, stream_head, store_events, chain_head, previous, index)
+
+  if lines is not None and rows is not None and next(rows, None) is not None:
+    raise Problem("csvMismatch", "events.csv has more rows than events.ndjson has lines", CSV_FILE, count + 2)
+
+  # Every byte of every file.
+  for entry in entries.values():
+    digest, size = file_sha256(os.path.join(directory, entry["name"]))
+    if digest != entry["sha256"] or size != entry.get("bytes"):
+      raise Problem("fileHashMismatch", "%s has SHA-256 %s (%d bytes), the manifest lists %s (%s bytes)"
+                    % (entry["name"], digest, size, entry["sha256"], entry.get("bytes")), entry["name"])
+
+
+def check_ends(filter_, contents, log, before, after, stream_head, store_events, chain_head, last, index):
+  def anchor_index(a):
+    return a["globalPosition"] if log else a["streamVersion"]
+
+  if last is not None:
+    end_index, end_hash = index(last), last.hash
+  elif before is not None:
+    end_index, end_hash = anchor_index(before), before["hash"]
+  else:
+    end_index, end_hash = None, ZERO
+  next_index = 0 if end_index is None else end_index + 1
+
+  if before is not None:
+    if contents != "recordedRange" or filter_.start is None:
+      raise Problem("manifestInconsistent", "an event before the export is named, but the range has no start", MANIFEST)
+    recorded = parse_micros(before["recordedAt"])
+    if recorded is None or recorded >= filter_.start:
+      raise Problem("anchorMismatch", "the event before the export was recorded inside the range", MANIFEST)
+    if before["globalPosition"] >= store_events:
+      raise Problem("anchorMismatch", "the event before the export is beyond the store head", MANIFEST)
+  if after is not None:
+    if contents != "recordedRange" or filter_.end is None:
+      raise Problem("manifestInconsistent", "an event after the export is named, but the range has no end", MANIFEST)
+    recorded = parse_micros(after["recordedAt"])
+    if recorded is None or recorded < filter_.end:
+      raise Problem("anchorMismatch", "the event after the export was recorded inside the range", MANIFEST)
+    if anchor_index(after) != next_index or (after["previousHash"] if log else after["previousStreamHash"]) != end_hash:
+      raise Problem("anchorMismatch", "the event after the export does not continue its chain "
+                    "(events at the end of the range are missing)", MANIFEST)
+    if after["globalPosition"] >= store_events:
+      raise Problem("anchorMismatch", "the event after the export is beyond the store head", MANIFEST)
+    if not log and (stream_head is None or stream_head["streamVersion"] < after["streamVersion"]):
+      raise Problem("anchorMismatch", "the stream head is before the event after the export", MANIFEST)
+    return
+  if log:
+    if next_index != store_events or end_hash != chain_head:
+      raise Problem("anchorMismatch", "the export should end at the store head (%d events, chain head %s) but ends at %d "
+                    "events: events at the end are missing" % (store_events, chain_head, next_index), MANIFEST)
+  else:
+    if end_index is None:
+      reached = stream_head is None
+    else:
+      reached = stream_head is not None and stream_head["streamVersion"] == end_index and stream_head["hash"] == end_hash
+    if not reached:
+      raise Problem("anchorMismatch", "the export should end at the stream head but ends at version %s: "
+                    "events at the end are missing" % ("none" if end_index is None else end_index), MANIFEST)
+    if stream_head is not None and stream_head["globalPosition"] >= store_events:
+      raise Problem("anchorMismatch", "the stream head is beyond the store head", MANIFEST)
+
+
+def main(argv):
+  parser = argparse.ArgumentParser(
+    description="Verify a TreatmentLedger audit export with its manifest alone (docs/AUDIT.md).")
+  parser.add_argument("directory", help="the export directory (manifest.json, events.ndjson, events.csv)")
+  parser.add_argument("--manifest-sha256", metavar="HEX",
+                      help="the manifest's SHA-256 as recorded in $audit (treatment-ledger audit log)")
+  parser.add_argument("--json", action="store_true", help="print the report as JSON")
+  args = parser.parse_args(argv)
+  if args.manifest_sha256 is not None and not re.match(r"^[0-9a-fA-F]{64}$", args.manifest_sha256):
+    parser.error("--manifest-sha256 must be 64 hex digits")
+  if not os.path.isdir(args.directory):
+    parser.error("%s is not a directory" % args.directory)
+  result = verify(args.directory, args.manifest_sha256)
+  problem = result["problem"]
+  if args.json:
+    report = {"eventsChecked": result["events"], "eventsInRange": result["inRange"],
+              "hashesRecomputed": result["hashesRecomputed"], "manifestSHA256": result["manifestSha256"],
+              "manifestChecked": args.manifest_sha256 is not None, "intact": problem is None}
+    if problem is not None:
+      report["problem"] = {"kind": problem.kind, "file": problem.file, "line": problem.line, "detail": problem.detail}
+    print(json.dumps(report, sort_keys=True))
+  elif problem is not None:
+    print("FAILED after %d intact events: %s" % (result["events"], problem))
+  else:
+    in_range = "" if result["inRange"] == result["events"] else " (%d in range)" % result["inRange"]
+    hashes = "hashes recomputed" if result["hashesRecomputed"] else "CSV only: links checked, hashes not recomputable"
+    manifest = "matches the given SHA-256" if args.manifest_sha256 else "not compared with $audit"
+    print("intact: %d events%s, %s; manifest sha256 %s (%s)"
+          % (result["events"], in_range, hashes, result["manifestSha256"], manifest))
+  return 0 if problem is None else 1
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv[1:]))
