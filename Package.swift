@@ -76,6 +76,22 @@ let package = Package(
       ],
       path: "Tools/ledger-reliability"
     ),
+    .systemLibrary(
+      name: "CLedgerBenchSQLite",
+      path: "Tools/ledger-bench-sqlite",
+      pkgConfig: "sqlite3",
+      providers: [.apt(["libsqlite3-dev"])]
+    ),
+    .executableTarget(
+      name: "LedgerBench",
+      dependencies: [
+        "TreatmentLedger",
+        "CTreatmentLedgerLMDB",
+        "CLedgerBenchSQLite",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Tools/ledger-bench"
+    ),
     .target(
       name: "LedgerTestSupport",
       dependencies: [],
@@ -91,7 +107,9 @@ let package = Package(
       name: "TreatmentLedgerTests", dependencies: ["TreatmentLedger", "LedgerTestSupport"]),
     .testTarget(
       name: "TreatmentLedgerCLITests",
-      dependencies: ["LedgerTestSupport", "TreatmentLedgerCLI", "TreatmentLedger", "AlertMonitor"]
+      dependencies: [
+        "LedgerTestSupport", "TreatmentLedgerCLI", "TreatmentLedger", "AlertMonitor", "LedgerBench",
+      ]
     ),
     .testTarget(
       name: "LedgerReliabilityTests",
