@@ -92,6 +92,12 @@ let package = Package(
       ],
       path: "Tools/ledger-bench"
     ),
+    .executableTarget(
+      name: "LedgerFuzz",
+      dependencies: ["TreatmentLedger"],
+      path: "Tools/ledger-fuzz",
+      exclude: ["corpus", "run-fuzz.sh"]
+    ),
     .target(
       name: "LedgerTestSupport",
       dependencies: [],
