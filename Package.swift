@@ -71,6 +71,7 @@ let package = Package(
     .executableTarget(
       name: "LedgerReliability",
       dependencies: [
+        "LedgerLMDB",
         "TreatmentLedger",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],

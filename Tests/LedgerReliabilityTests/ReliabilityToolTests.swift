@@ -104,11 +104,21 @@ struct ReliabilityToolTests {
     #expect(counts?.failed == 0 && (counts?.passed ?? 0) >= 10, "\(result.stdout)")
   }
 
-  @Test("the help lists the four trials and hides the child subcommands")
+  @Test(
+    "tamper: every flipped byte, deletion, reordering, truncation and index change is detected",
+    .timeLimit(.minutes(3)))
+  func tamper() throws {
+    let output = try Self.expectPasses(
+      ["tamper", "--patients", "3", "--flips", "40", "--cases", "4"], minimumPassed: 6)
+    #expect(output.contains("flip one byte of a stored event: 40 of 40 detected"), "\(output)")
+    #expect(output.contains("detected: 56 of 56 tampered stores"), "\(output)")
+  }
+
+  @Test("the help lists the five trials and hides the child subcommands")
   func help() throws {
     let result = try ProcessResult.run(Self.tool, ["--help"])
     #expect(result.status == 0)
-    for name in ["crash-trials", "multi-process", "map-growth", "disk-full"] {
+    for name in ["crash-trials", "multi-process", "map-growth", "disk-full", "tamper"] {
       #expect(result.stdout.contains(name), "\(name) missing from --help")
     }
     #expect(!result.stdout.contains("-child"), "a child subcommand is shown in --help")

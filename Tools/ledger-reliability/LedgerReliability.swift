@@ -9,7 +9,7 @@ import ArgumentParser
 struct LedgerReliability: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ledger-reliability",
-    abstract: "Crash, multi-process, map-growth and disk-full trials for the event store.",
+    abstract: "Crash, multi-process, map-growth, disk-full and tamper trials for the event store.",
     discussion: """
       Each subcommand ends with a line `N passed, M failed` and exits 1 when a check failed \
       (0 otherwise). A trial that cannot run on this machine is reported as skipped, never as \
@@ -17,7 +17,7 @@ struct LedgerReliability: AsyncParsableCommand {
       afterwards unless a check failed).
       """,
     subcommands: [
-      CrashTrials.self, MultiProcess.self, MapGrowth.self, DiskFull.self,
+      CrashTrials.self, MultiProcess.self, MapGrowth.self, DiskFull.self, Tamper.self,
       CrashChild.self, MultiProcessChild.self, MapGrowthChild.self, DiskFullChild.self,
     ]
   )
