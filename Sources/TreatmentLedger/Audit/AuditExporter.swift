@@ -62,7 +62,7 @@ public struct AuditExport: Sendable, Hashable {
   }
 }
 
-/// Writes audit exports from an ``EventStore`` (docs/AUDIT.md).
+/// Writes audit exports from an `EventStore` (docs/AUDIT.md).
 ///
 /// ```swift
 /// let store = try EventStore.open(at: path, options: readOnly)   // or ledger.store

@@ -102,8 +102,8 @@ public struct AuditVerificationReport: Sendable, Hashable, Codable {
 ///
 /// It reads the files once, in batches of lines (parsed on several threads, checked in order),
 /// with flat memory, and stops at the first problem. The chain is the store's own definition, as
-/// ``EventStore/verify(anchor:progress:)`` applies it: each line's hash is recomputed with
-/// ``ChainHash/sha256(_:)`` over the event's stored canonical bytes, and `previousHash` /
+/// `EventStore.verify(anchor:progress:)` applies it: each line's hash is recomputed with
+/// `ChainHash.sha256(_:)` over the event's stored canonical bytes, and `previousHash` /
 /// `previousStreamHash` must name the hash of the event before it.
 public struct AuditVerifier: Sendable {
   /// Creates a verifier.
