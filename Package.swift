@@ -95,7 +95,7 @@ let package = Package(
     ),
     .executableTarget(
       name: "LedgerFuzz",
-      dependencies: ["TreatmentLedger"],
+      dependencies: ["LedgerEventStore", "TreatmentLedger"],
       path: "Tools/ledger-fuzz",
       exclude: ["corpus", "run-fuzz.sh"]
     ),

@@ -137,8 +137,12 @@ struct Layout {
 }
 
 /// The log value: a version byte, the 32-byte hash, then the canonical JSON that was hashed.
-enum RecordCodec {
-  static func encode(hash: ChainHash, canonical: [UInt8]) -> [UInt8] {
+///
+/// `package` so that this package's fuzz target (`Tools/ledger-fuzz`, target `record`) can feed it
+/// arbitrary bytes, as a damaged or tampered store would; it is not part of the library's API.
+package enum RecordCodec {
+  /// The log value of an event: version byte, `hash`, `canonical`.
+  package static func encode(hash: ChainHash, canonical: [UInt8]) -> [UInt8] {
     var value = [UInt8]()
     value.reserveCapacity(33 + canonical.count)
     value.append(Layout.recordVersion)
@@ -150,7 +154,7 @@ enum RecordCodec {
   /// Decodes a log value. Throws `.corruptRecord` naming `position` when it is not well formed:
   /// not strict JSON, not an object, or a field of the envelope missing or of the wrong type.
   /// It does not check the hash; verification does.
-  static func decode(position: UInt64, _ value: [UInt8]) throws(EventStoreError) -> RecordedEvent {
+  package static func decode(position: UInt64, _ value: [UInt8]) throws(EventStoreError) -> RecordedEvent {
     guard value.count > 33, value[0] == Layout.recordVersion else {
       throw .corruptRecord(position: position, reason: "unknown record version or truncated value")
     }

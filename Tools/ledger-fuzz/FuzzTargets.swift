@@ -1,4 +1,5 @@
 import Foundation
+import LedgerEventStore
 import TreatmentLedger
 
 /// The fuzz targets. Each takes one input and returns normally whatever the bytes are; a crash, a
@@ -14,6 +15,9 @@ enum FuzzTarget: String, CaseIterable, Sendable {
   /// JSON parsing and RFC 8785 canonical bytes: parse(canonical(v)) == v, and parse agrees with
   /// Foundation's JSONDecoder.
   case canonical
+  /// One stored log value (version byte, hash, canonical envelope), as a damaged or tampered
+  /// store would hand it to reads and `verify`.
+  case record
 
   /// One line for `--help`.
   var summary: String {
@@ -23,6 +27,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case .decode:
       "ClinicalEvent.decode(type: allTypes[byte0 % 16], schemaVersion: 1, json: rest)"
     case .canonical: "JSONValue.parse and canonicalBytes round trip, against JSONDecoder"
+    case .record: "RecordCodec.decode of a stored log value; encode(decode(v)) == v"
     }
   }
 
@@ -32,6 +37,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case .input: FuzzTargets.input(bytes)
     case .decode: FuzzTargets.decode(bytes)
     case .canonical: FuzzTargets.canonical(bytes)
+    case .record: FuzzTargets.record(bytes)
     }
   }
 }
@@ -127,6 +133,28 @@ enum FuzzTargets {
     if reparsed != value { violated(.canonical, "parse(canonical(v)) != v") }
     if reparsed.canonicalBytes != canonical {
       violated(.canonical, "canonical(parse(canonical(v))) != canonical(v)")
+    }
+  }
+}
+
+extension FuzzTargets {
+  // MARK: record
+
+  /// `RecordCodec.decode`, which every read and `verify` applies to the bytes stored in the log:
+  /// whatever they are, it returns an event or throws `.corruptRecord` naming the position. A
+  /// value that decodes must be exactly the encoding of what it decoded to (version byte, the
+  /// hash, the canonical bytes), so nothing in a stored value is silently dropped.
+  static func record(_ bytes: Data) {
+    let value = [UInt8](bytes)
+    let decoded: RecordedEvent
+    do { decoded = try RecordCodec.decode(position: 7, value) } catch {
+      guard case .corruptRecord(let position, _) = error, position == 7 else {
+        violated(.record, "a malformed record is not reported as corruptRecord at its position")
+      }
+      return
+    }
+    if RecordCodec.encode(hash: decoded.hash, canonical: decoded.canonicalBytes) != value {
+      violated(.record, "encode(decode(v)) != v")
     }
   }
 }

@@ -5,7 +5,7 @@
 #   Tools/ledger-fuzz/run-fuzz.sh build
 #   Tools/ledger-fuzz/run-fuzz.sh minimize TARGET CRASH-FILE
 #
-# TARGET is input, decode or canonical (docs/FUZZING.md). SECONDS is libFuzzer's
+# TARGET is input, decode, canonical or record (docs/FUZZING.md). SECONDS is libFuzzer's
 # -max_total_time; 0 means no time limit (give -runs=N instead). Extra flags go to libFuzzer.
 #
 # Everything generated stays under .build-fuzz/ (git-ignored): the build, new corpus units in
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/../.."
 
 scratch=.build-fuzz
 binary="$scratch/debug/LedgerFuzz"
-targets="input decode canonical"
+targets="input decode canonical record"
 
 usage() {
   sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
