@@ -52,6 +52,11 @@
           FuzzTarget.canonical.run(FuzzDriver.bytes(data, size))
           return 0
         }
+      case .record:
+        callback = { data, size in
+          FuzzTarget.record.run(FuzzDriver.bytes(data, size))
+          return 0
+        }
       }
       // libFuzzer runs itself again for -minimize_crash, -fork and -jobs with its own argv, which
       // no longer names the target: the environment carries it to those children.
