@@ -286,8 +286,8 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
 public struct CourseSummaryProjection: StreamProjection {
   /// `course-summary`.
   public let name = "course-summary"
-  /// Version 1.
-  public let version = 1
+  /// Version 2: the state is stored in a compact binary form (version 1 stored JSON).
+  public let version = 2
 
   /// Creates the projection.
   public init() {}
@@ -309,11 +309,11 @@ public struct CourseSummaryProjection: StreamProjection {
         type: event.type, data: event.data, flags: event.flags))
   }
 
-  /// Deterministic JSON.
+  /// Deterministic compact binary (a format byte, then the facts).
   public func encode(_ state: CourseSummaryState) -> [UInt8] { ProjectionCoding.encode(state) }
 
-  /// Decodes stored JSON.
+  /// Decodes stored state; throws `.incompatibleStore` when the bytes do not decode.
   public func decode(_ bytes: [UInt8], stream: String) throws(EventStoreError) -> CourseSummaryState {
-    try ProjectionCoding.decode(CourseSummaryState.self, bytes, projection: name, stream: stream)
+    try ProjectionCoding.decodeSummary(bytes, projection: name, stream: stream)
   }
 }

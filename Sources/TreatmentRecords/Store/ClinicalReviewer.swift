@@ -34,24 +34,28 @@ public struct ClinicalReviewer: AppendReviewer {
   /// True for `patient-*` streams.
   public func reviews(stream: String) -> Bool { stream.hasPrefix(Self.patientStreamPrefix) }
 
-  /// Decodes the stored decision state (JSON); an empty state for a new stream.
+  /// Decodes the stored decision state: the compact binary form, or the JSON form that earlier
+  /// versions stored (recognised by its leading `{`); an empty state for a new stream.
   public func decodeState(
     _ bytes: [UInt8]?, stream: String
   ) throws(EventStoreError) -> PatientDecisionState {
     guard let bytes else { return PatientDecisionState() }
+    if bytes.first == UInt8(ascii: "{") {
+      do {
+        return try JSONDecoder().decode(PatientDecisionState.self, from: Data(bytes))
+      } catch {
+        throw .incompatibleStore(reason: "the decision state of stream '\(stream)' does not decode")
+      }
+    }
     do {
-      return try JSONDecoder().decode(PatientDecisionState.self, from: Data(bytes))
+      return try PatientDecisionState(binary: bytes)
     } catch {
-      throw .incompatibleStore(reason: "the decision state of stream '\(stream)' does not decode")
+      throw .incompatibleStore(reason: "the decision state of stream '\(stream)' does not decode (\(error))")
     }
   }
 
-  /// Encodes the decision state as JSON.
-  public func encodeState(_ state: PatientDecisionState) -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return (try? encoder.encode(state)).map { Array($0) } ?? []
-  }
+  /// Encodes the decision state in its compact binary form.
+  public func encodeState(_ state: PatientDecisionState) -> [UInt8] { state.binaryEncoded() }
 
   /// Folds a stored event into the state without judging it (rebuilding a missing state).
   /// Events that are not catalogue events are skipped: they cannot affect a rule.

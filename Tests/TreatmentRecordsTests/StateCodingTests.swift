@@ -1,0 +1,89 @@
+import Foundation
+import LedgerEventStore
+import Testing
+import TreatmentRecords
+
+/// The binary forms of the projection states and of the decision state: random patient streams
+/// (corrections, voids, several courses) round-trip exactly, re-encode to the same bytes, and
+/// damaged bytes are refused with `.incompatibleStore`, never a trap.
+@Suite("State coding of projections and the decision state")
+struct ClinicalStateCodingTests {
+  static let recorder = Recorder(id: "staff-1", name: "Test Nurse \"Ü\"", role: "nurse")
+
+  private func recorded(_ events: [StreamEvent]) throws -> [RecordedEvent] {
+    try events.enumerated().map { index, event in
+      RecordedEvent(
+        eventId: event.eventId, type: event.event.eventType, schemaVersion: 1, streamId: "patient-x",
+        streamVersion: UInt64(index), globalPosition: UInt64(index * 3 + 1), occurredAt: event.occurredAt.text,
+        recordedAt: "2026-11-23T00:00:\(String(format: "%02d", index % 60)).000000Z", recordedBy: Self.recorder,
+        correlationId: nil, causationId: nil, data: try JSONValue.parse(try event.event.jsonData()),
+        flags: index % 5 == 0 ? [.object(["code": .string("bp.high"), "field": .string("systolicMmHg")])] : [],
+        previousHash: .zero, previousStreamHash: .zero, hash: .zero, canonicalBytes: [])
+    }
+  }
+
+  @Test("Projection states round-trip and re-encode identically", arguments: [3, 5, 8, 13] as [UInt64])
+  func projectionRoundTrip(seed: UInt64) throws {
+    var scenario = ScenarioGenerator(seed: seed)
+    let events = try recorded(scenario.generate(length: 140))
+    let timeline = PatientTimelineProjection()
+    let summary = CourseSummaryProjection()
+    var timelineState = timeline.initialState(stream: "patient-x")
+    var summaryState = summary.initialState(stream: "patient-x")
+    for (index, event) in events.enumerated() {
+      try timeline.apply(event, to: &timelineState)
+      try summary.apply(event, to: &summaryState)
+      guard index % 10 == 0 || index == events.count - 1 else { continue }
+      let timelineBytes = timeline.encode(timelineState)
+      let decodedTimeline = try timeline.decode(timelineBytes, stream: "patient-x")
+      #expect(decodedTimeline == timelineState)
+      #expect(timeline.encode(decodedTimeline) == timelineBytes)
+      let summaryBytes = summary.encode(summaryState)
+      let decodedSummary = try summary.decode(summaryBytes, stream: "patient-x")
+      #expect(decodedSummary == summaryState)
+      #expect(summary.encode(decodedSummary) == summaryBytes)
+      let now = Date(timeIntervalSince1970: 1_900_000_000)
+      #expect(decodedSummary.summary(now: now) == summaryState.summary(now: now))
+    }
+    #expect(timelineState.entries.contains { $0.correctedBy != nil || $0.voidedBy != nil })
+  }
+
+  @Test("Damaged projection state is refused as an incompatible store")
+  func damagedProjectionState() throws {
+    var scenario = ScenarioGenerator(seed: 21)
+    let events = try recorded(scenario.generate(length: 30))
+    let timeline = PatientTimelineProjection()
+    var state = timeline.initialState(stream: "patient-x")
+    for event in events { try timeline.apply(event, to: &state) }
+    let bytes = timeline.encode(state)
+    for length in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 200)) {
+      #expect(throws: EventStoreError.self) { _ = try timeline.decode(Array(bytes[..<length]), stream: "patient-x") }
+    }
+    // Version 1 stored JSON: it is not read as state of this version.
+    let json = Array(try JSONEncoder().encode(state))
+    #expect(throws: EventStoreError.self) { _ = try timeline.decode(json, stream: "patient-x") }
+    #expect(throws: EventStoreError.self) { _ = try CourseSummaryProjection().decode(json, stream: "patient-x") }
+  }
+
+  @Test("The decision state round-trips in binary, and its JSON form still decodes", arguments: 0..<12)
+  func decisionStateRoundTrip(seed: UInt64) throws {
+    var scenario = ScenarioGenerator(seed: seed &* 7_919 &+ 3)
+    let events = scenario.generate(length: 100)
+    let reviewer = ClinicalReviewer()
+    var state = PatientDecisionState()
+    for (index, item) in events.enumerated() {
+      state = state.applying(item.event, eventId: item.eventId, occurredAt: item.occurredAt)
+      guard index % 9 == 0 || index == events.count - 1 else { continue }
+      let bytes = reviewer.encodeState(state)
+      let decoded = try reviewer.decodeState(bytes, stream: "patient-x")
+      #expect(decoded == state)
+      #expect(reviewer.encodeState(decoded) == bytes)
+    }
+    let legacy = Array(try JSONEncoder().encode(state))
+    #expect(try reviewer.decodeState(legacy, stream: "patient-x") == state)
+    let bytes = reviewer.encodeState(state)
+    for length in 0..<min(bytes.count, 300) {
+      #expect(throws: EventStoreError.self) { _ = try reviewer.decodeState(Array(bytes[..<length]), stream: "patient-x") }
+    }
+  }
+}
