@@ -17,7 +17,8 @@ import LedgerLMDB
 /// The law every projection must keep: applying events one append at a time gives byte for byte
 /// the same state as a rebuild from the log.
 public protocol StreamProjection: Sendable {
-  /// The per-stream state.
+  /// The per-stream state. It must have value semantics (a struct or enum of values): the store
+  /// keeps recently folded states in memory and hands out copies.
   associatedtype State
 
   /// A stable name, such as `patient-timeline`.
@@ -96,17 +97,23 @@ struct ProjectionHandle: Sendable {
     name = projection.name
     version = projection.version
     includes = { projection.includes(stream: $0) }
+    let cache = DecodedStateCache<P.State>()
     fold = { bytes, stream, events in
-      var state = try bytes.map { bytes throws(EventStoreError) in
-        try projection.decode(bytes, stream: stream)
-      } ?? projection.initialState(stream: stream)
+      var state: P.State
+      if let bytes {
+        state = try cache.state(stream: stream, storedBytes: bytes) ?? projection.decode(bytes, stream: stream)
+      } else {
+        state = projection.initialState(stream: stream)
+      }
       for event in events {
         do { try projection.apply(event, to: &state) } catch {
           throw EventStoreError.projectionFailed(
             name: projection.name, position: event.globalPosition, reason: "\(error)")
         }
       }
-      return projection.encode(state)
+      let encoded = projection.encode(state)
+      cache.store(stream: stream, bytes: encoded, state: state)
+      return encoded
     }
   }
 }

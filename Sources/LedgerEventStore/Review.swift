@@ -11,11 +11,12 @@ import LedgerLMDB
 ///
 /// Events already stored (idempotent re-appends) are not reviewed again.
 public protocol AppendReviewer: Sendable {
-  /// The per-stream state this reviewer keeps.
-  associatedtype State
-
   /// True for streams this reviewer governs; other streams are appended unreviewed.
   func reviews(stream: String) -> Bool
+
+  /// The per-stream state; it must have value semantics (the store keeps recently saved states
+  /// in memory and hands out copies).
+  associatedtype State
 
   /// Decodes the stored state of a stream; `nil` bytes mean the stream has none yet.
   /// Throw `.incompatibleStore` when the bytes cannot be read.
@@ -74,7 +75,12 @@ final class ReviewSession {
     guard reviewer.reviews(stream: stream) else { return nil }
     let key = Array(stream.utf8)
     let stored = try txn.get(database, key)
-    var state = try reviewer.decodeState(stored, stream: stream)
+    var state: R.State
+    if let stored, let cached = store.reviewStateCache.state(stream: stream, storedBytes: stored) as? R.State {
+      state = cached
+    } else {
+      state = try reviewer.decodeState(stored, stream: stream)
+    }
     if stored == nil {
       for event in try store.streamEvents(stream, txn) {
         reviewer.absorb(event, stream: stream, state: &state)
@@ -88,6 +94,10 @@ final class ReviewSession {
         state = next
         return flags
       },
-      save: { txn in try txn.put(database, key, reviewer.encodeState(state)) })
+      save: { txn in
+        let bytes = reviewer.encodeState(state)
+        try txn.put(database, key, bytes)
+        store.reviewStateCache.store(stream: stream, bytes: bytes, state: state)
+      })
   }
 }

@@ -1,0 +1,48 @@
+import Foundation
+
+/// The last decoded state of recently written streams, so that consecutive appends to a stream
+/// do not decode the bytes they have just encoded.
+///
+/// An entry is served only when the bytes stored now are exactly the bytes it was encoded to.
+/// That check replaces every invalidation rule: an aborted transaction (or a discarded dry run),
+/// an append by another process, a catch-up, a rebuild or a per-stream rebuild all leave other
+/// bytes behind, and the state is then decoded from what is stored. Encodings are
+/// deterministic, so equal bytes mean an equal state.
+///
+/// States must have value semantics (as every state in this package does): a caller mutates its
+/// own copy, never the cached one.
+///
+/// `@unchecked Sendable`: every access to `entries` holds `lock`, and states are handed out as
+/// copies of values.
+final class DecodedStateCache<State>: @unchecked Sendable {
+  private struct Entry {
+    var bytes: [UInt8]
+    var state: State
+  }
+
+  private let lock = NSLock()
+  private var entries: [String: Entry] = [:]
+  /// Most streams kept; beyond it an arbitrary entry is dropped.
+  let capacity: Int
+
+  /// A cache of at most `capacity` streams.
+  init(capacity: Int = 64) { self.capacity = capacity }
+
+  /// The cached state of `stream` when `bytes` are what it was encoded to; nil otherwise.
+  func state(stream: String, storedBytes bytes: [UInt8]) -> State? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard let entry = entries[stream], entry.bytes == bytes else { return nil }
+    return entry.state
+  }
+
+  /// Remembers that `state` of `stream` encodes to `bytes`.
+  func store(stream: String, bytes: [UInt8], state: State) {
+    lock.lock()
+    defer { lock.unlock() }
+    if entries[stream] == nil, entries.count >= capacity, let victim = entries.keys.first {
+      entries[victim] = nil
+    }
+    entries[stream] = Entry(bytes: bytes, state: state)
+  }
+}
