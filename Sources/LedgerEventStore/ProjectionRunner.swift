@@ -30,10 +30,32 @@ extension EventStore {
   /// The stored state of projection `name` for `stream`, or nil when the stream has none.
   ///
   /// A projection that is behind the log is caught up first; a stale one throws
-  /// `.projectionStale` (never serves state made by other code).
+  /// `.projectionStale` (never serves state made by other code). A current projection (the usual
+  /// case: appends update it inline) is read in a read transaction only, so reads never wait
+  /// for the writer.
   public func projectionState(_ name: String, stream: String) throws(EventStoreError) -> [UInt8]? {
     let handle = try handle(name)
-    if !isReadOnly { try catchUp(projection: name) }
+    let key = { (slot: UInt8) in Layout.projectionStateKey(name, slot: slot, stream: stream) }
+    // nil: behind the log (or never run) in a store that can catch it up.
+    let current: [UInt8]?? = try withRead { txn in
+      guard let meta = try layout.projectionMeta(txn, name) else {
+        if isReadOnly {
+          throw EventStoreError.projectionStale(name: name, storedVersion: 0, codeVersion: handle.version)
+        }
+        return nil
+      }
+      guard meta.version == handle.version else {
+        throw EventStoreError.projectionStale(
+          name: name, storedVersion: meta.version, codeVersion: handle.version)
+      }
+      if !isReadOnly {
+        let head = try layout.head(txn).nextPosition
+        guard meta.checkpoint >= head else { return nil }
+      }
+      return .some(try txn.get(layout.projectionState, key(meta.slot)))
+    }
+    if let current { return current }
+    try catchUp(projection: name)
     return try withRead { txn in
       guard let meta = try layout.projectionMeta(txn, name) else {
         throw EventStoreError.projectionStale(name: name, storedVersion: 0, codeVersion: handle.version)
@@ -42,8 +64,7 @@ extension EventStore {
         throw EventStoreError.projectionStale(
           name: name, storedVersion: meta.version, codeVersion: handle.version)
       }
-      return try txn.get(
-        layout.projectionState, Layout.projectionStateKey(name, slot: meta.slot, stream: stream))
+      return try txn.get(layout.projectionState, key(meta.slot))
     }
   }
 
