@@ -157,6 +157,23 @@ import Testing
     #expect(try store.nextPosition() == 0)
   }
 
+  @Test("Recorder fields of only spaces, tabs or Unicode spaces are refused; other text is kept")
+  func recorderWhitespace() async throws {
+    let (store, dir) = try openStore()
+    defer { store.close(); dir.remove() }
+    for blank in ["", " ", "\t \t", "\u{00A0}", " \u{2003}\u{3000} "] {
+      var bad = event()
+      bad.recordedBy = Recorder(id: "u-1", name: blank, role: "nurse")
+      await #expect(throws: EventStoreError.self) { try await store.append([bad], to: "patient-a") }
+    }
+    for text in ["n", " x ", "\n", "\u{00A0}é", "名", "\u{2003}a"] {
+      var good = event()
+      good.recordedBy = Recorder(id: "u-1", name: text, role: "nurse")
+      _ = try await store.append([good], to: "patient-a")
+    }
+    #expect(try store.nextPosition() == 6)
+  }
+
   @Test func streamNamesAreCheckedAndSystemStreamsReserved() async throws {
     let (store, dir) = try openStore()
     defer { store.close(); dir.remove() }
