@@ -41,7 +41,9 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
   let store = try open(dir, [projection])
   defer { store.close() }
   var result: [String: String] = [:]
-  for stream in streams { result[stream] = try tally(store, stream) }
+  for stream in streams {
+    result[stream] = try store.projectionState(projection.name, stream: stream).map { String(decoding: $0, as: UTF8.self) }
+  }
   return result
 }
 
@@ -183,6 +185,50 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
       try await store.rebuild(projection: "tally")
     }
     #expect(try tally(store, "ward-1") == "2.0,14.0,0.0,1.0")
+  }
+
+  @Test("Several projections rebuilt in one pass give what incremental updates gave; a failure of one leaves all live")
+  func onePassRebuildOfSeveralProjections() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    let second = TallyProjection(name: "tally-2", version: 3)
+    let streams = (0..<4).map { "ward-\($0)" }
+    do {
+      let store = try open(dir, [TallyProjection(), second])
+      for round in 0..<30 {
+        let events = (0..<(round % 3 + 1)).map { _ in event(data: ["n": .number(Double(round))]) }
+        _ = try await store.append(
+          [StreamAppend(stream: streams[round % 4], events: events), StreamAppend(stream: "other", events: [event()])])
+      }
+      store.close()
+    }
+    let incremental = try allStates(dir, streams: streams)
+    let incrementalSecond = try allStates(dir, streams: streams, projection: second)
+    #expect(incremental == incrementalSecond)
+    do {
+      let store = try open(dir, [TallyProjection(), second])
+      defer { store.close() }
+      let reports = try await store.rebuild(projections: ["tally-2", "tally", "tally-2"])
+      #expect(reports.map(\.projection) == ["tally-2", "tally"])
+      #expect(reports.allSatisfy { $0.differingStreams.isEmpty && $0.missingStreams.isEmpty && $0.eventsRead == 90 })
+      #expect(reports.allSatisfy { $0.streams == 4 })
+      #expect(try store.status(projection: "tally").isCurrent && store.status(projection: "tally-2").isCurrent)
+      #expect(try await store.rebuild(projections: []).isEmpty)
+      await #expect(throws: EventStoreError.unknownProjection(name: "nope")) {
+        try await store.rebuild(projections: ["tally", "nope"])
+      }
+    }
+    #expect(try allStates(dir, streams: streams) == incremental)
+    #expect(try allStates(dir, streams: streams, projection: second) == incrementalSecond)
+    var failing = TallyProjection()
+    failing.failOn = 29
+    do {
+      let store = try open(dir, [failing, second])
+      defer { store.close() }
+      await #expect(throws: EventStoreError.self) { try await store.rebuild(projections: ["tally-2", "tally"]) }
+    }
+    #expect(try allStates(dir, streams: streams) == incremental)
+    #expect(try allStates(dir, streams: streams, projection: second) == incrementalSecond)
   }
 
   @Test func oneStreamCanBeRebuiltOnItsOwn() async throws {

@@ -405,8 +405,7 @@ enum Workloads {
     let run = Run()
     let start = monotonicNanos()
     var differing = 0
-    for name in ledger.projectionNames {
-      let report = try await ledger.store.rebuild(projection: name)
+    for report in try await ledger.store.rebuild(projections: ledger.projectionNames) {
       differing += report.differingStreams.count + report.missingStreams.count
     }
     let elapsed = monotonicNanos() - start
