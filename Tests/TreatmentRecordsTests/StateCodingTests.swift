@@ -87,3 +87,65 @@ struct ClinicalStateCodingTests {
     }
   }
 }
+
+/// `ClinicalEvent.decode(type:schemaVersion:value:)` (decoding the parsed payload directly) must
+/// agree with the JSON text path in results and in errors.
+@Suite("Decoding parsed payloads")
+struct ParsedPayloadDecodingTests {
+  @Test("Valid payloads of every type decode as from their JSON text", arguments: ClinicalEvent.allTypes.map(\.type))
+  func validPayloads(_ type: String) throws {
+    var generator = ClinicalEventGenerator(seed: 0xFA57 &+ UInt64(type.utf8.count))
+    for _ in 0..<150 {
+      let generated = generator.event(ofType: type)
+      let event = try #require(generated)
+      let json = try event.jsonData()
+      let value = try JSONValue.parse(json)
+      #expect(try ClinicalEvent.decode(type: type, schemaVersion: 1, value: value) == event)
+      #expect(try ClinicalEvent.decode(type: type, schemaVersion: 1, json: json) == event)
+    }
+  }
+
+  private enum Outcome: Equatable {
+    case decoded(ClinicalEvent)
+    case refused(field: String, rule: String, limit: String)
+  }
+
+  private func outcome(_ body: () throws(ClinicalValidationError) -> ClinicalEvent) -> Outcome {
+    do { return .decoded(try body()) } catch { return .refused(field: error.field, rule: error.rule, limit: error.limit) }
+  }
+
+  @Test("Damaged payloads fail with the same field, rule and limit", arguments: ClinicalEvent.allTypes.map(\.type))
+  func damagedPayloads(_ type: String) throws {
+    var generator = ClinicalEventGenerator(seed: 0xBAD5 &+ UInt64(type.utf8.count))
+    var rng = SeededGenerator(seed: 77)
+    let replacements: [JSONValue] = [
+      .null, .bool(true), .number(1.5), .number(3), .number(-1e300), .string("x"), .string("2026-11-02T10:15:00Z"),
+      .array([]), .array([.number(1), .string("a")]), .object([:]), .object(["x": .null]),
+    ]
+    for _ in 0..<150 {
+      let generated = generator.event(ofType: type)
+      let event = try #require(generated)
+      guard case .object(var members) = try JSONValue.parse(try event.jsonData()), !members.isEmpty else { continue }
+      switch Int.random(in: 0...2, using: &rng) {
+      case 0:
+        let key = members.keys.sorted()[Int.random(in: 0..<members.count, using: &rng)]
+        members[key] = replacements[Int.random(in: 0..<replacements.count, using: &rng)]
+      case 1:
+        let key = members.keys.sorted()[Int.random(in: 0..<members.count, using: &rng)]
+        members[key] = nil
+      default:
+        members["unexpected"] = .number(1)
+      }
+      let value = JSONValue.object(members)
+      let fast = outcome { () throws(ClinicalValidationError) in
+        try ClinicalEvent.decode(type: type, schemaVersion: 1, value: value)
+      }
+      let text = outcome { () throws(ClinicalValidationError) in
+        try ClinicalEvent.decode(type: type, schemaVersion: 1, json: Data(value.canonicalBytes))
+      }
+      #expect(fast == text)
+    }
+    #expect(throws: ClinicalValidationError.self) { try ClinicalEvent.decode(type: type, schemaVersion: 2, value: .object([:])) }
+    #expect(throws: ClinicalValidationError.self) { try ClinicalEvent.decode(type: type, schemaVersion: 1, value: .array([])) }
+  }
+}

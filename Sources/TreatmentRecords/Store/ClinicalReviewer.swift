@@ -62,7 +62,7 @@ public struct ClinicalReviewer: AppendReviewer {
   public func absorb(_ event: RecordedEvent, stream: String, state: inout PatientDecisionState) {
     guard let occurredAt = ClinicalTime(event.occurredAt),
       let clinical = try? ClinicalEvent.decode(
-        type: event.type, schemaVersion: event.schemaVersion, json: Data(event.data.canonicalBytes))
+        type: event.type, schemaVersion: event.schemaVersion, value: event.data)
     else { return }
     state = state.applying(clinical, eventId: event.eventId, occurredAt: occurredAt)
   }
@@ -86,7 +86,7 @@ public struct ClinicalReviewer: AppendReviewer {
     let flags: [ClinicalFlag]
     do {
       clinical = try ClinicalEvent.decode(
-        type: event.type, schemaVersion: event.schemaVersion, json: Data(event.data.canonicalBytes))
+        type: event.type, schemaVersion: event.schemaVersion, value: event.data)
       if case .patientRegistered(let registration) = clinical, registration.patientId != patientId {
         throw ClinicalValidationError(
           eventId: event.eventId, eventType: event.type, field: "patientId",
