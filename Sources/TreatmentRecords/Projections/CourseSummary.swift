@@ -197,10 +197,15 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
     }
     let discharged = Set(events.filter { $0.type == PatientDischarged.eventType }.compactMap { $0.string("sessionId") })
     let courses = byClinicalTime.filter { $0.type == CoursePlanned.eventType }
+    // Each event's course, found once (in clinical order), instead of once per course.
+    var membersByCourse: [String: [Effective]] = [:]
+    for event in byClinicalTime {
+      if let courseId = course(of: event) { membersByCourse[courseId, default: []].append(event) }
+    }
     let summaries = courses.compactMap { plan -> CourseSummary? in
       guard let courseId = plan.string("courseId") else { return nil }
-      let members = byClinicalTime.filter { course(of: $0) == courseId }
-      return Self.summarize(courseId: courseId, plan: plan, members: members, discharged: discharged)
+      return Self.summarize(
+        courseId: courseId, plan: plan, members: membersByCourse[courseId] ?? [], discharged: discharged)
     }
     let completed = Set(events.filter { $0.type == FollowUpCompleted.eventType }.compactMap { $0.string("followUpId") })
     let open = byClinicalTime.filter { $0.type == FollowUpScheduled.eventType }.compactMap { event -> OpenFollowUp? in
