@@ -80,9 +80,15 @@ extension Decoder {
     keyedBy type: Key.Type
   ) throws -> KeyedDecodingContainer<Key> {
     let everything = try container(keyedBy: AnyCodingKey.self)
-    let known = Set(Key.allCases.map(\.stringValue))
-    let unknown = everything.allKeys.map(\.stringValue).filter { !known.contains($0) }.sorted()
-    if let first = unknown.first {
+    // A name is known when it makes a key whose name it is: for the String-backed `CodingKeys`
+    // enums this is membership of `allCases`, without building a set on every decode.
+    var first: String?
+    for key in everything.allKeys {
+      let name = key.stringValue
+      if Key(stringValue: name)?.stringValue == name { continue }
+      if first.map({ name < $0 }) ?? true { first = name }
+    }
+    if let first {
       throw FieldIssue.unknownKey(codingPath + [AnyCodingKey(stringValue: first)])
     }
     return try container(keyedBy: type)
