@@ -95,14 +95,21 @@ public struct StateWriter: Sendable {
     }
   }
 
+  /// Writes the members sorted by name (the order of canonical JSON), moving (prefix, index)
+  /// pairs rather than copying the members out of the dictionary.
   private mutating func writeMembers(_ members: [String: JSONValue]) {
-    let entries = Array(members)
-    withUnsafeTemporaryAllocation(of: (prefix: UInt64, index: Int).self, capacity: entries.count) { order in
-      for index in entries.indices {
-        order.initializeElement(at: index, to: (JSONValue.sortPrefix(entries[index].key), index))
+    let count = members.count
+    withUnsafeTemporaryAllocation(of: (prefix: UInt64, index: Dictionary<String, JSONValue>.Index).self, capacity: count) {
+      order in
+      var filled = 0
+      var index = members.startIndex
+      while index != members.endIndex {
+        order.initializeElement(at: filled, to: (JSONValue.sortPrefix(members[index].key), index))
+        filled += 1
+        members.formIndex(after: &index)
       }
       var sorted = 1
-      while sorted < entries.count {
+      while sorted < count {
         let item = order[sorted]
         var slot = sorted
         while slot > 0 {
@@ -110,7 +117,7 @@ public struct StateWriter: Sendable {
           let before =
             item.prefix != previous.prefix
             ? item.prefix < previous.prefix
-            : JSONValue.namePrecedes(entries[item.index].key, entries[previous.index].key)
+            : JSONValue.namePrecedes(members[item.index].key, members[previous.index].key)
           if !before { break }
           order[slot] = previous
           slot -= 1
@@ -118,11 +125,12 @@ public struct StateWriter: Sendable {
         order[slot] = item
         sorted += 1
       }
-      for position in 0..<entries.count {
-        let entry = entries[order[position].index]
-        write(string: entry.key)
-        write(json: entry.value)
+      for position in 0..<count {
+        let member = members[order[position].index]
+        write(string: member.key)
+        write(json: member.value)
       }
+      _ = order.deinitialize()
     }
   }
 }
