@@ -32,8 +32,19 @@ final class DecodedStateCache<State>: @unchecked Sendable {
   func state(stream: String, storedBytes bytes: [UInt8]) -> State? {
     lock.lock()
     defer { lock.unlock() }
-    guard let entry = entries[stream], entry.bytes == bytes else { return nil }
+    guard let entry = entries[stream], Self.equal(entry.bytes, bytes) else { return nil }
     return entry.state
+  }
+
+  /// Byte equality with `memcmp` (the generic `==` compares element by element).
+  static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    return a.withUnsafeBytes { left in
+      b.withUnsafeBytes { right in
+        guard let l = left.baseAddress, let r = right.baseAddress else { return true }
+        return memcmp(l, r, left.count) == 0
+      }
+    }
   }
 
   /// Remembers that `state` of `stream` encodes to `bytes`.
