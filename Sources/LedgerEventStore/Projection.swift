@@ -92,12 +92,18 @@ struct ProjectionHandle: Sendable {
   let includes: @Sendable (String) -> Bool
   /// Folds `events` (all of `stream`, in log order) into the stored state bytes (nil: initial).
   let fold: @Sendable ([UInt8]?, String, [RecordedEvent]) throws -> [UInt8]
+  /// The type of the registered projection.
+  let projectionType: any StreamProjection.Type
+  /// Its ``DecodedStateCache`` (of `projectionType.State`), shared by folds and reads.
+  let cache: AnyObject & Sendable
 
   init<P: StreamProjection>(_ projection: P) {
     name = projection.name
     version = projection.version
     includes = { projection.includes(stream: $0) }
+    projectionType = P.self
     let cache = DecodedStateCache<P.State>()
+    self.cache = cache
     fold = { bytes, stream, events in
       var state: P.State
       if let bytes {

@@ -68,6 +68,31 @@ extension EventStore {
     }
   }
 
+  /// The decoded state of `projection` for `stream`, or nil when the stream has none: what
+  /// ``projectionState(_:stream:)`` returns, decoded with the projection's `decode`.
+  ///
+  /// The store keeps the states it last folded or decoded for recently used streams in memory;
+  /// one is served only when the stored bytes are exactly the bytes it encodes to (checked on
+  /// every call), so a repeated read skips decoding and never sees other state than a decode
+  /// would give.
+  ///
+  /// ```swift
+  /// let timeline = try store.projectionState(PatientTimelineProjection(), stream: "patient-7f3a")
+  /// ```
+  public func projectionState<P: StreamProjection>(
+    _ projection: P, stream: String
+  ) throws(EventStoreError) -> P.State? {
+    guard let bytes = try projectionState(projection.name, stream: stream) else { return nil }
+    let handle = try handle(projection.name)
+    guard handle.projectionType == P.self, handle.version == projection.version,
+      let cache = handle.cache as? DecodedStateCache<P.State>
+    else { return try projection.decode(bytes, stream: stream) }
+    if let state = cache.state(stream: stream, storedBytes: bytes) { return state }
+    let state = try projection.decode(bytes, stream: stream)
+    cache.store(stream: stream, bytes: bytes, state: state)
+    return state
+  }
+
   /// Brings projection `name` up to the head of the log in bounded transactions, after which
   /// appends update it inline. Does nothing when it is current; throws `.projectionStale` when
   /// its state is of another version (rebuild it instead).

@@ -231,6 +231,40 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     #expect(try allStates(dir, streams: streams, projection: second) == incrementalSecond)
   }
 
+  @Test("Typed state reads give what decoding the stored bytes gives, after appends, refusals and rebuilds")
+  func typedStateReads() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    let store = try open(dir)
+    defer { store.close() }
+    let projection = TallyProjection()
+    func check(_ stream: String) throws {
+      let bytes = try store.projectionState("tally", stream: stream)
+      let typed = try store.projectionState(projection, stream: stream)
+      #expect(typed == (try bytes.map { bytes throws(EventStoreError) in try projection.decode(bytes, stream: stream) }))
+    }
+    try check("ward-1")
+    #expect(try store.projectionState(projection, stream: "ward-1") == nil)
+    for round in 0..<5 {
+      _ = try await store.append([event(data: ["n": .number(Double(round))])], to: "ward-1")
+      try check("ward-1")
+      try check("ward-1")
+      _ = try? await store.append([event(data: ["n": .number(99)])], to: "ward-1", expectedVersion: .exact(99))
+      try check("ward-1")
+      _ = try await store.append([event(data: ["n": .number(1)])], to: "ward-\(round % 2 + 2)")
+    }
+    #expect(try store.projectionState(projection, stream: "ward-1") == [5, 10, 0, 2, 4, 6, 8])
+    _ = try await store.rebuild(projection: "tally")
+    for stream in ["ward-1", "ward-2", "ward-3"] { try check(stream) }
+    _ = try store.rebuild(projection: "tally", stream: "ward-2")
+    try check("ward-2")
+    // Another projection type under a registered name is decoded with its own code.
+    var other = TallyProjection()
+    other.version = 7
+    await #expect(throws: EventStoreError.self) { try store.projectionState(TallyProjection(name: "nope"), stream: "ward-1") }
+    #expect(try store.projectionState(other, stream: "ward-1") == [5, 10, 0, 2, 4, 6, 8])
+  }
+
   @Test func oneStreamCanBeRebuiltOnItsOwn() async throws {
     let dir = TemporaryDirectory("projection")
     defer { dir.remove() }
