@@ -265,6 +265,37 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     #expect(try store.projectionState(other, stream: "ward-1") == [5, 10, 0, 2, 4, 6, 8])
   }
 
+  @Test("projection-meta stays the sorted-key JSON documented in FORMAT.md, and other spellings of it are read")
+  func projectionMetaFormat() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    do {
+      let store = try open(dir)
+      _ = try await store.append([event(data: ["n": .number(2)]), event(data: ["n": .number(3)])], to: "ward-1")
+      store.close()
+    }
+    let key = Array("tally".utf8)
+    var stored: [UInt8]?
+    do {
+      let env = try Environment(path: dir.path)
+      defer { env.close() }
+      try env.read { txn in stored = try txn.get(try txn.openDatabase("projection-meta"), key) }
+    }
+    #expect(stored.map { String(decoding: $0, as: UTF8.self) } == #"{"checkpoint":2,"slot":0,"version":1}"#)
+    for spelling in [#"{ "version" : 1, "slot" : 0, "checkpoint" : 2 }"#, #"{"checkpoint":2.0,"slot":0,"version":1,"x":null}"#] {
+      do {
+        let env = try Environment(path: dir.path)
+        defer { env.close() }
+        try env.write { txn in try txn.put(try txn.openDatabase("projection-meta"), key, Array(spelling.utf8)) }
+      }
+      let store = try open(dir)
+      defer { store.close() }
+      let status = try store.status(projection: "tally")
+      #expect(status.isCurrent && status.checkpoint == 2 && status.storedVersion == 1)
+      #expect(try tally(store, "ward-1") == "2.0,5.0,0.0,1.0")
+    }
+  }
+
   @Test func oneStreamCanBeRebuiltOnItsOwn() async throws {
     let dir = TemporaryDirectory("projection")
     defer { dir.remove() }
