@@ -42,8 +42,13 @@ struct ClinicalStateCodingTests {
       let decodedSummary = try summary.decode(summaryBytes, stream: "patient-x")
       #expect(decodedSummary == summaryState)
       #expect(summary.encode(decodedSummary) == summaryBytes)
-      let now = Date(timeIntervalSince1970: 1_900_000_000)
-      #expect(decodedSummary.summary(now: now) == summaryState.summary(now: now))
+      // The summary is memoised per state value: after more events, or at another time, it must
+      // still equal the summary of a freshly decoded state.
+      for now in [Date(timeIntervalSince1970: 1_900_000_000), Date(timeIntervalSince1970: 1_700_000_000)] {
+        #expect(summaryState.summary(now: now) == decodedSummary.summary(now: now))
+        let fresh = try summary.decode(summaryBytes, stream: "patient-x")
+        #expect(fresh.summary(now: now) == summaryState.summary(now: now))
+      }
     }
     #expect(timelineState.entries.contains { $0.correctedBy != nil || $0.voidedBy != nil })
   }

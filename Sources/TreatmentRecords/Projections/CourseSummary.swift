@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import Synchronization
 
 /// The doses of one session of a course.
 public struct SessionDose: Codable, Sendable, Hashable {
@@ -135,7 +136,15 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
 
   /// The patient's pseudonymous id.
   public var patientId: String
-  var facts: [Fact] = []
+  /// The facts in log order. Changing them starts a new memo.
+  var facts: [Fact] = [] { didSet { memo = SummaryMemo() } }
+  /// What ``summary(now:)`` computed for these facts, shared by copies of this value (so a state
+  /// served again from the store's cache is summarised once). Not part of the value.
+  var memo = SummaryMemo()
+
+  enum CodingKeys: String, CodingKey {
+    case patientId, facts
+  }
 
   static let relevantTypes: Set<String> = [
     CoursePlanned.eventType, CourseCompleted.eventType, SessionStarted.eventType,
@@ -184,6 +193,15 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
 
   /// The summary as of `now` (which decides which follow-ups are overdue).
   public func summary(now: Date = Date()) -> PatientSummary {
+    let timeless = memo.value { timelessSummary() }
+    let nowMicros = Int64(now.timeIntervalSince1970 * 1_000_000)
+    let overdue = timeless.open.filter { (Timestamp.parseMicros($0.dueAt) ?? Int64.max) < nowMicros }
+    return PatientSummary(
+      patientId: patientId, courses: timeless.courses, openFollowUps: timeless.open, overdueFollowUps: overdue)
+  }
+
+  /// The courses and open follow-ups: everything of a summary but what is overdue at a time.
+  private func timelessSummary() -> SummaryMemo.Timeless {
     let events = effectiveEvents()
     let byClinicalTime = events.sorted { ($0.occurredAtMicros, $0.globalPosition) < ($1.occurredAtMicros, $1.globalPosition) }
     var sessionCourse: [String: String] = [:]
@@ -214,9 +232,7 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
         followUpId: id, dueAt: event.string("dueAt") ?? "", kind: event.string("kind") ?? "",
         sessionId: event.string("sessionId"))
     }
-    let nowMicros = Int64(now.timeIntervalSince1970 * 1_000_000)
-    let overdue = open.filter { (Timestamp.parseMicros($0.dueAt) ?? Int64.max) < nowMicros }
-    return PatientSummary(patientId: patientId, courses: summaries, openFollowUps: open, overdueFollowUps: overdue)
+    return SummaryMemo.Timeless(courses: summaries, open: open)
   }
 
   private static func summarize(
@@ -284,6 +300,29 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
     default: return nil
     }
   }
+}
+
+/// The part of a ``CourseSummaryState/summary(now:)`` that does not depend on the time, computed
+/// at most once per state value and shared by its copies. It is not part of the value: any two
+/// memos compare equal and hash alike, and they are never encoded.
+final class SummaryMemo: Sendable, Hashable {
+  struct Timeless: Sendable {
+    var courses: [CourseSummary]
+    var open: [OpenFollowUp]
+  }
+
+  private let stored = Mutex<Timeless?>(nil)
+
+  /// The memo's value, computed by `compute` the first time.
+  func value(_ compute: () -> Timeless) -> Timeless {
+    if let value = stored.withLock({ $0 }) { return value }
+    let value = compute()
+    stored.withLock { $0 = value }
+    return value
+  }
+
+  static func == (_: SummaryMemo, _: SummaryMemo) -> Bool { true }
+  func hash(into hasher: inout Hasher) {}
 }
 
 /// The `course-summary` projection: per `patient-<id>` stream, the events its course summaries
