@@ -47,6 +47,16 @@ final class DecodedStateCache<State>: @unchecked Sendable {
     }
   }
 
+  /// Like ``state(stream:storedBytes:)``, but removes the entry, so the caller holds the only
+  /// copy of the state and can change it in place (a writer stores the result back with
+  /// ``store(stream:bytes:state:)``).
+  func take(stream: String, storedBytes bytes: [UInt8]) -> State? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard let entry = entries.removeValue(forKey: stream), Self.equal(entry.bytes, bytes) else { return nil }
+    return entry.state
+  }
+
   /// Remembers that `state` of `stream` encodes to `bytes`.
   func store(stream: String, bytes: [UInt8], state: State) {
     lock.lock()

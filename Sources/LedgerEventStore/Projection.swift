@@ -135,7 +135,7 @@ struct ProjectionHandle: Sendable {
     fold = { bytes, stream, events in
       var state: P.State
       if let bytes {
-        state = try cache.state(stream: stream, storedBytes: bytes) ?? projection.decode(bytes, stream: stream)
+        state = try cache.take(stream: stream, storedBytes: bytes) ?? projection.decode(bytes, stream: stream)
       } else {
         state = projection.initialState(stream: stream)
       }

@@ -32,10 +32,20 @@ public protocol AppendReviewer: Sendable {
     _ event: ProposedEvent, index: Int, stream: String, state: inout State, context: ReviewContext
   ) throws(EventStoreError) -> [JSONValue]
 
+  /// True when ``review(_:index:stream:state:context:)`` never changes `state` when it throws.
+  /// The store then lets it update the batch's state in place instead of reviewing a copy of it
+  /// (which costs a copy of the whole state per event). Default false.
+  var leavesStateUnchangedWhenRefusing: Bool { get }
+
   /// Folds an event that is already stored into the state without judging it. The store calls
   /// it to rebuild a stream's state from the stream's events when none is stored (a stream
   /// written before the reviewer was in use), so rules never decide from a blank state.
   func absorb(_ event: RecordedEvent, stream: String, state: inout State)
+}
+
+extension AppendReviewer {
+  /// False: the store reviews a copy of the state, whatever `review` does before it throws.
+  public var leavesStateUnchangedWhenRefusing: Bool { false }
 }
 
 /// What a reviewer may consult besides its own state. Valid only during the review call.
@@ -75,29 +85,40 @@ final class ReviewSession {
     guard reviewer.reviews(stream: stream) else { return nil }
     let key = Array(stream.utf8)
     let stored = try txn.get(database, key)
-    var state: R.State
-    if let stored, let cached = store.reviewStateCache.state(stream: stream, storedBytes: stored) as? R.State {
-      state = cached
+    let box: StateBox<R.State>
+    if let stored, let cached = store.reviewStateCache.take(stream: stream, storedBytes: stored) as? R.State {
+      box = StateBox(cached)
     } else {
-      state = try reviewer.decodeState(stored, stream: stream)
+      box = StateBox(try reviewer.decodeState(stored, stream: stream))
     }
     if stored == nil {
       for event in try store.streamEvents(stream, txn) {
-        reviewer.absorb(event, stream: stream, state: &state)
+        reviewer.absorb(event, stream: stream, state: &box.state)
       }
     }
+    let inPlace = reviewer.leavesStateUnchangedWhenRefusing
     return ReviewSession(
       review: { event, index, context in
-        // A refused event leaves the state as it was.
-        var next = state
+        // A refused event leaves the state as it was: a reviewer that promises not to touch it
+        // when it throws updates the only copy in place; any other reviews a copy.
+        if inPlace {
+          return try reviewer.review(event, index: index, stream: stream, state: &box.state, context: context)
+        }
+        var next = box.state
         let flags = try reviewer.review(event, index: index, stream: stream, state: &next, context: context)
-        state = next
+        box.state = next
         return flags
       },
       save: { txn in
-        let bytes = reviewer.encodeState(state)
+        let bytes = reviewer.encodeState(box.state)
         try txn.put(database, key, bytes)
-        store.reviewStateCache.store(stream: stream, bytes: bytes, state: state)
+        store.reviewStateCache.store(stream: stream, bytes: bytes, state: box.state)
       })
   }
+}
+
+/// The one copy of a review state during a batch, so that it can be changed in place.
+private final class StateBox<State> {
+  var state: State
+  init(_ state: State) { self.state = state }
 }

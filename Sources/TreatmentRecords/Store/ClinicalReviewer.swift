@@ -31,6 +31,10 @@ public struct ClinicalReviewer: AppendReviewer {
     self.clinicalProtocol = clinicalProtocol
   }
 
+  /// True: `review` changes the state only after every check has passed, so the store lets it
+  /// update the state in place.
+  public var leavesStateUnchangedWhenRefusing: Bool { true }
+
   /// True for `patient-*` streams.
   public func reviews(stream: String) -> Bool { stream.hasPrefix(Self.patientStreamPrefix) }
 
@@ -64,7 +68,7 @@ public struct ClinicalReviewer: AppendReviewer {
       let clinical = try? ClinicalEvent.decode(
         type: event.type, schemaVersion: event.schemaVersion, value: event.data)
     else { return }
-    state = state.applying(clinical, eventId: event.eventId, occurredAt: occurredAt)
+    state.apply(clinical, eventId: event.eventId, occurredAt: occurredAt)
   }
 
   /// Validates one event against the patient's state and returns its flags as JSON objects.
@@ -113,7 +117,8 @@ public struct ClinicalReviewer: AppendReviewer {
     } catch {
       throw reject("data", "decode.json.invalid", "a JSON object of the type's fields")
     }
-    state = state.applying(clinical, eventId: event.eventId, occurredAt: occurredAt)
+    // Nothing below throws: the state changes only for an accepted event.
+    state.apply(clinical, eventId: event.eventId, occurredAt: occurredAt)
     return flags.map { flag in
       .object([
         "code": .string(flag.code), "field": .string(flag.field), "rule": .string(flag.rule),
