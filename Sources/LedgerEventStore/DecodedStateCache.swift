@@ -53,7 +53,9 @@ final class DecodedStateCache<State>: @unchecked Sendable {
   func take(stream: String, storedBytes bytes: [UInt8]) -> State? {
     lock.lock()
     defer { lock.unlock() }
-    guard let entry = entries.removeValue(forKey: stream), Self.equal(entry.bytes, bytes) else { return nil }
+    guard let entry = entries.removeValue(forKey: stream), Self.equal(entry.bytes, bytes) else {
+      return nil
+    }
     return entry.state
   }
 

@@ -86,7 +86,9 @@ final class ReviewSession {
     let key = Array(stream.utf8)
     let stored = try txn.get(database, key)
     let box: StateBox<R.State>
-    if let stored, let cached = store.reviewStateCache.take(stream: stream, storedBytes: stored) as? R.State {
+    if let stored,
+      let cached = store.reviewStateCache.take(stream: stream, storedBytes: stored) as? R.State
+    {
       box = StateBox(cached)
     } else {
       box = StateBox(try reviewer.decodeState(stored, stream: stream))
@@ -102,10 +104,12 @@ final class ReviewSession {
         // A refused event leaves the state as it was: a reviewer that promises not to touch it
         // when it throws updates the only copy in place; any other reviews a copy.
         if inPlace {
-          return try reviewer.review(event, index: index, stream: stream, state: &box.state, context: context)
+          return try reviewer.review(
+            event, index: index, stream: stream, state: &box.state, context: context)
         }
         var next = box.state
-        let flags = try reviewer.review(event, index: index, stream: stream, state: &next, context: context)
+        let flags = try reviewer.review(
+          event, index: index, stream: stream, state: &next, context: context)
         box.state = next
         return flags
       },

@@ -99,7 +99,9 @@ public struct StateWriter: Sendable {
   /// pairs rather than copying the members out of the dictionary.
   private mutating func writeMembers(_ members: [String: JSONValue]) {
     let count = members.count
-    withUnsafeTemporaryAllocation(of: (prefix: UInt64, index: Dictionary<String, JSONValue>.Index).self, capacity: count) {
+    withUnsafeTemporaryAllocation(
+      of: (prefix: UInt64, index: Dictionary<String, JSONValue>.Index).self, capacity: count
+    ) {
       order in
       var filled = 0
       var index = members.startIndex
@@ -241,9 +243,11 @@ public struct StateReader: Sendable {
     let b = bytes
     let o = offset
     offset += 16
-    return UUID(uuid: (
-      b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5], b[o + 6], b[o + 7],
-      b[o + 8], b[o + 9], b[o + 10], b[o + 11], b[o + 12], b[o + 13], b[o + 14], b[o + 15]))
+    return UUID(
+      uuid: (
+        b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5], b[o + 6], b[o + 7],
+        b[o + 8], b[o + 9], b[o + 10], b[o + 11], b[o + 12], b[o + 13], b[o + 14], b[o + 15]
+      ))
   }
 
   /// Reads a JSON value.

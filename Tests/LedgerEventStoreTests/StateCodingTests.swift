@@ -18,9 +18,13 @@ private struct Seeded: RandomNumberGenerator {
 @Suite("State coding")
 struct StateCodingTests {
   private func randomString(_ rng: inout Seeded) -> String {
-    let pieces = ["a", "Z", "0", " ", "\"", "\\", "\n", "\u{0}", "é", "ü", "€", "\u{E000}", "😀", "名"]
-    return (0..<Int.random(in: 0...12, using: &rng)).map { _ in pieces.randomElement(using: &rng) ?? "" }
-      .joined()
+    let pieces = [
+      "a", "Z", "0", " ", "\"", "\\", "\n", "\u{0}", "é", "ü", "€", "\u{E000}", "😀", "名",
+    ]
+    return (0..<Int.random(in: 0...12, using: &rng)).map { _ in
+      pieces.randomElement(using: &rng) ?? ""
+    }
+    .joined()
   }
 
   private func randomValue(depth: Int, _ rng: inout Seeded) -> JSONValue {
@@ -36,7 +40,8 @@ struct StateCodingTests {
       }
     case 3: return .string(randomString(&rng))
     case 4:
-      return .array((0..<Int.random(in: 0...5, using: &rng)).map { _ in randomValue(depth: depth + 1, &rng) })
+      return .array(
+        (0..<Int.random(in: 0...5, using: &rng)).map { _ in randomValue(depth: depth + 1, &rng) })
     default:
       var members: [String: JSONValue] = [:]
       for _ in 0..<Int.random(in: 0...6, using: &rng) {
@@ -66,9 +71,13 @@ struct StateCodingTests {
 
   @Test("Scalars round-trip at their extremes")
   func scalars() throws {
-    let uints: [UInt64] = [0, 1, 127, 128, 16_383, 16_384, UInt64(UInt32.max), UInt64.max - 1, UInt64.max]
+    let uints: [UInt64] = [
+      0, 1, 127, 128, 16_383, 16_384, UInt64(UInt32.max), UInt64.max - 1, UInt64.max,
+    ]
     let ints: [Int64] = [0, -1, 1, 63, -64, 64, Int64.max, Int64.min, Int64.min + 1]
-    let doubles: [Double] = [0, 1, -1, 0.1, 1e-300, -1e300, .greatestFiniteMagnitude, .leastNonzeroMagnitude]
+    let doubles: [Double] = [
+      0, 1, -1, 0.1, 1e-300, -1e300, .greatestFiniteMagnitude, .leastNonzeroMagnitude,
+    ]
     var writer = StateWriter()
     for value in uints { writer.write(uint: value) }
     for value in ints { writer.write(int: value) }
@@ -102,7 +111,8 @@ struct StateCodingTests {
   func damagedInput() throws {
     var rng = Seeded(state: 0xBAD)
     let value = JSONValue.object([
-      "a": .array([.number(1.5), .string("x€"), .null, .bool(true)]), "b": .object(["c": .string("d")]),
+      "a": .array([.number(1.5), .string("x€"), .null, .bool(true)]),
+      "b": .object(["c": .string("d")]),
     ])
     var writer = StateWriter()
     writer.write(json: value)
@@ -116,7 +126,8 @@ struct StateCodingTests {
     }
     for _ in 0..<500 {
       var damaged = bytes
-      damaged[Int.random(in: 0..<damaged.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+      damaged[Int.random(in: 0..<damaged.count, using: &rng)] = UInt8.random(
+        in: 0...255, using: &rng)
       var reader = StateReader(damaged)
       _ = try? reader.readJSON()
     }

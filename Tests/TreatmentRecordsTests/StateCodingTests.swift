@@ -13,16 +13,21 @@ struct ClinicalStateCodingTests {
   private func recorded(_ events: [StreamEvent]) throws -> [RecordedEvent] {
     try events.enumerated().map { index, event in
       RecordedEvent(
-        eventId: event.eventId, type: event.event.eventType, schemaVersion: 1, streamId: "patient-x",
-        streamVersion: UInt64(index), globalPosition: UInt64(index * 3 + 1), occurredAt: event.occurredAt.text,
-        recordedAt: "2026-11-23T00:00:\(String(format: "%02d", index % 60)).000000Z", recordedBy: Self.recorder,
+        eventId: event.eventId, type: event.event.eventType, schemaVersion: 1,
+        streamId: "patient-x",
+        streamVersion: UInt64(index), globalPosition: UInt64(index * 3 + 1),
+        occurredAt: event.occurredAt.text,
+        recordedAt: "2026-11-23T00:00:\(String(format: "%02d", index % 60)).000000Z",
+        recordedBy: Self.recorder,
         correlationId: nil, causationId: nil, data: try JSONValue.parse(try event.event.jsonData()),
-        flags: index % 5 == 0 ? [.object(["code": .string("bp.high"), "field": .string("systolicMmHg")])] : [],
+        flags: index % 5 == 0
+          ? [.object(["code": .string("bp.high"), "field": .string("systolicMmHg")])] : [],
         previousHash: .zero, previousStreamHash: .zero, hash: .zero, canonicalBytes: [])
     }
   }
 
-  @Test("Projection states round-trip and re-encode identically", arguments: [3, 5, 8, 13] as [UInt64])
+  @Test(
+    "Projection states round-trip and re-encode identically", arguments: [3, 5, 8, 13] as [UInt64])
   func projectionRoundTrip(seed: UInt64) throws {
     var scenario = ScenarioGenerator(seed: seed)
     let events = try recorded(scenario.generate(length: 140))
@@ -44,7 +49,9 @@ struct ClinicalStateCodingTests {
       #expect(summary.encode(decodedSummary) == summaryBytes)
       // The summary is memoised per state value: after more events, or at another time, it must
       // still equal the summary of a freshly decoded state.
-      for now in [Date(timeIntervalSince1970: 1_900_000_000), Date(timeIntervalSince1970: 1_700_000_000)] {
+      for now in [
+        Date(timeIntervalSince1970: 1_900_000_000), Date(timeIntervalSince1970: 1_700_000_000),
+      ] {
         #expect(summaryState.summary(now: now) == decodedSummary.summary(now: now))
         let fresh = try summary.decode(summaryBytes, stream: "patient-x")
         #expect(fresh.summary(now: now) == summaryState.summary(now: now))
@@ -62,15 +69,20 @@ struct ClinicalStateCodingTests {
     for event in events { try timeline.apply(event, to: &state) }
     let bytes = timeline.encode(state)
     for length in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 200)) {
-      #expect(throws: EventStoreError.self) { _ = try timeline.decode(Array(bytes[..<length]), stream: "patient-x") }
+      #expect(throws: EventStoreError.self) {
+        _ = try timeline.decode(Array(bytes[..<length]), stream: "patient-x")
+      }
     }
     // Version 1 stored JSON: it is not read as state of this version.
     let json = Array(try JSONEncoder().encode(state))
     #expect(throws: EventStoreError.self) { _ = try timeline.decode(json, stream: "patient-x") }
-    #expect(throws: EventStoreError.self) { _ = try CourseSummaryProjection().decode(json, stream: "patient-x") }
+    #expect(throws: EventStoreError.self) {
+      _ = try CourseSummaryProjection().decode(json, stream: "patient-x")
+    }
   }
 
-  @Test("The decision state round-trips in binary, and its JSON form still decodes", arguments: 0..<12)
+  @Test(
+    "The decision state round-trips in binary, and its JSON form still decodes", arguments: 0..<12)
   func decisionStateRoundTrip(seed: UInt64) throws {
     var scenario = ScenarioGenerator(seed: seed &* 7_919 &+ 3)
     let events = scenario.generate(length: 100)
@@ -88,7 +100,9 @@ struct ClinicalStateCodingTests {
     #expect(try reviewer.decodeState(legacy, stream: "patient-x") == state)
     let bytes = reviewer.encodeState(state)
     for length in 0..<min(bytes.count, 300) {
-      #expect(throws: EventStoreError.self) { _ = try reviewer.decodeState(Array(bytes[..<length]), stream: "patient-x") }
+      #expect(throws: EventStoreError.self) {
+        _ = try reviewer.decodeState(Array(bytes[..<length]), stream: "patient-x")
+      }
     }
   }
 }
@@ -97,7 +111,9 @@ struct ClinicalStateCodingTests {
 /// agree with the JSON text path in results and in errors.
 @Suite("Decoding parsed payloads")
 struct ParsedPayloadDecodingTests {
-  @Test("Valid payloads of every type decode as from their JSON text", arguments: ClinicalEvent.allTypes.map(\.type))
+  @Test(
+    "Valid payloads of every type decode as from their JSON text",
+    arguments: ClinicalEvent.allTypes.map(\.type))
   func validPayloads(_ type: String) throws {
     var generator = ClinicalEventGenerator(seed: 0xFA57 &+ UInt64(type.utf8.count))
     for _ in 0..<150 {
@@ -116,21 +132,27 @@ struct ParsedPayloadDecodingTests {
   }
 
   private func outcome(_ body: () throws(ClinicalValidationError) -> ClinicalEvent) -> Outcome {
-    do { return .decoded(try body()) } catch { return .refused(field: error.field, rule: error.rule, limit: error.limit) }
+    do { return .decoded(try body()) } catch {
+      return .refused(field: error.field, rule: error.rule, limit: error.limit)
+    }
   }
 
-  @Test("Damaged payloads fail with the same field, rule and limit", arguments: ClinicalEvent.allTypes.map(\.type))
+  @Test(
+    "Damaged payloads fail with the same field, rule and limit",
+    arguments: ClinicalEvent.allTypes.map(\.type))
   func damagedPayloads(_ type: String) throws {
     var generator = ClinicalEventGenerator(seed: 0xBAD5 &+ UInt64(type.utf8.count))
     var rng = SeededGenerator(seed: 77)
     let replacements: [JSONValue] = [
-      .null, .bool(true), .number(1.5), .number(3), .number(-1e300), .string("x"), .string("2026-11-02T10:15:00Z"),
+      .null, .bool(true), .number(1.5), .number(3), .number(-1e300), .string("x"),
+      .string("2026-11-02T10:15:00Z"),
       .array([]), .array([.number(1), .string("a")]), .object([:]), .object(["x": .null]),
     ]
     for _ in 0..<150 {
       let generated = generator.event(ofType: type)
       let event = try #require(generated)
-      guard case .object(var members) = try JSONValue.parse(try event.jsonData()), !members.isEmpty else { continue }
+      guard case .object(var members) = try JSONValue.parse(try event.jsonData()), !members.isEmpty
+      else { continue }
       switch Int.random(in: 0...2, using: &rng) {
       case 0:
         let key = members.keys.sorted()[Int.random(in: 0..<members.count, using: &rng)]
@@ -150,7 +172,11 @@ struct ParsedPayloadDecodingTests {
       }
       #expect(fast == text)
     }
-    #expect(throws: ClinicalValidationError.self) { try ClinicalEvent.decode(type: type, schemaVersion: 2, value: .object([:])) }
-    #expect(throws: ClinicalValidationError.self) { try ClinicalEvent.decode(type: type, schemaVersion: 1, value: .array([])) }
+    #expect(throws: ClinicalValidationError.self) {
+      try ClinicalEvent.decode(type: type, schemaVersion: 2, value: .object([:]))
+    }
+    #expect(throws: ClinicalValidationError.self) {
+      try ClinicalEvent.decode(type: type, schemaVersion: 1, value: .array([]))
+    }
   }
 }

@@ -470,7 +470,8 @@ enum Workloads {
     }
     measurements.append(
       timelineRun.finish(
-        workload: 5, operation: "timeline cold", system: .ledger, events: expected, nanos: timelineNanos,
+        workload: 5, operation: "timeline cold", system: .ledger, events: expected,
+        nanos: timelineNanos,
         latencies: Latencies(samples: [timelineNanos]), diskBytes: nil,
         note: "first Ledger.timeline(patientId:) of the process"))
     let summaryRun = Run()
@@ -479,7 +480,8 @@ enum Workloads {
     let summaryNanos = monotonicNanos() - begin
     measurements.append(
       summaryRun.finish(
-        workload: 5, operation: "summary cold", system: .ledger, events: expected, nanos: summaryNanos,
+        workload: 5, operation: "summary cold", system: .ledger, events: expected,
+        nanos: summaryNanos,
         latencies: Latencies(samples: [summaryNanos]), diskBytes: nil,
         note: "first Ledger.summary(patientId:) of the process"))
     for operation in ["timeline", "summary"] {

@@ -61,7 +61,9 @@ enum FuzzTargets {
         type: event.type, schemaVersion: event.schemaVersion,
         json: Data(event.data.canonicalBytes))
     else { return }
-    if (try? ClinicalEvent.decode(type: event.type, schemaVersion: event.schemaVersion, value: event.data)) != clinical {
+    let fromValue = try? ClinicalEvent.decode(
+      type: event.type, schemaVersion: event.schemaVersion, value: event.data)
+    if fromValue != clinical {
       violated(.input, "decode(value:) != decode(json: canonicalBytes)")
     }
     let examples = ExampleFixture.shared

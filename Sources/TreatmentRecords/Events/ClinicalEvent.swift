@@ -119,7 +119,9 @@ public enum ClinicalEvent: Sendable, Hashable {
   }
 
   /// The case of a decoded payload.
-  static func wrap(_ value: some ClinicalEventData) throws(ClinicalValidationError) -> ClinicalEvent {
+  static func wrap(
+    _ value: some ClinicalEventData
+  ) throws(ClinicalValidationError) -> ClinicalEvent {
     switch value {
     case let data as PatientRegistered: return .patientRegistered(data)
     case let data as ConsultationRecorded: return .consultationRecorded(data)

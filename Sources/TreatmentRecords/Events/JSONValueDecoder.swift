@@ -39,7 +39,9 @@ struct JSONValueDecoder: Decoder {
 
   // MARK: Values
 
-  static func decode<T: Decodable>(_ type: T.Type, _ value: JSONValue, path: [any CodingKey]) throws -> T {
+  static func decode<T: Decodable>(_ type: T.Type, _ value: JSONValue, path: [any CodingKey]) throws
+    -> T
+  {
     if T.self == String.self { return try cast(string(value)) }
     if T.self == Double.self { return try cast(double(value)) }
     if T.self == Bool.self { return try cast(bool(value)) }
@@ -102,10 +104,18 @@ struct JSONValueDecoder: Decoder {
       try JSONValueDecoder.decode(T.self, try member(key), path: codingPath + [key])
     }
 
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try JSONValueDecoder.bool(member(key)) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try JSONValueDecoder.string(member(key)) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try JSONValueDecoder.double(member(key)) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try JSONValueDecoder.int(member(key)) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+      try JSONValueDecoder.bool(member(key))
+    }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+      try JSONValueDecoder.string(member(key))
+    }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+      try JSONValueDecoder.double(member(key))
+    }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+      try JSONValueDecoder.int(member(key))
+    }
     func decode(_ type: Float.Type, forKey key: Key) throws -> Float { throw Unsupported() }
     func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { throw Unsupported() }
     func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { throw Unsupported() }
@@ -167,8 +177,12 @@ struct JSONValueDecoder: Decoder {
     }
 
     mutating func decode(_ type: Bool.Type) throws -> Bool { try JSONValueDecoder.bool(next()) }
-    mutating func decode(_ type: String.Type) throws -> String { try JSONValueDecoder.string(next()) }
-    mutating func decode(_ type: Double.Type) throws -> Double { try JSONValueDecoder.double(next()) }
+    mutating func decode(_ type: String.Type) throws -> String {
+      try JSONValueDecoder.string(next())
+    }
+    mutating func decode(_ type: Double.Type) throws -> Double {
+      try JSONValueDecoder.double(next())
+    }
     mutating func decode(_ type: Int.Type) throws -> Int { try JSONValueDecoder.int(next()) }
     mutating func decode(_ type: Float.Type) throws -> Float { throw Unsupported() }
     mutating func decode(_ type: Int8.Type) throws -> Int8 { throw Unsupported() }
@@ -248,7 +262,9 @@ extension ClinicalEvent {
     return try decode(type: type, schemaVersion: schemaVersion, json: Data(value.canonicalBytes))
   }
 
-  private static func fastDecode<T: ClinicalEventData>(_ payloadType: T.Type, _ value: JSONValue) throws -> ClinicalEvent {
+  private static func fastDecode<T: ClinicalEventData>(_ payloadType: T.Type, _ value: JSONValue)
+    throws -> ClinicalEvent
+  {
     try wrap(T(from: JSONValueDecoder(value)))
   }
 }

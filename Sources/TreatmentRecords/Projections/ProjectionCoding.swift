@@ -21,7 +21,8 @@ enum ProjectionCoding {
   static func decodeTimeline(
     _ bytes: [UInt8], projection: String, stream: String
   ) throws(EventStoreError) -> PatientTimeline {
-    try decoding(bytes, projection: projection, stream: stream) { reader throws(StateReader.Failure) in
+    try decoding(bytes, projection: projection, stream: stream) {
+      reader throws(StateReader.Failure) in
       let patientId = try reader.readString()
       let count = try reader.readCount()
       var entries: [TimelineEntry] = []
@@ -50,7 +51,8 @@ enum ProjectionCoding {
   static func decodeSummary(
     _ bytes: [UInt8], projection: String, stream: String
   ) throws(EventStoreError) -> CourseSummaryState {
-    try decoding(bytes, projection: projection, stream: stream) { reader throws(StateReader.Failure) in
+    try decoding(bytes, projection: projection, stream: stream) {
+      reader throws(StateReader.Failure) in
       var state = CourseSummaryState(patientId: try reader.readString())
       let count = try reader.readCount()
       state.facts.reserveCapacity(count)
@@ -79,7 +81,8 @@ enum ProjectionCoding {
       return value
     } catch {
       throw .incompatibleStore(
-        reason: "state of projection '\(projection)' for stream '\(stream)' does not decode (\(error))")
+        reason:
+          "state of projection '\(projection)' for stream '\(stream)' does not decode (\(error))")
     }
   }
 
@@ -97,7 +100,9 @@ enum ProjectionCoding {
     writeSupersessions(entry.voidedBy, into: &writer)
   }
 
-  private static func readEntry(_ reader: inout StateReader) throws(StateReader.Failure) -> TimelineEntry {
+  private static func readEntry(_ reader: inout StateReader) throws(StateReader.Failure)
+    -> TimelineEntry
+  {
     TimelineEntry(
       globalPosition: try reader.readUInt(), streamVersion: try reader.readUInt(),
       eventId: try reader.readUUID(), occurredAt: try reader.readString(),
@@ -113,8 +118,11 @@ enum ProjectionCoding {
     writer.write(string: recorder.role)
   }
 
-  private static func readRecorder(_ reader: inout StateReader) throws(StateReader.Failure) -> Recorder {
-    Recorder(id: try reader.readString(), name: try reader.readString(), role: try reader.readString())
+  private static func readRecorder(_ reader: inout StateReader) throws(StateReader.Failure)
+    -> Recorder
+  {
+    Recorder(
+      id: try reader.readString(), name: try reader.readString(), role: try reader.readString())
   }
 
   private static func writeList(_ values: [JSONValue], into writer: inout StateWriter) {
@@ -122,7 +130,9 @@ enum ProjectionCoding {
     for value in values { writer.write(json: value) }
   }
 
-  private static func readList(_ reader: inout StateReader) throws(StateReader.Failure) -> [JSONValue] {
+  private static func readList(_ reader: inout StateReader) throws(StateReader.Failure)
+    -> [JSONValue]
+  {
     let count = try reader.readCount()
     var values: [JSONValue] = []
     values.reserveCapacity(count)
@@ -167,8 +177,10 @@ enum ProjectionCoding {
 /// The id an `EntryCorrected` or `EntryVoided` event names, read from its data.
 func supersededTarget(_ event: RecordedEvent) -> UUID? {
   switch event.type {
-  case EntryCorrected.eventType: return event.data["correctedEventId"]?.stringValue.flatMap(UUID.init(uuidString:))
-  case EntryVoided.eventType: return event.data["voidedEventId"]?.stringValue.flatMap(UUID.init(uuidString:))
+  case EntryCorrected.eventType:
+    return event.data["correctedEventId"]?.stringValue.flatMap(UUID.init(uuidString:))
+  case EntryVoided.eventType:
+    return event.data["voidedEventId"]?.stringValue.flatMap(UUID.init(uuidString:))
   default: return nil
   }
 }

@@ -33,7 +33,9 @@ extension PatientDecisionState {
   /// Decodes ``binaryEncoded()`` bytes.
   public init(binary bytes: [UInt8]) throws(StateReader.Failure) {
     var reader = StateReader(bytes)
-    guard try reader.readByte() == Self.binaryFormat else { throw reader.failure("unknown state format") }
+    guard try reader.readByte() == Self.binaryFormat else {
+      throw reader.failure("unknown state format")
+    }
     let count = try reader.readCount()
     var entries: [EntryRecord] = []
     entries.reserveCapacity(count)
@@ -116,7 +118,9 @@ extension Contribution {
 
   init(reading reader: inout StateReader) throws(StateReader.Failure) {
     func value<E: RawRepresentable<String>>(_: E.Type) throws(StateReader.Failure) -> E {
-      guard let value = E(rawValue: try reader.readString()) else { throw reader.failure("unknown code") }
+      guard let value = E(rawValue: try reader.readString()) else {
+        throw reader.failure("unknown code")
+      }
       return value
     }
     switch try reader.readByte() {
@@ -135,12 +139,14 @@ extension Contribution {
       let courseId = try reader.readString()
       let drug = try value(Drug.self)
       let route = try value(Route.self)
-      self = .coursePlanned(courseId: courseId, drug: drug, route: route, phase: try value(CoursePhase.self))
+      self = .coursePlanned(
+        courseId: courseId, drug: drug, route: route, phase: try value(CoursePhase.self))
     case 5: self = .courseCompleted(courseId: try reader.readString())
     case 6:
       let sessionId = try reader.readString()
       let courseId = try reader.readString()
-      self = .sessionStarted(sessionId: sessionId, courseId: courseId, weightKg: try reader.readDouble())
+      self = .sessionStarted(
+        sessionId: sessionId, courseId: courseId, weightKg: try reader.readDouble())
     case 7:
       let sessionId = try reader.readString()
       let drug = try value(Drug.self)
@@ -149,7 +155,8 @@ extension Contribution {
     case 9:
       let followUpId = try reader.readString()
       self = .followUpScheduled(
-        followUpId: followUpId, dueAt: Date(timeIntervalSinceReferenceDate: try reader.readDouble()))
+        followUpId: followUpId, dueAt: Date(timeIntervalSinceReferenceDate: try reader.readDouble())
+      )
     case 10: self = .followUpCompleted(followUpId: try reader.readString())
     default: throw reader.failure("unknown contribution")
     }

@@ -54,7 +54,8 @@ public struct ClinicalReviewer: AppendReviewer {
     do {
       return try PatientDecisionState(binary: bytes)
     } catch {
-      throw .incompatibleStore(reason: "the decision state of stream '\(stream)' does not decode (\(error))")
+      throw .incompatibleStore(
+        reason: "the decision state of stream '\(stream)' does not decode (\(error))")
     }
   }
 
