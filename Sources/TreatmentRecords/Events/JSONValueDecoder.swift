@@ -46,10 +46,9 @@ struct JSONValueDecoder: Decoder {
     if T.self == Double.self { return try cast(double(value)) }
     if T.self == Bool.self { return try cast(bool(value)) }
     if T.self == Int.self { return try cast(int(value)) }
-    // Types JSONDecoder treats specially, and other fixed-width numbers: not on the fast path.
-    if T.self == Date.self || T.self == Data.self || T.self == URL.self || T.self == Decimal.self
-      || T.self is any FixedWidthInteger.Type || T.self is any BinaryFloatingPoint.Type
-    {
+    // Types JSONDecoder treats specially: not on the fast path. (Other numeric types need no
+    // check: their `init(from:)` asks a container for themselves, which throws `Unsupported`.)
+    if T.self == Date.self || T.self == Data.self || T.self == URL.self || T.self == Decimal.self {
       throw Unsupported()
     }
     return try T(from: JSONValueDecoder(value, codingPath: path))
