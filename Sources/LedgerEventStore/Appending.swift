@@ -211,11 +211,10 @@ private struct BatchWriter {
       let position = head.nextPosition
       let previousHash = head.lastHash
       let previousStreamHash = streamHead?.hash ?? .zero
-      let members = RecordedEvent.hashedMembers(
+      let canonical = RecordedEvent.canonicalEnvelope(
         proposed: proposed, streamId: stream, streamVersion: version, globalPosition: position,
         recordedAt: recordedAt, flags: flags, previousHash: previousHash,
         previousStreamHash: previousStreamHash)
-      let canonical = JSONValue.object(members).canonicalBytes
       guard canonical.count <= EventStore.maximumEventBytes else {
         try refuse(
           index,
