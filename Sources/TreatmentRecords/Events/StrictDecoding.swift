@@ -79,14 +79,18 @@ extension Decoder {
   func strictContainer<Key: CodingKey & CaseIterable>(
     keyedBy type: Key.Type
   ) throws -> KeyedDecodingContainer<Key> {
-    let everything = try container(keyedBy: AnyCodingKey.self)
     // A name is known when it makes a key whose name it is: for the String-backed `CodingKeys`
     // enums this is membership of `allCases`, without building a set on every decode.
     var first: String?
-    for key in everything.allKeys {
-      let name = key.stringValue
-      if Key(stringValue: name)?.stringValue == name { continue }
+    func check(_ name: String) {
+      if Key(stringValue: name)?.stringValue == name { return }
       if first.map({ name < $0 }) ?? true { first = name }
+    }
+    if let parsed = self as? JSONValueDecoder, case .object(let members) = parsed.value {
+      // The parsed payload's names, without a container of every key.
+      for name in members.keys { check(name) }
+    } else {
+      for key in try container(keyedBy: AnyCodingKey.self).allKeys { check(key.stringValue) }
     }
     if let first {
       throw FieldIssue.unknownKey(codingPath + [AnyCodingKey(stringValue: first)])
