@@ -70,11 +70,22 @@ extension EventStore {
       ("recordedBy.id", event.recordedBy.id), ("recordedBy.name", event.recordedBy.name),
       ("recordedBy.role", event.recordedBy.role),
     ] {
-      guard !value.trimmingCharacters(in: .whitespaces).isEmpty, value.utf8.count <= 200 else {
+      guard hasNonWhitespace(value), value.utf8.count <= 200 else {
         throw fail(field, "must be a non-empty string of at most 200 bytes")
       }
     }
     guard case .object = event.data else { throw fail("data", "must be a JSON object") }
+  }
+
+  /// True when `value` has a character outside `CharacterSet.whitespaces` (Unicode category Zs
+  /// and tab): what `!value.trimmingCharacters(in: .whitespaces).isEmpty` says, without building
+  /// a string for the usual case of an ASCII character that is not a space or a tab.
+  static func hasNonWhitespace(_ value: String) -> Bool {
+    for byte in value.utf8 {
+      guard byte < 0x80 else { return !value.trimmingCharacters(in: .whitespaces).isEmpty }
+      if byte != 0x20 && byte != 0x09 { return true }
+    }
+    return false
   }
 
   private static func isLetter(_ c: UInt8) -> Bool {
@@ -200,11 +211,10 @@ private struct BatchWriter {
       let position = head.nextPosition
       let previousHash = head.lastHash
       let previousStreamHash = streamHead?.hash ?? .zero
-      let members = RecordedEvent.hashedMembers(
+      let canonical = RecordedEvent.canonicalEnvelope(
         proposed: proposed, streamId: stream, streamVersion: version, globalPosition: position,
         recordedAt: recordedAt, flags: flags, previousHash: previousHash,
         previousStreamHash: previousStreamHash)
-      let canonical = JSONValue.object(members).canonicalBytes
       guard canonical.count <= EventStore.maximumEventBytes else {
         try refuse(
           index,

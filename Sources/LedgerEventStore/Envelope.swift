@@ -135,6 +135,61 @@ public struct RecordedEvent: Sendable, Hashable {
     return .object(members)
   }
 
+  /// The canonical bytes of ``hashedMembers(proposed:streamId:streamVersion:globalPosition:recordedAt:flags:previousHash:previousStreamHash:)``,
+  /// written member by member in canonical (sorted) order instead of building and sorting the
+  /// dictionary: what every append hashes. Verification recomputes the bytes the other way, from
+  /// the dictionary, so the two must agree (a disagreement is reported as `notCanonical`).
+  static func canonicalEnvelope(
+    proposed: ProposedEvent, streamId: String, streamVersion: UInt64, globalPosition: UInt64,
+    recordedAt: String, flags: [JSONValue], previousHash: ChainHash, previousStreamHash: ChainHash
+  ) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(640)
+    out.append(UInt8(ascii: "{"))
+    func member(_ name: String) {
+      if out.count > 1 { out.append(UInt8(ascii: ",")) }
+      JSONValue.writeCanonicalString(name, into: &out)
+      out.append(UInt8(ascii: ":"))
+    }
+    func string(_ name: String, _ value: String) {
+      member(name)
+      JSONValue.writeCanonicalString(value, into: &out)
+    }
+    func number(_ name: String, _ value: Double) {
+      member(name)
+      JSONValue.writeCanonicalNumber(value, into: &out)
+    }
+    // Member names sorted as RFC 8785 sorts them (all ASCII, so byte order).
+    if let id = proposed.causationId { string("causationId", id.uuidString.lowercased()) }
+    if let id = proposed.correlationId { string("correlationId", id.uuidString.lowercased()) }
+    member("data")
+    proposed.data.writeCanonical(into: &out)
+    string("eventId", proposed.eventId.uuidString.lowercased())
+    if !flags.isEmpty {
+      member("flags")
+      JSONValue.array(flags).writeCanonical(into: &out)
+    }
+    number("globalPosition", Double(globalPosition))
+    string("occurredAt", proposed.occurredAt)
+    string("previousHash", previousHash.hex)
+    string("previousStreamHash", previousStreamHash.hex)
+    string("recordedAt", recordedAt)
+    member("recordedBy")
+    out.append(contentsOf: Array(#"{"id":"#.utf8))
+    JSONValue.writeCanonicalString(proposed.recordedBy.id, into: &out)
+    out.append(contentsOf: Array(#","name":"#.utf8))
+    JSONValue.writeCanonicalString(proposed.recordedBy.name, into: &out)
+    out.append(contentsOf: Array(#","role":"#.utf8))
+    JSONValue.writeCanonicalString(proposed.recordedBy.role, into: &out)
+    out.append(UInt8(ascii: "}"))
+    number("schemaVersion", Double(proposed.schemaVersion))
+    string("streamId", streamId)
+    number("streamVersion", Double(streamVersion))
+    string("type", proposed.type)
+    out.append(UInt8(ascii: "}"))
+    return out
+  }
+
   /// The members covered by the hash, in one place so writing and verifying agree.
   static func hashedMembers(
     proposed: ProposedEvent, streamId: String, streamVersion: UInt64, globalPosition: UInt64,

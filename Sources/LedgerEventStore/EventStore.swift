@@ -57,6 +57,8 @@ public final class EventStore: Sendable {
   let reviewer: (any AppendReviewer)?
   let projections: [ProjectionHandle]
   let anchorFile: String?
+  /// Recently saved review states (see ``DecodedStateCache``), so appends skip decoding them.
+  let reviewStateCache = DecodedStateCache<Any>()
   private let writer: GroupCommitWriter?
   /// The path of the store's directory.
   public let path: String

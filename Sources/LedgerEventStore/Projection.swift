@@ -17,7 +17,8 @@ import LedgerLMDB
 /// The law every projection must keep: applying events one append at a time gives byte for byte
 /// the same state as a rebuild from the log.
 public protocol StreamProjection: Sendable {
-  /// The per-stream state.
+  /// The per-stream state. It must have value semantics (a struct or enum of values): the store
+  /// keeps recently folded states in memory and hands out copies.
   associatedtype State
 
   /// A stable name, such as `patient-timeline`.
@@ -82,6 +83,34 @@ struct ProjectionMeta: Codable, Equatable {
   var slot: UInt8
   /// Next global position the live state has not folded.
   var checkpoint: UInt64
+
+  /// The stored JSON, byte for byte what `JSONEncoder` with sorted keys writes:
+  /// `{"checkpoint":N,"slot":S,"version":V}`. Read and written in every append, so without
+  /// Foundation's coders.
+  var json: [UInt8] { Array("{\"checkpoint\":\(checkpoint),\"slot\":\(slot),\"version\":\(version)}".utf8) }
+
+  init(version: Int, slot: UInt8, checkpoint: UInt64) {
+    self.version = version
+    self.slot = slot
+    self.checkpoint = checkpoint
+  }
+
+  /// Reads the stored JSON with the store's own parser when every member is an integer a double
+  /// holds exactly; nil otherwise (the caller then uses `JSONDecoder`).
+  init?(quickJSON bytes: [UInt8]) {
+    guard case .object(let members)? = try? JSONParser.parse(bytes),
+      let checkpoint = Self.integer(members["checkpoint"]), checkpoint >= 0,
+      let slot = Self.integer(members["slot"]), (0...255).contains(slot),
+      let version = Self.integer(members["version"])
+    else { return nil }
+    self.init(version: Int(version), slot: UInt8(slot), checkpoint: UInt64(checkpoint))
+  }
+
+  private static func integer(_ value: JSONValue?) -> Int64? {
+    guard let number = value?.numberValue, number == number.rounded(), number.magnitude < 9_007_199_254_740_992
+    else { return nil }
+    return Int64(number)
+  }
 }
 
 /// A registered projection, type-erased for storage in the store.
@@ -91,22 +120,34 @@ struct ProjectionHandle: Sendable {
   let includes: @Sendable (String) -> Bool
   /// Folds `events` (all of `stream`, in log order) into the stored state bytes (nil: initial).
   let fold: @Sendable ([UInt8]?, String, [RecordedEvent]) throws -> [UInt8]
+  /// The type of the registered projection.
+  let projectionType: any StreamProjection.Type
+  /// Its ``DecodedStateCache`` (of `projectionType.State`), shared by folds and reads.
+  let cache: AnyObject & Sendable
 
   init<P: StreamProjection>(_ projection: P) {
     name = projection.name
     version = projection.version
     includes = { projection.includes(stream: $0) }
+    projectionType = P.self
+    let cache = DecodedStateCache<P.State>()
+    self.cache = cache
     fold = { bytes, stream, events in
-      var state = try bytes.map { bytes throws(EventStoreError) in
-        try projection.decode(bytes, stream: stream)
-      } ?? projection.initialState(stream: stream)
+      var state: P.State
+      if let bytes {
+        state = try cache.take(stream: stream, storedBytes: bytes) ?? projection.decode(bytes, stream: stream)
+      } else {
+        state = projection.initialState(stream: stream)
+      }
       for event in events {
         do { try projection.apply(event, to: &state) } catch {
           throw EventStoreError.projectionFailed(
             name: projection.name, position: event.globalPosition, reason: "\(error)")
         }
       }
-      return projection.encode(state)
+      let encoded = projection.encode(state)
+      cache.store(stream: stream, bytes: encoded, state: state)
+      return encoded
     }
   }
 }
@@ -125,6 +166,7 @@ extension Layout {
 
   func projectionMeta(_ txn: Transaction, _ name: String) throws -> ProjectionMeta? {
     guard let bytes = try txn.get(projectionMeta, Self.projectionMetaKey(name)) else { return nil }
+    if let meta = ProjectionMeta(quickJSON: bytes) { return meta }
     do {
       return try JSONDecoder().decode(ProjectionMeta.self, from: Data(bytes))
     } catch {
@@ -133,8 +175,6 @@ extension Layout {
   }
 
   func putProjectionMeta(_ txn: WriteTransaction, _ name: String, _ meta: ProjectionMeta) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    try txn.put(projectionMeta, Self.projectionMetaKey(name), Array(try encoder.encode(meta)))
+    try txn.put(projectionMeta, Self.projectionMetaKey(name), meta.json)
   }
 }

@@ -30,10 +30,32 @@ extension EventStore {
   /// The stored state of projection `name` for `stream`, or nil when the stream has none.
   ///
   /// A projection that is behind the log is caught up first; a stale one throws
-  /// `.projectionStale` (never serves state made by other code).
+  /// `.projectionStale` (never serves state made by other code). A current projection (the usual
+  /// case: appends update it inline) is read in a read transaction only, so reads never wait
+  /// for the writer.
   public func projectionState(_ name: String, stream: String) throws(EventStoreError) -> [UInt8]? {
     let handle = try handle(name)
-    if !isReadOnly { try catchUp(projection: name) }
+    let key = { (slot: UInt8) in Layout.projectionStateKey(name, slot: slot, stream: stream) }
+    // nil: behind the log (or never run) in a store that can catch it up.
+    let current: [UInt8]?? = try withRead { txn in
+      guard let meta = try layout.projectionMeta(txn, name) else {
+        if isReadOnly {
+          throw EventStoreError.projectionStale(name: name, storedVersion: 0, codeVersion: handle.version)
+        }
+        return nil
+      }
+      guard meta.version == handle.version else {
+        throw EventStoreError.projectionStale(
+          name: name, storedVersion: meta.version, codeVersion: handle.version)
+      }
+      if !isReadOnly {
+        let head = try layout.head(txn).nextPosition
+        guard meta.checkpoint >= head else { return nil }
+      }
+      return .some(try txn.get(layout.projectionState, key(meta.slot)))
+    }
+    if let current { return current }
+    try catchUp(projection: name)
     return try withRead { txn in
       guard let meta = try layout.projectionMeta(txn, name) else {
         throw EventStoreError.projectionStale(name: name, storedVersion: 0, codeVersion: handle.version)
@@ -42,9 +64,33 @@ extension EventStore {
         throw EventStoreError.projectionStale(
           name: name, storedVersion: meta.version, codeVersion: handle.version)
       }
-      return try txn.get(
-        layout.projectionState, Layout.projectionStateKey(name, slot: meta.slot, stream: stream))
+      return try txn.get(layout.projectionState, key(meta.slot))
     }
+  }
+
+  /// The decoded state of `projection` for `stream`, or nil when the stream has none: what
+  /// ``projectionState(_:stream:)`` returns, decoded with the projection's `decode`.
+  ///
+  /// The store keeps the states it last folded or decoded for recently used streams in memory;
+  /// one is served only when the stored bytes are exactly the bytes it encodes to (checked on
+  /// every call), so a repeated read skips decoding and never sees other state than a decode
+  /// would give.
+  ///
+  /// ```swift
+  /// let timeline = try store.projectionState(PatientTimelineProjection(), stream: "patient-7f3a")
+  /// ```
+  public func projectionState<P: StreamProjection>(
+    _ projection: P, stream: String
+  ) throws(EventStoreError) -> P.State? {
+    guard let bytes = try projectionState(projection.name, stream: stream) else { return nil }
+    let handle = try handle(projection.name)
+    guard handle.projectionType == P.self, handle.version == projection.version,
+      let cache = handle.cache as? DecodedStateCache<P.State>
+    else { return try projection.decode(bytes, stream: stream) }
+    if let state = cache.state(stream: stream, storedBytes: bytes) { return state }
+    let state = try projection.decode(bytes, stream: stream)
+    cache.store(stream: stream, bytes: bytes, state: state)
+    return state
   }
 
   /// Brings projection `name` up to the head of the log in bounded transactions, after which
@@ -84,52 +130,84 @@ extension EventStore {
   public func rebuild(
     projection name: String, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
   ) async throws(EventStoreError) -> RebuildReport {
-    let handle = try handle(name)
-    let result: Result<RebuildReport, EventStoreError> = await withCheckedContinuation { continuation in
+    let reports = try await rebuild(projections: [name], progress: progress)
+    guard let report = reports.first else { throw .unknownProjection(name: name) }
+    return report
+  }
+
+  /// Rebuilds several projections in one pass over the log: each event is read and decoded once
+  /// and folded into every projection, each beside its live state as
+  /// ``rebuild(projection:progress:)`` does. All are swapped in in the same transaction, and a
+  /// failure of any leaves every live state untouched. Returns one report per projection, in
+  /// the order named (a name given twice is rebuilt once); `seconds` is the whole pass.
+  ///
+  /// ```swift
+  /// let reports = try await store.rebuild(projections: store.projectionNames)
+  /// ```
+  public func rebuild(
+    projections names: [String], progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
+  ) async throws(EventStoreError) -> [RebuildReport] {
+    var handles: [ProjectionHandle] = []
+    for name in names where !handles.contains(where: { $0.name == name }) { handles.append(try handle(name)) }
+    guard !handles.isEmpty else { return [] }
+    let chosen = handles
+    let result: Result<[RebuildReport], EventStoreError> = await withCheckedContinuation { continuation in
       let thread = Thread {
         continuation.resume(returning: Result { () throws(EventStoreError) in
-          try self.rebuildNow(handle, progress: progress)
+          try self.rebuildNow(chosen, progress: progress)
         })
       }
-      thread.name = "TreatmentLedger.rebuild.\(name)"
+      thread.name = "TreatmentLedger.rebuild.\(chosen.map(\.name).joined(separator: "+"))"
       thread.start()
     }
     return try result.get()
   }
 
   private func rebuildNow(
-    _ handle: ProjectionHandle, progress: (@Sendable (UInt64, UInt64) -> Void)?
-  ) throws(EventStoreError) -> RebuildReport {
+    _ handles: [ProjectionHandle], progress: (@Sendable (UInt64, UInt64) -> Void)?
+  ) throws(EventStoreError) -> [RebuildReport] {
     let started = ContinuousClock.now
-    let name = handle.name
-    let liveSlot: UInt8 = try withRead { txn in try layout.projectionMeta(txn, name)?.slot } ?? 1
-    let newSlot: UInt8 = liveSlot == 0 ? 1 : 0
-    try clearSlot(name, slot: newSlot)
+    let liveSlots: [UInt8] = try withRead { txn in
+      try handles.map { try layout.projectionMeta(txn, $0.name)?.slot ?? 1 }
+    }
+    let targets = zip(handles, liveSlots).map { FoldTarget(handle: $0, slot: $1 == 0 ? 1 : 0) }
+    for target in targets { try clearSlot(target.handle.name, slot: target.slot) }
     var checkpoint: UInt64 = 0
     while true {
-      let report: RebuildReport? = try withWrite { txn in
+      let reports: [RebuildReport]? = try withWrite { txn in
         let head = try layout.head(txn).nextPosition
         let end = min(head, checkpoint + Self.projectionBatch)
-        try fold(handle, slot: newSlot, from: checkpoint, to: end, txn)
+        try fold(targets, from: checkpoint, to: end, txn)
         checkpoint = end
         guard end == head else { return nil }
-        // Caught up inside this transaction: compare with the live state and swap.
-        let previous = try layout.projectionMeta(txn, name)
-        var report = try compareSlots(name, live: previous?.slot, rebuilt: newSlot, txn)
-        report.eventsRead = head
-        report.replacedVersion = previous?.version
-        try layout.putProjectionMeta(txn, name, ProjectionMeta(version: handle.version, slot: newSlot, checkpoint: head))
-        return report
+        // Caught up inside this transaction: compare with the live states and swap.
+        return try targets.map { target in
+          let name = target.handle.name
+          let previous = try layout.projectionMeta(txn, name)
+          var report = try compareSlots(name, live: previous?.slot, rebuilt: target.slot, txn)
+          report.eventsRead = head
+          report.replacedVersion = previous?.version
+          try layout.putProjectionMeta(
+            txn, name, ProjectionMeta(version: target.handle.version, slot: target.slot, checkpoint: head))
+          return report
+        }
       }
       progress?(checkpoint, max(checkpoint, (try? nextPosition()) ?? checkpoint))
-      if var report {
-        try clearSlot(name, slot: liveSlot)
+      if let reports {
+        for (handle, liveSlot) in zip(handles, liveSlots) { try clearSlot(handle.name, slot: liveSlot) }
         let elapsed = ContinuousClock.now - started
-        report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        logger.info(
-          "projection rebuilt",
-          metadata: ["projection": "\(name)", "events": "\(report.eventsRead)", "differing": "\(report.differingStreams.count)"])
-        return report
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return reports.map { report in
+          var report = report
+          report.seconds = seconds
+          logger.info(
+            "projection rebuilt",
+            metadata: [
+              "projection": "\(report.projection)", "events": "\(report.eventsRead)",
+              "differing": "\(report.differingStreams.count)",
+            ])
+          return report
+        }
       }
     }
   }
@@ -163,22 +241,36 @@ extension EventStore {
 
   // MARK: Internals
 
+  /// A projection and the slot a fold writes.
+  struct FoldTarget {
+    let handle: ProjectionHandle
+    let slot: UInt8
+  }
+
   /// Folds log positions [from, to) into `slot`, stream by stream, in `txn`.
   func fold(_ handle: ProjectionHandle, slot: UInt8, from: UInt64, to: UInt64, _ txn: WriteTransaction) throws {
+    try fold([FoldTarget(handle: handle, slot: slot)], from: from, to: to, txn)
+  }
+
+  /// Folds log positions [from, to) into every target, stream by stream, in `txn`, reading and
+  /// decoding each event once.
+  func fold(_ targets: [FoldTarget], from: UInt64, to: UInt64, _ txn: WriteTransaction) throws {
     var order: [String] = []
     var byStream: [String: [RecordedEvent]] = [:]
     var position = from
     while position < to {
       let recorded = try event(at: position, txn)
-      if handle.includes(recorded.streamId) {
+      if targets.contains(where: { $0.handle.includes(recorded.streamId) }) {
         if byStream[recorded.streamId] == nil { order.append(recorded.streamId) }
         byStream[recorded.streamId, default: []].append(recorded)
       }
       position += 1
     }
-    for stream in order {
-      let events = byStream[stream] ?? []
-      try foldInto(handle, slot: slot, stream: stream, events: events, txn)
+    for target in targets {
+      for stream in order where target.handle.includes(stream) {
+        let events = byStream[stream] ?? []
+        try foldInto(target.handle, slot: target.slot, stream: stream, events: events, txn)
+      }
     }
   }
 

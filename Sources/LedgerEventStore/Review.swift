@@ -11,11 +11,12 @@ import LedgerLMDB
 ///
 /// Events already stored (idempotent re-appends) are not reviewed again.
 public protocol AppendReviewer: Sendable {
-  /// The per-stream state this reviewer keeps.
-  associatedtype State
-
   /// True for streams this reviewer governs; other streams are appended unreviewed.
   func reviews(stream: String) -> Bool
+
+  /// The per-stream state; it must have value semantics (the store keeps recently saved states
+  /// in memory and hands out copies).
+  associatedtype State
 
   /// Decodes the stored state of a stream; `nil` bytes mean the stream has none yet.
   /// Throw `.incompatibleStore` when the bytes cannot be read.
@@ -31,10 +32,20 @@ public protocol AppendReviewer: Sendable {
     _ event: ProposedEvent, index: Int, stream: String, state: inout State, context: ReviewContext
   ) throws(EventStoreError) -> [JSONValue]
 
+  /// True when ``review(_:index:stream:state:context:)`` never changes `state` when it throws.
+  /// The store then lets it update the batch's state in place instead of reviewing a copy of it
+  /// (which costs a copy of the whole state per event). Default false.
+  var leavesStateUnchangedWhenRefusing: Bool { get }
+
   /// Folds an event that is already stored into the state without judging it. The store calls
   /// it to rebuild a stream's state from the stream's events when none is stored (a stream
   /// written before the reviewer was in use), so rules never decide from a blank state.
   func absorb(_ event: RecordedEvent, stream: String, state: inout State)
+}
+
+extension AppendReviewer {
+  /// False: the store reviews a copy of the state, whatever `review` does before it throws.
+  public var leavesStateUnchangedWhenRefusing: Bool { false }
 }
 
 /// What a reviewer may consult besides its own state. Valid only during the review call.
@@ -74,20 +85,44 @@ final class ReviewSession {
     guard reviewer.reviews(stream: stream) else { return nil }
     let key = Array(stream.utf8)
     let stored = try txn.get(database, key)
-    var state = try reviewer.decodeState(stored, stream: stream)
+    let box: StateBox<R.State>
+    if let stored,
+      let cached = store.reviewStateCache.take(stream: stream, storedBytes: stored) as? R.State
+    {
+      box = StateBox(cached)
+    } else {
+      box = StateBox(try reviewer.decodeState(stored, stream: stream))
+    }
     if stored == nil {
       for event in try store.streamEvents(stream, txn) {
-        reviewer.absorb(event, stream: stream, state: &state)
+        reviewer.absorb(event, stream: stream, state: &box.state)
       }
     }
+    let inPlace = reviewer.leavesStateUnchangedWhenRefusing
     return ReviewSession(
       review: { event, index, context in
-        // A refused event leaves the state as it was.
-        var next = state
-        let flags = try reviewer.review(event, index: index, stream: stream, state: &next, context: context)
-        state = next
+        // A refused event leaves the state as it was: a reviewer that promises not to touch it
+        // when it throws updates the only copy in place; any other reviews a copy.
+        if inPlace {
+          return try reviewer.review(
+            event, index: index, stream: stream, state: &box.state, context: context)
+        }
+        var next = box.state
+        let flags = try reviewer.review(
+          event, index: index, stream: stream, state: &next, context: context)
+        box.state = next
         return flags
       },
-      save: { txn in try txn.put(database, key, reviewer.encodeState(state)) })
+      save: { txn in
+        let bytes = reviewer.encodeState(box.state)
+        try txn.put(database, key, bytes)
+        store.reviewStateCache.store(stream: stream, bytes: bytes, state: box.state)
+      })
   }
+}
+
+/// The one copy of a review state during a batch, so that it can be changed in place.
+private final class StateBox<State> {
+  var state: State
+  init(_ state: State) { self.state = state }
 }

@@ -31,7 +31,12 @@ public enum Timestamp {
   /// since the epoch (fractions beyond microseconds are truncated). Nil when the text is not such
   /// a time or names an impossible date.
   public static func parseMicros(_ text: String) -> Int64? {
-    let bytes = Array(text.utf8)
+    var text = text
+    return text.withUTF8 { parseMicros(utf8: $0) }
+  }
+
+  /// ``parseMicros(_:)`` over UTF-8 bytes (no copy of the text into an array).
+  static func parseMicros(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
     var index = 0
     func number(_ width: Int) -> Int64? {
       guard index + width <= bytes.count else { return nil }

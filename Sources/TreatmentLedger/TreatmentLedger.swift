@@ -126,9 +126,7 @@ public final class Ledger: Sendable {
   public func timeline(patientId: String, asOf: String? = nil) throws(EventStoreError) -> PatientTimeline {
     let projection = PatientTimelineProjection()
     let stream = Self.stream(forPatient: patientId)
-    let timeline = try store.projectionState(projection.name, stream: stream).map {
-      bytes throws(EventStoreError) in try projection.decode(bytes, stream: stream)
-    } ?? projection.initialState(stream: stream)
+    let timeline = try store.projectionState(projection, stream: stream) ?? projection.initialState(stream: stream)
     guard let asOf else { return timeline }
     guard let micros = Timestamp.parseMicros(asOf) else {
       throw .invalidEvent(index: 0, eventId: nil, field: "asOf", reason: "must be an RFC 3339 date-time with an offset")
@@ -140,9 +138,7 @@ public final class Ledger: Sendable {
   public func summary(patientId: String, now: Date = Date()) throws(EventStoreError) -> PatientSummary {
     let projection = CourseSummaryProjection()
     let stream = Self.stream(forPatient: patientId)
-    let state = try store.projectionState(projection.name, stream: stream).map {
-      bytes throws(EventStoreError) in try projection.decode(bytes, stream: stream)
-    } ?? projection.initialState(stream: stream)
+    let state = try store.projectionState(projection, stream: stream) ?? projection.initialState(stream: stream)
     return state.summary(now: now)
   }
 

@@ -157,6 +157,62 @@ import Testing
     #expect(try store.nextPosition() == 0)
   }
 
+  @Test("Recorder fields of only spaces, tabs or Unicode spaces are refused; other text is kept")
+  func recorderWhitespace() async throws {
+    let (store, dir) = try openStore()
+    defer { store.close(); dir.remove() }
+    for blank in ["", " ", "\t \t", "\u{00A0}", " \u{2003}\u{3000} "] {
+      var bad = event()
+      bad.recordedBy = Recorder(id: "u-1", name: blank, role: "nurse")
+      await #expect(throws: EventStoreError.self) { try await store.append([bad], to: "patient-a") }
+    }
+    for text in ["n", " x ", "\n", "\u{00A0}é", "名", "\u{2003}a"] {
+      var good = event()
+      good.recordedBy = Recorder(id: "u-1", name: text, role: "nurse")
+      _ = try await store.append([good], to: "patient-a")
+    }
+    #expect(try store.nextPosition() == 6)
+  }
+
+  @Test("Stored bytes are the canonical form of the envelope's members, for every shape of envelope")
+  func storedBytesAreCanonical() async throws {
+    let dir = TemporaryDirectory("canonical")
+    defer { dir.remove() }
+    var options = EventStore.Options()
+    options.reviewer = CountingReviewer()
+    let store = try EventStore.open(at: dir.path, options: options)
+    defer { store.close() }
+    let texts = ["", "plain", "quote \" backslash \\ slash /", "tab\t newline\n nul\u{0} bell\u{7}", "é 名 😀 \u{E000} \u{10FFFF}"]
+    var proposed: [ProposedEvent] = []
+    for (index, text) in texts.enumerated() {
+      var item = event(
+        "Type.\(index)-x_y",
+        data: [
+          "text": .string(text), text: .number(Double(index) * 0.1), "big": .number(1e21), "neg": .number(-0.000001),
+          "int": .number(9_007_199_254_740_991), "nested": .object(["b": .array([.null, .bool(true), .string(text)]), "a": .bool(false)]),
+          "n": .number(index.isMultiple(of: 2) ? 250 : 1),
+        ])
+      item.recordedBy = Recorder(id: "u-\(index)", name: "Name \(text)x", role: "role \\ \"x\"")
+      item.schemaVersion = index + 1
+      if index % 2 == 1 { item.correlationId = UUID() }
+      if index % 3 == 1 { item.causationId = UUID() }
+      proposed.append(item)
+    }
+    _ = try await store.append(proposed, to: "ward-canonical")
+    let stored = try store.readStream("ward-canonical")
+    #expect(stored.count == texts.count)
+    #expect(stored.contains { !$0.flags.isEmpty } && stored.contains { $0.flags.isEmpty })
+    for event in stored {
+      guard case .object(var members) = event.envelopeJSON else {
+        Issue.record("the envelope is not an object")
+        continue
+      }
+      members["hash"] = nil
+      #expect(JSONValue.object(members).canonicalBytes == event.canonicalBytes)
+    }
+    #expect(try store.verify().isIntact)
+  }
+
   @Test func streamNamesAreCheckedAndSystemStreamsReserved() async throws {
     let (store, dir) = try openStore()
     defer { store.close(); dir.remove() }

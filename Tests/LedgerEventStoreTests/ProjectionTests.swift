@@ -41,7 +41,9 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
   let store = try open(dir, [projection])
   defer { store.close() }
   var result: [String: String] = [:]
-  for stream in streams { result[stream] = try tally(store, stream) }
+  for stream in streams {
+    result[stream] = try store.projectionState(projection.name, stream: stream).map { String(decoding: $0, as: UTF8.self) }
+  }
   return result
 }
 
@@ -183,6 +185,115 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
       try await store.rebuild(projection: "tally")
     }
     #expect(try tally(store, "ward-1") == "2.0,14.0,0.0,1.0")
+  }
+
+  @Test("Several projections rebuilt in one pass give what incremental updates gave; a failure of one leaves all live")
+  func onePassRebuildOfSeveralProjections() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    let second = TallyProjection(name: "tally-2", version: 3)
+    let streams = (0..<4).map { "ward-\($0)" }
+    do {
+      let store = try open(dir, [TallyProjection(), second])
+      for round in 0..<30 {
+        let events = (0..<(round % 3 + 1)).map { _ in event(data: ["n": .number(Double(round))]) }
+        _ = try await store.append(
+          [StreamAppend(stream: streams[round % 4], events: events), StreamAppend(stream: "other", events: [event()])])
+      }
+      store.close()
+    }
+    let incremental = try allStates(dir, streams: streams)
+    let incrementalSecond = try allStates(dir, streams: streams, projection: second)
+    #expect(incremental == incrementalSecond)
+    do {
+      let store = try open(dir, [TallyProjection(), second])
+      defer { store.close() }
+      let reports = try await store.rebuild(projections: ["tally-2", "tally", "tally-2"])
+      #expect(reports.map(\.projection) == ["tally-2", "tally"])
+      #expect(reports.allSatisfy { $0.differingStreams.isEmpty && $0.missingStreams.isEmpty && $0.eventsRead == 90 })
+      #expect(reports.allSatisfy { $0.streams == 4 })
+      #expect(try store.status(projection: "tally").isCurrent && store.status(projection: "tally-2").isCurrent)
+      #expect(try await store.rebuild(projections: []).isEmpty)
+      await #expect(throws: EventStoreError.unknownProjection(name: "nope")) {
+        try await store.rebuild(projections: ["tally", "nope"])
+      }
+    }
+    #expect(try allStates(dir, streams: streams) == incremental)
+    #expect(try allStates(dir, streams: streams, projection: second) == incrementalSecond)
+    var failing = TallyProjection()
+    failing.failOn = 29
+    do {
+      let store = try open(dir, [failing, second])
+      defer { store.close() }
+      await #expect(throws: EventStoreError.self) { try await store.rebuild(projections: ["tally-2", "tally"]) }
+    }
+    #expect(try allStates(dir, streams: streams) == incremental)
+    #expect(try allStates(dir, streams: streams, projection: second) == incrementalSecond)
+  }
+
+  @Test("Typed state reads give what decoding the stored bytes gives, after appends, refusals and rebuilds")
+  func typedStateReads() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    let store = try open(dir)
+    defer { store.close() }
+    let projection = TallyProjection()
+    func check(_ stream: String) throws {
+      let bytes = try store.projectionState("tally", stream: stream)
+      let typed = try store.projectionState(projection, stream: stream)
+      #expect(typed == (try bytes.map { bytes throws(EventStoreError) in try projection.decode(bytes, stream: stream) }))
+    }
+    try check("ward-1")
+    #expect(try store.projectionState(projection, stream: "ward-1") == nil)
+    for round in 0..<5 {
+      _ = try await store.append([event(data: ["n": .number(Double(round))])], to: "ward-1")
+      try check("ward-1")
+      try check("ward-1")
+      _ = try? await store.append([event(data: ["n": .number(99)])], to: "ward-1", expectedVersion: .exact(99))
+      try check("ward-1")
+      _ = try await store.append([event(data: ["n": .number(1)])], to: "ward-\(round % 2 + 2)")
+    }
+    #expect(try store.projectionState(projection, stream: "ward-1") == [5, 10, 0, 2, 4, 6, 8])
+    _ = try await store.rebuild(projection: "tally")
+    for stream in ["ward-1", "ward-2", "ward-3"] { try check(stream) }
+    _ = try store.rebuild(projection: "tally", stream: "ward-2")
+    try check("ward-2")
+    // Another projection type under a registered name is decoded with its own code.
+    var other = TallyProjection()
+    other.version = 7
+    await #expect(throws: EventStoreError.self) { try store.projectionState(TallyProjection(name: "nope"), stream: "ward-1") }
+    #expect(try store.projectionState(other, stream: "ward-1") == [5, 10, 0, 2, 4, 6, 8])
+  }
+
+  @Test("projection-meta stays the sorted-key JSON documented in FORMAT.md, and other spellings of it are read")
+  func projectionMetaFormat() async throws {
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    do {
+      let store = try open(dir)
+      _ = try await store.append([event(data: ["n": .number(2)]), event(data: ["n": .number(3)])], to: "ward-1")
+      store.close()
+    }
+    let key = Array("tally".utf8)
+    var stored: [UInt8]?
+    do {
+      let env = try Environment(path: dir.path)
+      defer { env.close() }
+      try env.read { txn in stored = try txn.get(try txn.openDatabase("projection-meta"), key) }
+    }
+    #expect(stored.map { String(decoding: $0, as: UTF8.self) } == #"{"checkpoint":2,"slot":0,"version":1}"#)
+    for spelling in [#"{ "version" : 1, "slot" : 0, "checkpoint" : 2 }"#, #"{"checkpoint":2.0,"slot":0,"version":1,"x":null}"#] {
+      do {
+        let env = try Environment(path: dir.path)
+        defer { env.close() }
+        try env.write { txn in try txn.put(try txn.openDatabase("projection-meta"), key, Array(spelling.utf8)) }
+      }
+      let store = try open(dir)
+      defer { store.close() }
+      let status = try store.status(projection: "tally")
+      #expect(status.isCurrent && status.checkpoint == 2 && status.storedVersion == 1)
+      #expect(try tally(store, "ward-1") == "2.0,5.0,0.0,1.0")
+    }
   }
 
   @Test func oneStreamCanBeRebuiltOnItsOwn() async throws {

@@ -41,7 +41,53 @@ struct CountingReviewer: AppendReviewer {
   }
 }
 
+/// Counts before it checks, so a refusal has already changed `state` when it throws: the store
+/// must review a copy (it does not claim `leavesStateUnchangedWhenRefusing`).
+struct CountFirstReviewer: AppendReviewer {
+  var inPlace = false
+  var leavesStateUnchangedWhenRefusing: Bool { inPlace }
+  func reviews(stream: String) -> Bool { true }
+  func decodeState(_ bytes: [UInt8]?, stream: String) throws(EventStoreError) -> Int {
+    bytes.flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0
+  }
+  func encodeState(_ state: Int) -> [UInt8] { Array(String(state).utf8) }
+  func absorb(_ event: RecordedEvent, stream: String, state: inout Int) { state += 1 }
+  func review(
+    _ event: ProposedEvent, index: Int, stream: String, state: inout Int, context: ReviewContext
+  ) throws(EventStoreError) -> [JSONValue] {
+    if inPlace {
+      guard (event.data["n"]?.numberValue ?? 0) >= 0 else {
+        throw .rejected(index: index, eventId: event.eventId, type: event.type, field: "n", rule: "n", limit: "≥ 0")
+      }
+      state += 1
+    } else {
+      state += 1
+      guard (event.data["n"]?.numberValue ?? 0) >= 0 else {
+        throw .rejected(index: index, eventId: event.eventId, type: event.type, field: "n", rule: "n", limit: "≥ 0")
+      }
+    }
+    return [.object(["count": .number(Double(state))])]
+  }
+}
+
 @Suite struct ReviewTests {
+  @Test("A refused event leaves the review state as it was, whether reviewed in place or on a copy", arguments: [false, true])
+  func refusalsLeaveTheState(inPlace: Bool) async throws {
+    let dir = TemporaryDirectory("review")
+    defer { dir.remove() }
+    var options = EventStore.Options()
+    options.reviewer = CountFirstReviewer(inPlace: inPlace)
+    let store = try EventStore.open(at: dir.path, options: options)
+    defer { store.close() }
+    let events = [event(data: ["n": .number(1)]), event(data: ["n": .number(-1)]), event(data: ["n": .number(2)])]
+    _ = try await store.append([StreamAppend(stream: "s-1", events: events)], options: AppendOptions(skipRejected: true))
+    await #expect(throws: EventStoreError.self) { try await store.append([event(data: ["n": .number(-5)])], to: "s-1") }
+    _ = try await store.append([event(data: ["n": .number(3)])], to: "s-1")
+    let counts = try store.readStream("s-1").map { $0.flags.first?["count"]?.numberValue }
+    #expect(counts == [1, 2, 3])
+  }
+
+
   private func open() throws -> (EventStore, TemporaryDirectory) {
     let dir = TemporaryDirectory("review")
     var options = EventStore.Options()

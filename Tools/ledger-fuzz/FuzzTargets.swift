@@ -56,7 +56,9 @@ enum FuzzTargets {
   /// `validate` against every prefix state of the example stream (empty to complete). For the
   /// prefix chosen by the input's length, an accepted event is also applied and two laws of
   /// `PatientDecisionState` are checked: applying one event equals folding the stream from
-  /// scratch, and the state survives its JSON encoding (the reviewer stores it as JSON).
+  /// scratch, and the state survives its binary encoding (as the reviewer stores it) and its
+  /// JSON encoding (as earlier versions stored it). The payload decoded from the parsed value
+  /// (the reviewer's fast path) must equal the payload decoded from its canonical bytes.
   static func input(_ bytes: Data) {
     guard let (stream, event) = try? InputLine.decode(bytes, line: 1) else { return }
     if let stream { _ = PatientDecisionState.patientId(fromStream: stream) }
@@ -65,6 +67,11 @@ enum FuzzTargets {
         type: event.type, schemaVersion: event.schemaVersion,
         json: Data(event.data.canonicalBytes))
     else { return }
+    let fromValue = try? ClinicalEvent.decode(
+      type: event.type, schemaVersion: event.schemaVersion, value: event.data)
+    if fromValue != clinical {
+      violated(.input, "decode(value:) != decode(json: canonicalBytes)")
+    }
     let examples = ExampleFixture.shared
     let chosen = bytes.count % examples.states.count
     for (prefix, state) in examples.states.enumerated() {
@@ -88,6 +95,10 @@ enum FuzzTargets {
       guard let reloaded = try? JSONDecoder().decode(PatientDecisionState.self, from: stored)
       else { violated(.input, "a decision state does not decode from its own JSON") }
       if reloaded != next { violated(.input, "decode(encode(state)) != state") }
+      guard let binary = try? PatientDecisionState(binary: next.binaryEncoded()) else {
+        violated(.input, "a decision state does not decode from its own binary form")
+      }
+      if binary != next { violated(.input, "init(binary: binaryEncoded()) != state") }
     }
   }
 

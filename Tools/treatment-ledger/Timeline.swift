@@ -156,22 +156,26 @@ struct Rebuild: AsyncParsableCommand {
     let ledger = try storeOptions.open()
     defer { ledger.close() }
     let names = projection.map { [$0] } ?? ledger.projectionNames
-    for name in names {
-      let progress = Progress(label: "rebuilt \(name):")
-      let report: RebuildReport
-      do {
-        if let patient {
-          report = try ledger.store.rebuild(projection: name, stream: Ledger.stream(forPatient: patient))
-        } else {
-          report = try await ledger.store.rebuild(projection: name) { done, total in
-            progress.update(done: done, total: total)
-          }
+    var reports: [RebuildReport] = []
+    let progress = Progress(label: "rebuilt \(names.joined(separator: " + ")):")
+    do {
+      if let patient {
+        for name in names {
+          reports.append(try ledger.store.rebuild(projection: name, stream: Ledger.stream(forPatient: patient)))
         }
-      } catch {
-        progress.finish()
-        throw Exit.report(error)
+      } else {
+        // One pass over the log for all of them.
+        reports = try await ledger.store.rebuild(projections: names) { done, total in
+          progress.update(done: done, total: total)
+        }
       }
+    } catch {
       progress.finish()
+      throw Exit.report(error)
+    }
+    progress.finish()
+    for report in reports {
+      let name = report.projection
       let rate = report.seconds > 0 ? Int(Double(report.eventsRead) / report.seconds) : 0
       print(
         "rebuilt \(name): \(report.eventsRead) events, \(report.streams) patient(s) in "

@@ -115,7 +115,13 @@ public enum ClinicalEvent: Sendable, Hashable {
   private static func decode<T: ClinicalEventData>(
     _ payloadType: T.Type, json: Data
   ) throws(ClinicalValidationError) -> ClinicalEvent {
-    let value = try ClinicalCoding.decode(T.self, from: json, eventType: T.eventType)
+    try wrap(try ClinicalCoding.decode(T.self, from: json, eventType: T.eventType))
+  }
+
+  /// The case of a decoded payload.
+  static func wrap(
+    _ value: some ClinicalEventData
+  ) throws(ClinicalValidationError) -> ClinicalEvent {
     switch value {
     case let data as PatientRegistered: return .patientRegistered(data)
     case let data as ConsultationRecorded: return .consultationRecorded(data)
@@ -135,7 +141,7 @@ public enum ClinicalEvent: Sendable, Hashable {
     case let data as EntryVoided: return .entryVoided(data)
     default:
       throw ClinicalValidationError(
-        eventType: T.eventType, field: "type", rule: HardLimit.unknownType.rawValue,
+        eventType: type(of: value).eventType, field: "type", rule: HardLimit.unknownType.rawValue,
         limit: HardLimit.unknownType.limit)
     }
   }

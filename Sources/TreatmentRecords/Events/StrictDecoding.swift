@@ -79,10 +79,20 @@ extension Decoder {
   func strictContainer<Key: CodingKey & CaseIterable>(
     keyedBy type: Key.Type
   ) throws -> KeyedDecodingContainer<Key> {
-    let everything = try container(keyedBy: AnyCodingKey.self)
-    let known = Set(Key.allCases.map(\.stringValue))
-    let unknown = everything.allKeys.map(\.stringValue).filter { !known.contains($0) }.sorted()
-    if let first = unknown.first {
+    // A name is known when it makes a key whose name it is: for the String-backed `CodingKeys`
+    // enums this is membership of `allCases`, without building a set on every decode.
+    var first: String?
+    func check(_ name: String) {
+      if Key(stringValue: name)?.stringValue == name { return }
+      if first.map({ name < $0 }) ?? true { first = name }
+    }
+    if let parsed = self as? JSONValueDecoder, case .object(let members) = parsed.value {
+      // The parsed payload's names, without a container of every key.
+      for name in members.keys { check(name) }
+    } else {
+      for key in try container(keyedBy: AnyCodingKey.self).allKeys { check(key.stringValue) }
+    }
+    if let first {
       throw FieldIssue.unknownKey(codingPath + [AnyCodingKey(stringValue: first)])
     }
     return try container(keyedBy: type)

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import Synchronization
 
 /// The doses of one session of a course.
 public struct SessionDose: Codable, Sendable, Hashable {
@@ -135,7 +136,15 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
 
   /// The patient's pseudonymous id.
   public var patientId: String
-  var facts: [Fact] = []
+  /// The facts in log order. Changing them starts a new memo.
+  var facts: [Fact] = [] { didSet { memo = SummaryMemo() } }
+  /// What ``summary(now:)`` computed for these facts, shared by copies of this value (so a state
+  /// served again from the store's cache is summarised once). Not part of the value.
+  var memo = SummaryMemo()
+
+  enum CodingKeys: String, CodingKey {
+    case patientId, facts
+  }
 
   static let relevantTypes: Set<String> = [
     CoursePlanned.eventType, CourseCompleted.eventType, SessionStarted.eventType,
@@ -184,6 +193,15 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
 
   /// The summary as of `now` (which decides which follow-ups are overdue).
   public func summary(now: Date = Date()) -> PatientSummary {
+    let timeless = memo.value { timelessSummary() }
+    let nowMicros = Int64(now.timeIntervalSince1970 * 1_000_000)
+    let overdue = timeless.open.filter { (Timestamp.parseMicros($0.dueAt) ?? Int64.max) < nowMicros }
+    return PatientSummary(
+      patientId: patientId, courses: timeless.courses, openFollowUps: timeless.open, overdueFollowUps: overdue)
+  }
+
+  /// The courses and open follow-ups: everything of a summary but what is overdue at a time.
+  private func timelessSummary() -> SummaryMemo.Timeless {
     let events = effectiveEvents()
     let byClinicalTime = events.sorted { ($0.occurredAtMicros, $0.globalPosition) < ($1.occurredAtMicros, $1.globalPosition) }
     var sessionCourse: [String: String] = [:]
@@ -197,10 +215,15 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
     }
     let discharged = Set(events.filter { $0.type == PatientDischarged.eventType }.compactMap { $0.string("sessionId") })
     let courses = byClinicalTime.filter { $0.type == CoursePlanned.eventType }
+    // Each event's course, found once (in clinical order), instead of once per course.
+    var membersByCourse: [String: [Effective]] = [:]
+    for event in byClinicalTime {
+      if let courseId = course(of: event) { membersByCourse[courseId, default: []].append(event) }
+    }
     let summaries = courses.compactMap { plan -> CourseSummary? in
       guard let courseId = plan.string("courseId") else { return nil }
-      let members = byClinicalTime.filter { course(of: $0) == courseId }
-      return Self.summarize(courseId: courseId, plan: plan, members: members, discharged: discharged)
+      return Self.summarize(
+        courseId: courseId, plan: plan, members: membersByCourse[courseId] ?? [], discharged: discharged)
     }
     let completed = Set(events.filter { $0.type == FollowUpCompleted.eventType }.compactMap { $0.string("followUpId") })
     let open = byClinicalTime.filter { $0.type == FollowUpScheduled.eventType }.compactMap { event -> OpenFollowUp? in
@@ -209,9 +232,7 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
         followUpId: id, dueAt: event.string("dueAt") ?? "", kind: event.string("kind") ?? "",
         sessionId: event.string("sessionId"))
     }
-    let nowMicros = Int64(now.timeIntervalSince1970 * 1_000_000)
-    let overdue = open.filter { (Timestamp.parseMicros($0.dueAt) ?? Int64.max) < nowMicros }
-    return PatientSummary(patientId: patientId, courses: summaries, openFollowUps: open, overdueFollowUps: overdue)
+    return SummaryMemo.Timeless(courses: summaries, open: open)
   }
 
   private static func summarize(
@@ -281,13 +302,36 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
   }
 }
 
+/// The part of a ``CourseSummaryState/summary(now:)`` that does not depend on the time, computed
+/// at most once per state value and shared by its copies. It is not part of the value: any two
+/// memos compare equal and hash alike, and they are never encoded.
+final class SummaryMemo: Sendable, Hashable {
+  struct Timeless: Sendable {
+    var courses: [CourseSummary]
+    var open: [OpenFollowUp]
+  }
+
+  private let stored = Mutex<Timeless?>(nil)
+
+  /// The memo's value, computed by `compute` the first time.
+  func value(_ compute: () -> Timeless) -> Timeless {
+    if let value = stored.withLock({ $0 }) { return value }
+    let value = compute()
+    stored.withLock { $0 = value }
+    return value
+  }
+
+  static func == (_: SummaryMemo, _: SummaryMemo) -> Bool { true }
+  func hash(into hasher: inout Hasher) {}
+}
+
 /// The `course-summary` projection: per `patient-<id>` stream, the events its course summaries
 /// and follow-ups are computed from.
 public struct CourseSummaryProjection: StreamProjection {
   /// `course-summary`.
   public let name = "course-summary"
-  /// Version 1.
-  public let version = 1
+  /// Version 2: the state is stored in a compact binary form (version 1 stored JSON).
+  public let version = 2
 
   /// Creates the projection.
   public init() {}
@@ -309,11 +353,11 @@ public struct CourseSummaryProjection: StreamProjection {
         type: event.type, data: event.data, flags: event.flags))
   }
 
-  /// Deterministic JSON.
+  /// Deterministic compact binary (a format byte, then the facts).
   public func encode(_ state: CourseSummaryState) -> [UInt8] { ProjectionCoding.encode(state) }
 
-  /// Decodes stored JSON.
+  /// Decodes stored state; throws `.incompatibleStore` when the bytes do not decode.
   public func decode(_ bytes: [UInt8], stream: String) throws(EventStoreError) -> CourseSummaryState {
-    try ProjectionCoding.decode(CourseSummaryState.self, bytes, projection: name, stream: stream)
+    try ProjectionCoding.decodeSummary(bytes, projection: name, stream: stream)
   }
 }

@@ -77,8 +77,8 @@ public struct PatientTimeline: Codable, Sendable, Hashable {
 public struct PatientTimelineProjection: StreamProjection {
   /// `patient-timeline`.
   public let name = "patient-timeline"
-  /// Version 1.
-  public let version = 1
+  /// Version 2: the state is stored in a compact binary form (version 1 stored JSON).
+  public let version = 2
 
   /// Creates the projection.
   public init() {}
@@ -118,12 +118,12 @@ public struct PatientTimelineProjection: StreamProjection {
     }
   }
 
-  /// Deterministic JSON.
+  /// Deterministic compact binary (a format byte, then the entries).
   public func encode(_ state: PatientTimeline) -> [UInt8] { ProjectionCoding.encode(state) }
 
-  /// Decodes stored JSON.
+  /// Decodes stored state; throws `.incompatibleStore` when the bytes do not decode.
   public func decode(_ bytes: [UInt8], stream: String) throws(EventStoreError) -> PatientTimeline {
-    try ProjectionCoding.decode(PatientTimeline.self, bytes, projection: name, stream: stream)
+    try ProjectionCoding.decodeTimeline(bytes, projection: name, stream: stream)
   }
 
   /// Clinical order: occurredAt as an instant, then global position.

@@ -1,31 +1,186 @@
 import Foundation
 import LedgerEventStore
 
-/// Deterministic JSON for projection states: equal states give equal bytes, so a rebuild can be
-/// compared with the live state byte for byte.
+/// The stored form of projection states: a format byte, then ``StateWriter``'s compact binary
+/// encoding. Deterministic (equal states give equal bytes), so a rebuild can be compared with
+/// the live state byte for byte; several times cheaper than Foundation's JSON coders, which
+/// version 1 of both projections used.
 enum ProjectionCoding {
-  static func encode<T: Encodable>(_ value: T) -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return (try? encoder.encode(value)).map { Array($0) } ?? []
+  /// The first byte of every state of format 2.
+  static let format: UInt8 = 2
+
+  static func encode(_ state: PatientTimeline) -> [UInt8] {
+    var writer = StateWriter(capacity: 64 + state.entries.count * 512)
+    writer.write(byte: format)
+    writer.write(string: state.patientId)
+    writer.write(count: state.entries.count)
+    for entry in state.entries { write(entry, into: &writer) }
+    return writer.bytes
   }
 
-  static func decode<T: Decodable>(
-    _ type: T.Type, _ bytes: [UInt8], projection: String, stream: String
-  ) throws(EventStoreError) -> T {
-    do {
-      return try JSONDecoder().decode(T.self, from: Data(bytes))
-    } catch {
-      throw .incompatibleStore(reason: "state of projection '\(projection)' for stream '\(stream)' does not decode")
+  static func decodeTimeline(
+    _ bytes: [UInt8], projection: String, stream: String
+  ) throws(EventStoreError) -> PatientTimeline {
+    try decoding(bytes, projection: projection, stream: stream) {
+      reader throws(StateReader.Failure) in
+      let patientId = try reader.readString()
+      let count = try reader.readCount()
+      var entries: [TimelineEntry] = []
+      entries.reserveCapacity(count)
+      for _ in 0..<count { entries.append(try readEntry(&reader)) }
+      return PatientTimeline(patientId: patientId, entries: entries)
     }
+  }
+
+  static func encode(_ state: CourseSummaryState) -> [UInt8] {
+    var writer = StateWriter(capacity: 64 + state.facts.count * 384)
+    writer.write(byte: format)
+    writer.write(string: state.patientId)
+    writer.write(count: state.facts.count)
+    for fact in state.facts {
+      writer.write(uuid: fact.eventId)
+      writer.write(uint: fact.globalPosition)
+      writer.write(string: fact.occurredAt)
+      writer.write(string: fact.type)
+      writer.write(json: fact.data)
+      writeList(fact.flags, into: &writer)
+    }
+    return writer.bytes
+  }
+
+  static func decodeSummary(
+    _ bytes: [UInt8], projection: String, stream: String
+  ) throws(EventStoreError) -> CourseSummaryState {
+    try decoding(bytes, projection: projection, stream: stream) {
+      reader throws(StateReader.Failure) in
+      var state = CourseSummaryState(patientId: try reader.readString())
+      let count = try reader.readCount()
+      state.facts.reserveCapacity(count)
+      for _ in 0..<count {
+        state.facts.append(
+          CourseSummaryState.Fact(
+            eventId: try reader.readUUID(), globalPosition: try reader.readUInt(),
+            occurredAt: try reader.readString(), type: try reader.readString(),
+            data: try reader.readJSON(), flags: try readList(&reader)))
+      }
+      return state
+    }
+  }
+
+  // MARK: Parts
+
+  private static func decoding<T>(
+    _ bytes: [UInt8], projection: String, stream: String,
+    _ body: (inout StateReader) throws(StateReader.Failure) -> T
+  ) throws(EventStoreError) -> T {
+    var reader = StateReader(bytes)
+    do {
+      guard try reader.readByte() == format else { throw reader.failure("unknown state format") }
+      let value = try body(&reader)
+      try reader.expectEnd()
+      return value
+    } catch {
+      throw .incompatibleStore(
+        reason:
+          "state of projection '\(projection)' for stream '\(stream)' does not decode (\(error))")
+    }
+  }
+
+  private static func write(_ entry: TimelineEntry, into writer: inout StateWriter) {
+    writer.write(uint: entry.globalPosition)
+    writer.write(uint: entry.streamVersion)
+    writer.write(uuid: entry.eventId)
+    writer.write(string: entry.occurredAt)
+    writer.write(string: entry.recordedAt)
+    writer.write(string: entry.type)
+    write(entry.recordedBy, into: &writer)
+    writer.write(json: entry.data)
+    writeList(entry.flags, into: &writer)
+    writeSupersessions(entry.correctedBy, into: &writer)
+    writeSupersessions(entry.voidedBy, into: &writer)
+  }
+
+  private static func readEntry(_ reader: inout StateReader) throws(StateReader.Failure)
+    -> TimelineEntry
+  {
+    TimelineEntry(
+      globalPosition: try reader.readUInt(), streamVersion: try reader.readUInt(),
+      eventId: try reader.readUUID(), occurredAt: try reader.readString(),
+      recordedAt: try reader.readString(), type: try reader.readString(),
+      recordedBy: try readRecorder(&reader), data: try reader.readJSON(),
+      flags: try readList(&reader), correctedBy: try readSupersessions(&reader),
+      voidedBy: try readSupersessions(&reader))
+  }
+
+  private static func write(_ recorder: Recorder, into writer: inout StateWriter) {
+    writer.write(string: recorder.id)
+    writer.write(string: recorder.name)
+    writer.write(string: recorder.role)
+  }
+
+  private static func readRecorder(_ reader: inout StateReader) throws(StateReader.Failure)
+    -> Recorder
+  {
+    Recorder(
+      id: try reader.readString(), name: try reader.readString(), role: try reader.readString())
+  }
+
+  private static func writeList(_ values: [JSONValue], into writer: inout StateWriter) {
+    writer.write(count: values.count)
+    for value in values { writer.write(json: value) }
+  }
+
+  private static func readList(_ reader: inout StateReader) throws(StateReader.Failure)
+    -> [JSONValue]
+  {
+    let count = try reader.readCount()
+    var values: [JSONValue] = []
+    values.reserveCapacity(count)
+    for _ in 0..<count { values.append(try reader.readJSON()) }
+    return values
+  }
+
+  /// nil as 0, otherwise the count plus one.
+  private static func writeSupersessions(_ list: [Supersession]?, into writer: inout StateWriter) {
+    guard let list else {
+      writer.write(count: 0)
+      return
+    }
+    writer.write(count: list.count + 1)
+    for item in list {
+      writer.write(uuid: item.eventId)
+      writer.write(uint: item.globalPosition)
+      writer.write(string: item.recordedAt)
+      write(item.recordedBy, into: &writer)
+      writer.write(string: item.reason)
+    }
+  }
+
+  private static func readSupersessions(
+    _ reader: inout StateReader
+  ) throws(StateReader.Failure) -> [Supersession]? {
+    let count = try reader.readCount()
+    guard count > 0 else { return nil }
+    var list: [Supersession] = []
+    list.reserveCapacity(count - 1)
+    for _ in 1..<count {
+      list.append(
+        Supersession(
+          eventId: try reader.readUUID(), globalPosition: try reader.readUInt(),
+          recordedAt: try reader.readString(), recordedBy: try readRecorder(&reader),
+          reason: try reader.readString()))
+    }
+    return list
   }
 }
 
 /// The id an `EntryCorrected` or `EntryVoided` event names, read from its data.
 func supersededTarget(_ event: RecordedEvent) -> UUID? {
   switch event.type {
-  case EntryCorrected.eventType: return event.data["correctedEventId"]?.stringValue.flatMap(UUID.init(uuidString:))
-  case EntryVoided.eventType: return event.data["voidedEventId"]?.stringValue.flatMap(UUID.init(uuidString:))
+  case EntryCorrected.eventType:
+    return event.data["correctedEventId"]?.stringValue.flatMap(UUID.init(uuidString:))
+  case EntryVoided.eventType:
+    return event.data["voidedEventId"]?.stringValue.flatMap(UUID.init(uuidString:))
   default: return nil
   }
 }

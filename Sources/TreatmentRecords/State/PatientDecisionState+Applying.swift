@@ -11,25 +11,30 @@ extension PatientDecisionState {
   public func applying(
     _ event: ClinicalEvent, eventId: UUID, occurredAt: ClinicalTime
   ) -> PatientDecisionState {
-    guard positions[eventId] == nil else { return self }
     var next = self
-    let position = next.entries.count
+    next.apply(event, eventId: eventId, occurredAt: occurredAt)
+    return next
+  }
+
+  /// ``applying(_:eventId:occurredAt:)`` in place (no copy of the state when it is not shared).
+  public mutating func apply(_ event: ClinicalEvent, eventId: UUID, occurredAt: ClinicalTime) {
+    guard positions[eventId] == nil else { return }
+    let position = entries.count
     let record = Self.record(for: event, eventId: eventId, at: occurredAt.date, in: self)
-    next.entries.append(record)
-    next.positions[eventId] = position
+    entries.append(record)
+    positions[eventId] = position
     guard let targetId = record.targetId else {
-      next.facts.absorb(record.contribution, at: record.occurredAt, position: position)
-      return next
+      facts.absorb(record.contribution, at: record.occurredAt, position: position)
+      return
     }
-    if let targetPosition = next.positions[targetId], targetPosition < position {
+    if let targetPosition = positions[targetId], targetPosition < position {
       if record.eventType == EntryVoided.eventType {
-        next.entries[targetPosition].voidIds.append(eventId)
+        entries[targetPosition].voidIds.append(eventId)
       } else {
-        next.entries[targetPosition].correctionIds.append(eventId)
+        entries[targetPosition].correctionIds.append(eventId)
       }
     }
-    next.facts = Self.derive(next.entries, positions: next.positions)
-    return next
+    facts = Self.derive(entries, positions: positions)
   }
 
   /// The state of a stream computed from scratch, in one pass over the entries followed by one

@@ -31,36 +31,45 @@ public struct ClinicalReviewer: AppendReviewer {
     self.clinicalProtocol = clinicalProtocol
   }
 
+  /// True: `review` changes the state only after every check has passed, so the store lets it
+  /// update the state in place.
+  public var leavesStateUnchangedWhenRefusing: Bool { true }
+
   /// True for `patient-*` streams.
   public func reviews(stream: String) -> Bool { stream.hasPrefix(Self.patientStreamPrefix) }
 
-  /// Decodes the stored decision state (JSON); an empty state for a new stream.
+  /// Decodes the stored decision state: the compact binary form, or the JSON form that earlier
+  /// versions stored (recognised by its leading `{`); an empty state for a new stream.
   public func decodeState(
     _ bytes: [UInt8]?, stream: String
   ) throws(EventStoreError) -> PatientDecisionState {
     guard let bytes else { return PatientDecisionState() }
+    if bytes.first == UInt8(ascii: "{") {
+      do {
+        return try JSONDecoder().decode(PatientDecisionState.self, from: Data(bytes))
+      } catch {
+        throw .incompatibleStore(reason: "the decision state of stream '\(stream)' does not decode")
+      }
+    }
     do {
-      return try JSONDecoder().decode(PatientDecisionState.self, from: Data(bytes))
+      return try PatientDecisionState(binary: bytes)
     } catch {
-      throw .incompatibleStore(reason: "the decision state of stream '\(stream)' does not decode")
+      throw .incompatibleStore(
+        reason: "the decision state of stream '\(stream)' does not decode (\(error))")
     }
   }
 
-  /// Encodes the decision state as JSON.
-  public func encodeState(_ state: PatientDecisionState) -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return (try? encoder.encode(state)).map { Array($0) } ?? []
-  }
+  /// Encodes the decision state in its compact binary form.
+  public func encodeState(_ state: PatientDecisionState) -> [UInt8] { state.binaryEncoded() }
 
   /// Folds a stored event into the state without judging it (rebuilding a missing state).
   /// Events that are not catalogue events are skipped: they cannot affect a rule.
   public func absorb(_ event: RecordedEvent, stream: String, state: inout PatientDecisionState) {
     guard let occurredAt = ClinicalTime(event.occurredAt),
       let clinical = try? ClinicalEvent.decode(
-        type: event.type, schemaVersion: event.schemaVersion, json: Data(event.data.canonicalBytes))
+        type: event.type, schemaVersion: event.schemaVersion, value: event.data)
     else { return }
-    state = state.applying(clinical, eventId: event.eventId, occurredAt: occurredAt)
+    state.apply(clinical, eventId: event.eventId, occurredAt: occurredAt)
   }
 
   /// Validates one event against the patient's state and returns its flags as JSON objects.
@@ -82,7 +91,7 @@ public struct ClinicalReviewer: AppendReviewer {
     let flags: [ClinicalFlag]
     do {
       clinical = try ClinicalEvent.decode(
-        type: event.type, schemaVersion: event.schemaVersion, json: Data(event.data.canonicalBytes))
+        type: event.type, schemaVersion: event.schemaVersion, value: event.data)
       if case .patientRegistered(let registration) = clinical, registration.patientId != patientId {
         throw ClinicalValidationError(
           eventId: event.eventId, eventType: event.type, field: "patientId",
@@ -109,7 +118,8 @@ public struct ClinicalReviewer: AppendReviewer {
     } catch {
       throw reject("data", "decode.json.invalid", "a JSON object of the type's fields")
     }
-    state = state.applying(clinical, eventId: event.eventId, occurredAt: occurredAt)
+    // Nothing below throws: the state changes only for an accepted event.
+    state.apply(clinical, eventId: event.eventId, occurredAt: occurredAt)
     return flags.map { flag in
       .object([
         "code": .string(flag.code), "field": .string(flag.field), "rule": .string(flag.rule),
