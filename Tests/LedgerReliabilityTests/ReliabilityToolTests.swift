@@ -73,6 +73,22 @@ struct ReliabilityToolTests {
   }
 
   @Test(
+    "crash-trials, clinical mode: acknowledged events survive and projections equal a rebuild",
+    .timeLimit(.minutes(2)))
+  func crashTrialsClinical() throws {
+    let output = try Self.expectPasses(
+      ["crash-trials", "--trials", "8", "--mode", "clinical", "--max-kill-ms", "900"],
+      minimumPassed: 8)
+    let acknowledged = Self.figure("events acknowledged", in: output)
+    #expect(
+      acknowledged != nil && acknowledged == Self.figure("events found", in: output), "\(output)")
+    #expect((acknowledged ?? 0) > 0, "no append was acknowledged before the kills: \(output)")
+    #expect(
+      (Self.figure("projection states compared with a rebuild after a kill", in: output) ?? 0) > 0,
+      "\(output)")
+  }
+
+  @Test(
     "multi-process: 4 processes on overlapping streams lose and duplicate nothing",
     .timeLimit(.minutes(2)))
   func multiProcess() throws {

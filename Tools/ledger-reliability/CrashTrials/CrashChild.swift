@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TreatmentLedger
 
 /// How a crash child appends.
@@ -8,8 +9,13 @@ enum CrashMode: String, ExpressibleByArgument, CaseIterable, Sendable {
   case `import`
   /// 8 tasks appending single events: `.exact` to their own stream, `.any` to a shared one.
   case appenders
-  /// Alternate the two, trial by trial (parent only).
+  /// Demo clinic patients through the clinical ledger: validation, review state and both
+  /// projections updated in each append's transaction; two tasks, 1–40 events per append.
+  case clinical
+  /// Alternate import and appenders, trial by trial (parent only).
   case both
+  /// Cycle import, appenders and clinical, trial by trial (parent only).
+  case all
 }
 
 /// The process `crash-trials` kills: appends until SIGKILL, acknowledging each append that
@@ -25,6 +31,9 @@ struct CrashChild: AsyncParsableCommand {
   static let appenderCount = 8
   /// Every appender also appends with `.any` to this stream.
   static let sharedStream = "trial-shared"
+  /// The clinic of clinical mode: the same on every trial, so a child resumes each patient where
+  /// the killed one left it.
+  static let clinic = DemoClinic(patients: 1_000_000, seed: 11)
 
   @Option(help: "The store directory.") var store: String
   @Option(help: "The acknowledgement file.") var acks: String
@@ -33,11 +42,20 @@ struct CrashChild: AsyncParsableCommand {
 
   func run() async throws {
     do {
+      if mode == .clinical {
+        var logger = Logger(label: "crash-child")
+        logger.logLevel = .error
+        let ledger = try Ledger.open(Ledger.Configuration(path: store, logger: logger))
+        let writer = try AckFileWriter(path: acks)
+        try writer.ready()
+        try await clinicalForever(ledger.store, writer)
+        return
+      }
       let eventStore = try EventStore.open(at: store)
       let writer = try AckFileWriter(path: acks)
       try writer.ready()
       switch mode {
-      case .import, .both:
+      case .import, .both, .all, .clinical:
         try await importForever(eventStore, writer)
       case .appenders:
         try await appendForever(eventStore, writer)
@@ -70,6 +88,37 @@ struct CrashChild: AsyncParsableCommand {
             }
             let results = try await store.append(batches)
             try writer.acknowledge(Acknowledgement.from(batches, results))
+          }
+        }
+      }
+      try await group.waitForAll()
+    }
+  }
+
+  /// Two tasks record demo patients (task k takes patients k, k + 2, …), each resuming a
+  /// patient after the events its stream already holds, in appends of 1–40 events with exact
+  /// expected versions.
+  private func clinicalForever(_ store: EventStore, _ writer: AckFileWriter) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for task in 0..<2 {
+        var random = SeededGenerator(seed: SeededGenerator.derive(seed, task))
+        group.addTask {
+          var patient = task
+          while true {
+            let stream = Ledger.stream(forPatient: Self.clinic.patientId(patient))
+            var version = try store.streamVersion(stream)
+            let stored = version.map { Int($0) + 1 } ?? 0
+            var pending = ArraySlice(Self.clinic.events(ofPatient: patient).dropFirst(stored))
+            while !pending.isEmpty {
+              let chunk = Array(pending.prefix(Int.random(in: 1...40, using: &random)))
+              pending = pending.dropFirst(chunk.count)
+              let expected: ExpectedVersion = version.map { .exact($0) } ?? .noStream
+              let result = try await store.append(chunk, to: stream, expectedVersion: expected)
+              try writer.acknowledge(
+                Acknowledgement.from([StreamAppend(stream: stream, events: chunk)], [result]))
+              version = result.streamVersion
+            }
+            patient += 2
           }
         }
       }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TreatmentLedger
 
 /// One crash trial: spawn, kill, check.
@@ -63,8 +64,20 @@ struct CrashPlan {
   private func check(
     _ outcome: inout CrashOutcome, previousAcks: [Acknowledgement], eventsBefore: UInt64
   ) async {
+    // Clinical trials reopen the store as a clinical ledger: its projections catch up from their
+    // checkpoints, and are then rebuilt from the log and compared with what survived the kill.
     let store: EventStore
-    do { store = try EventStore.open(at: storePath) } catch {
+    do {
+      if mode == .clinical {
+        var logger = Logger(label: "crash-trials")
+        logger.logLevel = .error
+        store = try Ledger.open(
+          Ledger.Configuration(path: storePath, createIfMissing: false, logger: logger)
+        ).store
+      } else {
+        store = try EventStore.open(at: storePath)
+      }
+    } catch {
       outcome.problems.append("the store does not open after the kill: \(error)")
       return
     }
@@ -91,6 +104,8 @@ struct CrashPlan {
           + "the \(outcome.acknowledged.count) acknowledged")
     }
 
+    if mode == .clinical { await checkProjections(store, &outcome) }
+
     let probe = TrialEvents.make(type: "TrialProbe", sequence: trial)
     do {
       let result = try await store.append([probe], to: "trial-probe", expectedVersion: .any)
@@ -102,6 +117,28 @@ struct CrashPlan {
     } catch {
       outcome.problems.append("the store refuses appends after the kill: \(error)")
       outcome.eventsAfter = scan.events
+    }
+  }
+
+  /// Rebuilds every projection from the log beside the live state that survived the kill: the
+  /// two must be equal for every stream (state and checkpoint change in one transaction).
+  private func checkProjections(_ store: EventStore, _ outcome: inout CrashOutcome) async {
+    do {
+      let reports = try await store.rebuild(projections: store.projectionNames)
+      for report in reports {
+        outcome.projectionStreams += report.streams
+        if !report.differingStreams.isEmpty || !report.missingStreams.isEmpty {
+          outcome.problems.append(
+            "projection \(report.projection): the state that survived the kill differs from a "
+              + "rebuild for \(report.differingStreams.count) streams, and "
+              + "\(report.missingStreams.count) are on one side only")
+        }
+      }
+      if reports.count != store.projectionNames.count || reports.isEmpty {
+        outcome.problems.append("the clinical projections were not all rebuilt")
+      }
+    } catch {
+      outcome.problems.append("rebuilding the projections after the kill failed: \(error)")
     }
   }
 
@@ -125,6 +162,8 @@ struct CrashOutcome {
   var tornLines = 0
   /// The store's event count after the checks (including the probe).
   var eventsAfter: UInt64 = 0
+  /// Clinical trials: streams whose projection state was rebuilt and compared after the kill.
+  var projectionStreams = 0
   /// Everything that went wrong.
   var problems: [String] = []
 
@@ -138,6 +177,8 @@ struct CrashOutcome {
       + (wasReady ? "" : " (before open)")
       + ": \(acknowledged.count) acknowledged, \(found) found, "
       + "\(max(0, committedUnacknowledged)) committed without acknowledgement, "
-      + "\(eventsAfter) events in store: \(verdict)"
+      + "\(eventsAfter) events in store"
+      + (plan.mode == .clinical ? ", \(projectionStreams) projection states equal to a rebuild" : "")
+      + ": \(verdict)"
   }
 }

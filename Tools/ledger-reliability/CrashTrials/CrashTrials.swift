@@ -16,12 +16,15 @@ struct CrashTrials: AsyncParsableCommand {
       within 30 ms of being spawned instead, while it may still be opening the store). Then the \
       store is opened, verified, every acknowledged event (of all trials on that store so far) \
       is looked up by id, the whole log is read back and decoded, and a probe event is \
-      appended. --kills-per-store trials share one store. The kill instants, modes and batch \
+      appended. Clinical trials (demo patients through the clinical ledger) also rebuild both \
+      projections from the log and require the state that survived the kill to equal the \
+      rebuild for every stream. --kills-per-store trials share one store. The kill instants, modes and batch \
       sizes follow --seed.
       """)
 
   @Option(help: "Number of trials (kills).") var trials: Int = 20
-  @Option(help: "import, appenders or both (alternating).") var mode: CrashMode = .both
+  @Option(help: "import, appenders, clinical, both (import and appenders alternating) or all (the three in turn).")
+  var mode: CrashMode = .all
   @Option(help: "Seed for kill instants and batch sizes (default: random, printed).") var seed:
     UInt64?
   @Option(help: "Keep stores and logs in this folder.") var workDir: String?
@@ -63,7 +66,12 @@ struct CrashTrials: AsyncParsableCommand {
         storeEvents = 0
         storeFailed = false
       }
-      let trialMode: CrashMode = mode == .both ? (trial % 2 == 0 ? .import : .appenders) : mode
+      let trialMode: CrashMode
+      switch mode {
+      case .both: trialMode = trial % 2 == 0 ? .import : .appenders
+      case .all: trialMode = [CrashMode.import, .appenders, .clinical][trial % 3]
+      case .import, .appenders, .clinical: trialMode = mode
+      }
       let early = earlyKillEvery > 0 && Int.random(in: 0..<earlyKillEvery, using: &random) == 0
       let delay =
         early
@@ -95,6 +103,8 @@ struct CrashTrials: AsyncParsableCommand {
 struct CrashTotals {
   var importTrials = 0
   var appenderTrials = 0
+  var clinicalTrials = 0
+  var projectionStreams = 0
   var earlyKills = 0
   var killedBeforeReady = 0
   var acknowledged = 0
@@ -103,7 +113,12 @@ struct CrashTotals {
   var tornLines = 0
 
   mutating func add(_ plan: CrashPlan, _ outcome: CrashOutcome) {
-    if plan.mode == .import { importTrials += 1 } else { appenderTrials += 1 }
+    switch plan.mode {
+    case .import: importTrials += 1
+    case .clinical: clinicalTrials += 1
+    default: appenderTrials += 1
+    }
+    projectionStreams += outcome.projectionStreams
     if plan.early { earlyKills += 1 }
     if !outcome.wasReady { killedBeforeReady += 1 }
     acknowledged += outcome.acknowledged.count
@@ -114,7 +129,8 @@ struct CrashTotals {
 
   func print(trials: Int, stores: Int) {
     Swift.print(
-      "trials: \(trials) (\(importTrials) import, \(appenderTrials) appenders) on \(stores) stores")
+      "trials: \(trials) (\(importTrials) import, \(appenderTrials) appenders, \(clinicalTrials) clinical) on \(stores) stores"
+    )
     Swift.print(
       "kills within 30 ms of spawn: \(earlyKills); children killed before their store was open: \(killedBeforeReady)"
     )
@@ -122,5 +138,6 @@ struct CrashTotals {
     Swift.print("events found: \(found)")
     Swift.print("events committed but killed before their acknowledgement: \(unacknowledged)")
     Swift.print("acknowledgement lines torn by the kill (ignored): \(tornLines)")
+    Swift.print("projection states compared with a rebuild after a kill: \(projectionStreams)")
   }
 }
