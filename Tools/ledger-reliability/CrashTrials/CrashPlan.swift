@@ -71,9 +71,9 @@ struct CrashPlan {
       if mode == .clinical {
         var logger = Logger(label: "crash-trials")
         logger.logLevel = .error
-        store = try Ledger.open(
-          Ledger.Configuration(path: storePath, createIfMissing: false, logger: logger)
-        ).store
+        // A child killed before it created the store leaves none: opening creates it, as
+        // `EventStore.open` does for the other modes.
+        store = try Ledger.open(Ledger.Configuration(path: storePath, logger: logger)).store
       } else {
         store = try EventStore.open(at: storePath)
       }
