@@ -4,19 +4,6 @@ import LedgerLMDB
 import LedgerTestSupport
 import Testing
 
-/// A small seeded generator so random cases are reproducible (SplitMix64).
-private struct SeededGenerator: RandomNumberGenerator {
-  var state: UInt64
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
-
 private func parse(_ text: String) throws -> JSONValue { try JSONValue.parse(Array(text.utf8)) }
 
 private func parseError(_ bytes: [UInt8]) -> String? {
@@ -267,7 +254,7 @@ private func parseError(_ text: String) -> String? { parseError(Array(text.utf8)
 
   /// Random decimal texts of every shape, fast path and slow path, against `Double(String)`.
   @Test func randomNumbersMatchDoubleFromStringBitForBit() throws {
-    var generator = SeededGenerator(state: 0x5EED_0001)
+    var generator = SeededGenerator(seed: 0x5EED_0001)
     for _ in 0..<50_000 {
       let text = randomNumberText(using: &generator)
       guard let expected = Double(text), expected.isFinite else {
@@ -280,7 +267,7 @@ private func parseError(_ text: String) -> String? { parseError(Array(text.utf8)
   }
 
   @Test func randomDoublesRoundTripThroughCanonicalText() throws {
-    var generator = SeededGenerator(state: 0x5EED_0002)
+    var generator = SeededGenerator(seed: 0x5EED_0002)
     for _ in 0..<50_000 {
       let value = Double(bitPattern: generator.next())
       guard value.isFinite else { continue }
@@ -320,7 +307,7 @@ private func randomNumberText(using generator: inout SeededGenerator) -> String 
   /// Random documents (as text, with the value they must parse to) agree with the expected value
   /// and with Foundation's `JSONSerialization`.
   @Test func randomDocumentsAgreeWithJSONSerialization() throws {
-    var generator = SeededGenerator(state: 0x5EED_0003)
+    var generator = SeededGenerator(seed: 0x5EED_0003)
     for _ in 0..<1_500 {
       var text = ""
       let expected = randomDocument(depth: 0, into: &text, using: &generator)
@@ -513,7 +500,7 @@ private func randomNumberText(using generator: inout SeededGenerator) -> String 
       "a", "z", "\u{7F}", "\u{80}", "é", "\u{7FF}", "\u{800}", "\u{D7FF}", "\u{E000}", "\u{EFFF}",
       "\u{F900}", "\u{FFFD}", "\u{FFFF}", "\u{10000}", "😀", "\u{10FFFF}", "",
     ]
-    var generator = SeededGenerator(state: 0x5EED_0004)
+    var generator = SeededGenerator(seed: 0x5EED_0004)
     for _ in 0..<400 {
       var members: [String: JSONValue] = [:]
       for _ in 0..<Int.random(in: 1...12, using: &generator) {
@@ -529,7 +516,7 @@ private func randomNumberText(using generator: inout SeededGenerator) -> String 
   }
 
   @Test func canonicalTextParsesBackToTheSameValue() throws {
-    var generator = SeededGenerator(state: 0x5EED_0005)
+    var generator = SeededGenerator(seed: 0x5EED_0005)
     for _ in 0..<1_000 {
       var text = ""
       let value = JSONParserFoundationTestsAccess.document(into: &text, using: &generator)

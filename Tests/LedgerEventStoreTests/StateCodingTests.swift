@@ -1,23 +1,11 @@
 import Foundation
 import LedgerEventStore
+import LedgerTestSupport
 import Testing
-
-/// SplitMix64, so random cases are reproducible.
-private struct Seeded: RandomNumberGenerator {
-  var state: UInt64
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 @Suite("State coding")
 struct StateCodingTests {
-  private func randomString(_ rng: inout Seeded) -> String {
+  private func randomString(_ rng: inout SeededGenerator) -> String {
     let pieces = [
       "a", "Z", "0", " ", "\"", "\\", "\n", "\u{0}", "é", "ü", "€", "\u{E000}", "😀", "名",
     ]
@@ -27,7 +15,7 @@ struct StateCodingTests {
     .joined()
   }
 
-  private func randomValue(depth: Int, _ rng: inout Seeded) -> JSONValue {
+  private func randomValue(depth: Int, _ rng: inout SeededGenerator) -> JSONValue {
     switch Int.random(in: 0...(depth > 3 ? 3 : 5), using: &rng) {
     case 0: return .null
     case 1: return .bool(Bool.random(using: &rng))
@@ -53,7 +41,7 @@ struct StateCodingTests {
 
   @Test("JSON values round-trip, and equal values give equal bytes", arguments: 0..<8)
   func jsonRoundTrip(seed: UInt64) throws {
-    var rng = Seeded(state: 0x57A7_E000 + seed)
+    var rng = SeededGenerator(seed: 0x57A7_E000 + seed)
     for _ in 0..<200 {
       let value = randomValue(depth: 0, &rng)
       var writer = StateWriter()
@@ -109,7 +97,7 @@ struct StateCodingTests {
 
   @Test("Truncated or damaged bytes throw, never trap")
   func damagedInput() throws {
-    var rng = Seeded(state: 0xBAD)
+    var rng = SeededGenerator(seed: 0xBAD)
     let value = JSONValue.object([
       "a": .array([.number(1.5), .string("x€"), .null, .bool(true)]),
       "b": .object(["c": .string("d")]),

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerTestSupport
 import Testing
 import TreatmentRecords
 
