@@ -42,6 +42,10 @@ public final class EventStore: Sendable {
     public var reviewer: (any AppendReviewer)?
     /// Projections kept beside the log (see ``StreamProjection``); names must be unique.
     public var projections: [any StreamProjection] = []
+    /// The clock that stamps `recordedAt`: microseconds since 1970-01-01T00:00:00Z. Defaults to
+    /// the system clock; tests inject one to move time backwards or far ahead. The store never
+    /// stamps a commit earlier than the one before it, whatever this clock says.
+    public var clock: @Sendable () -> Int64 = { Timestamp.nowMicros() }
 
     /// Default options.
     public init() {}
@@ -57,6 +61,8 @@ public final class EventStore: Sendable {
   let reviewer: (any AppendReviewer)?
   let projections: [ProjectionHandle]
   let anchorFile: String?
+  /// The clock that stamps `recordedAt` (see ``Options/clock``).
+  let clock: @Sendable () -> Int64
   /// Recently saved review states (see ``DecodedStateCache``), so appends skip decoding them.
   let reviewStateCache = DecodedStateCache<Any>()
   private let writer: GroupCommitWriter?
@@ -65,9 +71,11 @@ public final class EventStore: Sendable {
 
   private init(
     environment: Environment, layout: Layout, logger: Logger, maximumEventsPerCommit: Int,
-    reviewer: (any AppendReviewer)?, projections: [ProjectionHandle], anchorFile: String?
+    reviewer: (any AppendReviewer)?, projections: [ProjectionHandle], anchorFile: String?,
+    clock: @escaping @Sendable () -> Int64
   ) {
     self.anchorFile = anchorFile
+    self.clock = clock
     self.environment = environment
     self.reviewer = reviewer
     self.projections = projections
@@ -90,7 +98,8 @@ public final class EventStore: Sendable {
     at path: String, options: Options = Options(), logger: Logger = Logger(label: "TreatmentLedger")
   ) throws(EventStoreError) -> EventStore {
     let names = options.projections.map(\.name)
-    guard Set(names).count == names.count, names.allSatisfy({ !$0.isEmpty && !$0.utf8.contains(0) }) else {
+    guard Set(names).count == names.count, names.allSatisfy({ !$0.isEmpty && !$0.utf8.contains(0) })
+    else {
       throw .incompatibleStore(reason: "projection names must be unique and non-empty")
     }
     let exists = FileManager.default.fileExists(atPath: path + "/data.mdb")
@@ -110,7 +119,9 @@ public final class EventStore: Sendable {
       let store = EventStore(
         environment: environment, layout: layout, logger: logger,
         maximumEventsPerCommit: max(1, options.maximumEventsPerCommit), reviewer: options.reviewer,
-        projections: options.projections.map { ProjectionHandle($0) }, anchorFile: options.anchorFile)
+        projections: options.projections.map { ProjectionHandle($0) },
+        anchorFile: options.anchorFile,
+        clock: options.clock)
       store.writer?.start(store: store)
       logger.debug("opened event store", metadata: ["path": "\(environment.path)"])
       return store
@@ -158,7 +169,8 @@ public final class EventStore: Sendable {
     guard let bytes else { throw .incompatibleStore(reason: "no format marker") }
     let format = String(decoding: bytes, as: UTF8.self)
     guard format == Layout.formatName else {
-      throw .incompatibleStore(reason: "unknown format '\(format)' (this build reads \(Layout.formatName))")
+      throw .incompatibleStore(
+        reason: "unknown format '\(format)' (this build reads \(Layout.formatName))")
     }
   }
 
@@ -243,7 +255,7 @@ public final class EventStore: Sendable {
         results = Array(repeating: nil, count: group.count)
         let start = try layout.head(txn)
         var head = start
-        let micros = max(Timestamp.nowMicros(), head.lastRecordedMicros)
+        let micros = max(clock(), head.lastRecordedMicros)
         // Projections that have folded the whole log are updated inline; others catch up later.
         var inline: [InlineProjection] = []
         for handle in projections {
@@ -261,7 +273,9 @@ public final class EventStore: Sendable {
             if group.count == 1 && !options.dryRun {
               // Alone in the transaction: a refusal aborts the transaction itself.
               results[index] = .success(
-                try appendBatches(request.batches, system: request.system, options: options, inline: inline, txn, &head, micros))
+                try appendBatches(
+                  request.batches, system: request.system, options: options, inline: inline, txn,
+                  &head, micros))
               continue
             }
             let result = try txn.nested { child in
@@ -287,7 +301,9 @@ public final class EventStore: Sendable {
           for projection in inline {
             try layout.putProjectionMeta(
               txn, projection.handle.name,
-              ProjectionMeta(version: projection.handle.version, slot: projection.slot, checkpoint: head.nextPosition))
+              ProjectionMeta(
+                version: projection.handle.version, slot: projection.slot,
+                checkpoint: head.nextPosition))
           }
           written = true
         }
@@ -299,7 +315,8 @@ public final class EventStore: Sendable {
       logger.error("append transaction failed", metadata: ["error": "\(error)"])
       return group.indices.map { _ in .failure(.storage(error)) }
     } catch {
-      return group.indices.map { _ in .failure(.storage(LMDBError(.other(-1), operation: "append"))) }
+      return group.indices.map { _ in .failure(.storage(LMDBError(.other(-1), operation: "append")))
+      }
     }
     if written {
       if let anchorFile { writeAnchor(committedHead, to: anchorFile) }
@@ -320,7 +337,8 @@ public final class EventStore: Sendable {
     } catch {
       logger.error("could not write the chain anchor file", metadata: ["path": "\(path)"])
     }
-    logger.debug("chain anchor", metadata: ["events": "\(anchor.events)", "chainHead": "\(anchor.chainHead)"])
+    logger.debug(
+      "chain anchor", metadata: ["events": "\(anchor.events)", "chainHead": "\(anchor.chainHead)"])
   }
 
   // MARK: Reading
@@ -419,7 +437,8 @@ public final class EventStore: Sendable {
   }
 
   /// Binary search: recordedAt never decreases along the log.
-  private func positionsRecorded(by micros: Int64, end: UInt64, _ txn: Transaction) throws -> UInt64 {
+  private func positionsRecorded(by micros: Int64, end: UInt64, _ txn: Transaction) throws -> UInt64
+  {
     var low: UInt64 = 0
     var high = end
     while low < high {
@@ -478,12 +497,15 @@ public final class EventStore: Sendable {
 
   /// Counts and sizes of the store, from one snapshot.
   public func statistics() throws(EventStoreError) -> Statistics {
-    let (head, streams) = try withRead { txn in (try layout.head(txn), try txn.count(layout.streamHeads)) }
+    let (head, streams) = try withRead { txn in
+      (try layout.head(txn), try txn.count(layout.streamHeads))
+    }
     let info: Environment.Info
     do { info = try environment.info() } catch { throw .storage(error) }
     return Statistics(
       events: head.nextPosition, streams: streams, chainHead: head.lastHash.hex,
-      lastRecordedAt: head.nextPosition > 0 ? Timestamp.format(micros: head.lastRecordedMicros) : nil,
+      lastRecordedAt: head.nextPosition > 0
+        ? Timestamp.format(micros: head.lastRecordedMicros) : nil,
       fileBytes: environment.fileSize(), mapBytes: info.mapSize, format: Layout.formatName,
       lmdbVersion: Environment.libraryVersion)
   }
