@@ -70,6 +70,9 @@ public final class Environment: @unchecked Sendable {
   /// The options it was opened with.
   public let options: Options
 
+  /// The `lock.mdb` this process holds (nil when LMDB opened without one, on read-only media).
+  private let lockFile: LockFileIdentity?
+
   private let lifecycle = ReadWriteLock()
   // Guarded by `lifecycle`: read under the shared lock, changed under the exclusive one.
   private var handle: OpaquePointer?
@@ -101,6 +104,7 @@ public final class Environment: @unchecked Sendable {
 
     var env: OpaquePointer?
     do {
+      try FileChecks.checkDataFile(path: canonical)
       try check(mdb_env_create(&env), "mdb_env_create")
       try check(mdb_env_set_maxreaders(env, options.maxReaders), "mdb_env_set_maxreaders")
       try check(mdb_env_set_maxdbs(env, options.maxDatabases), "mdb_env_set_maxdbs")
@@ -115,6 +119,7 @@ public final class Environment: @unchecked Sendable {
       throw error
     }
     self.handle = env
+    self.lockFile = LockFileIdentity.current(path: canonical)
   }
 
   deinit {
@@ -171,6 +176,7 @@ public final class Environment: @unchecked Sendable {
           let txn = try WriteTransaction(environment: self, env: env, parent: nil)
           do {
             let result = try body(txn)
+            try checkLockFile()
             try txn.commit()
             return result
           } catch {
@@ -181,6 +187,16 @@ public final class Environment: @unchecked Sendable {
       } catch let error as LMDBError where error.code == .mapFull {
         try growMap()
       }
+    }
+  }
+
+  /// Throws ``LMDBError/Code-swift.enum/lockFileReplaced`` when `lock.mdb` at the path is no
+  /// longer the file this process opened: another process may then be writing under another
+  /// writer lock, and committing would overwrite its commits. Called before every commit.
+  public func checkLockFile() throws(LMDBError) {
+    guard let lockFile else { return }
+    guard LockFileIdentity.current(path: path) == lockFile else {
+      throw LMDBError(.lockFileReplaced, operation: "commit")
     }
   }
 

@@ -60,6 +60,12 @@ public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
     case transactionEnded
     /// A write was attempted through a read-only environment.
     case readOnly
+    /// `data.mdb` is empty, not an LMDB file, or shorter than its meta pages claim (checked before
+    /// LMDB maps it, so a damaged file is an error instead of a `SIGBUS`).
+    case damagedFile(reason: String)
+    /// `lock.mdb` was deleted or replaced while this process had the environment open: another
+    /// process may be writing under another lock, so this one refuses to commit.
+    case lockFileReplaced
 
     init(returnCode rc: Int32) {
       switch rc {
@@ -120,6 +126,10 @@ public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
       return "\(operation): this process already has the environment open (LMDB allows one per path)"
     case .transactionEnded: return "\(operation): the transaction has already ended"
     case .readOnly: return "\(operation): the environment is open read-only"
+    case .damagedFile(let reason): return "\(operation): damaged store file: \(reason)"
+    case .lockFileReplaced:
+      return "\(operation): lock.mdb was deleted or replaced while this process had the store open; "
+        + "nothing was written. Stop every process using the store, then open it again"
     case .system(let errno):
       return "\(operation): system error \(errno) (\(String(cString: mdb_strerror(errno))))"
     case .other(let rc): return "\(operation): LMDB error \(rc) (\(String(cString: mdb_strerror(rc))))"
