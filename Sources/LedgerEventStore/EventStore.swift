@@ -115,7 +115,9 @@ public final class EventStore: Sendable {
       throw .storage(error)
     }
     do {
-      let layout = try prepareLayout(environment, readOnly: options.readOnly)
+      let layout = try prepareLayout(
+        environment, readOnly: options.readOnly, created: !exists,
+        requirement: options.reviewer?.requirement)
       let store = EventStore(
         environment: environment, layout: layout, logger: logger,
         maximumEventsPerCommit: max(1, options.maximumEventsPerCommit), reviewer: options.reviewer,
@@ -131,8 +133,11 @@ public final class EventStore: Sendable {
     }
   }
 
+  /// Opens the store's databases. Only a `data.mdb` this call created (`created`) is given the
+  /// store's databases and format marker; an existing file must already be a store, so a foreign
+  /// LMDB environment or a damaged one is refused, never taken over.
   private static func prepareLayout(
-    _ environment: Environment, readOnly: Bool
+    _ environment: Environment, readOnly: Bool, created: Bool, requirement: ReviewerRequirement?
   ) throws(EventStoreError) -> Layout {
     do {
       if readOnly {
@@ -143,21 +148,28 @@ public final class EventStore: Sendable {
         }
       }
       return try environment.write { txn in
+        if !created {
+          // Refuse before creating anything in a file that is not a store.
+          let meta = try txn.openDatabase("meta")
+          try checkFormat(try txn.get(meta, Layout.formatKey))
+        }
         let layout = try Layout.create(in: txn)
         if let format = try txn.get(layout.meta, Layout.formatKey) {
           try checkFormat(format)
         } else {
-          guard try txn.count(layout.log) == 0 else {
-            throw EventStoreError.incompatibleStore(reason: "events without a format marker")
-          }
           try txn.put(layout.meta, Layout.formatKey, Array(Layout.formatName.utf8))
+        }
+        if let requirement, try txn.get(layout.meta, Layout.reviewerKey) == nil {
+          try txn.put(layout.meta, Layout.reviewerKey, requirement.encoded)
         }
         return layout
       }
     } catch let error as EventStoreError {
       throw error
-    } catch let error as LMDBError where error.code == .notFound {
-      throw .incompatibleStore(reason: "the LMDB environment has no TreatmentLedger databases")
+    } catch let error as LMDBError where error.code == .notFound || error.code == .incompatible {
+      throw .incompatibleStore(
+        reason: "the LMDB environment holds no TreatmentLedger store (a foreign environment, or an "
+          + "`init` that was interrupted: then remove the directory and run init again)")
     } catch let error as LMDBError {
       throw .storage(error)
     } catch {
@@ -239,6 +251,16 @@ public final class EventStore: Sendable {
     return try await writer.submit(batches, system: system, options: options).get()
   }
 
+  /// `.reviewerRequired` when one of `batches` appends to a stream governed by `required` (asked
+  /// only when this handle was opened without that rule set), else nil.
+  private static func unreviewed(
+    _ batches: [StreamAppend], _ required: ReviewerRequirement
+  ) -> EventStoreError? {
+    batches.first { required.governs($0.stream) }.map {
+      .reviewerRequired(stream: $0.stream, reviewer: required.name)
+    }
+  }
+
   /// Thrown inside a dry run's child transaction to discard what it wrote.
   private struct DiscardDryRun: Error {
     let results: [AppendResult]
@@ -256,6 +278,7 @@ public final class EventStore: Sendable {
         let start = try layout.head(txn)
         var head = start
         let micros = max(clock(), head.lastRecordedMicros)
+        let required = try layout.requiredReviewer(txn)
         // Projections that have folded the whole log are updated inline; others catch up later.
         var inline: [InlineProjection] = []
         for handle in projections {
@@ -270,6 +293,11 @@ public final class EventStore: Sendable {
           var tentative = head
           let options = request.options
           do {
+            if let required, required.name != reviewer?.requirement?.name,
+              let refusal = Self.unreviewed(request.batches, required)
+            {
+              throw refusal
+            }
             if group.count == 1 && !options.dryRun {
               // Alone in the transaction: a refusal aborts the transaction itself.
               results[index] = .success(

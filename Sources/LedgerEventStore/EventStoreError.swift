@@ -38,6 +38,11 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
   case readOnly
   /// The store has been closed.
   case closed
+  /// The store records that appends to `stream` are judged by the rule set `reviewer`, and this
+  /// handle was opened without it (see ``ReviewerRequirement``).
+  case reviewerRequired(stream: String, reviewer: String)
+  /// Another process (or task) is doing the same maintenance on this store: `reason` says what.
+  case maintenanceInProgress(reason: String)
   /// An LMDB or file-system error.
   case storage(LMDBError)
 
@@ -79,6 +84,11 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
       return "the store is open read-only"
     case .closed:
       return "the store is closed"
+    case .reviewerRequired(let stream, let reviewer):
+      return "stream '\(stream)' is governed by the rule set '\(reviewer)', which this handle was "
+        + "opened without: open the store through the layer that provides it (Ledger.open)"
+    case .maintenanceInProgress(let reason):
+      return "maintenance already in progress: \(reason)"
     case .storage(let error):
       return "storage error: \(error)"
     }

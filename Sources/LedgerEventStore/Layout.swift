@@ -47,6 +47,8 @@ struct Layout {
 
   static let formatKey = Array("format".utf8)
   static let headKey = Array("head".utf8)
+  /// `meta` key of the rule set the store requires (``ReviewerRequirement``), when one is recorded.
+  static let reviewerKey = Array("required-reviewer".utf8)
 
   /// `streams` key: stream name bytes, a 0x00 separator, big-endian version.
   static func streamKey(_ stream: String, _ version: UInt64) -> [UInt8] {
@@ -107,6 +109,11 @@ struct Layout {
       else { return nil }
       self.init(version: version, hash: hash)
     }
+  }
+
+  /// The rule set the store requires for some streams, or nil when none is recorded.
+  func requiredReviewer(_ txn: Transaction) throws(LMDBError) -> ReviewerRequirement? {
+    try txn.get(meta, Self.reviewerKey).flatMap { ReviewerRequirement(encoded: $0) }
   }
 
   func head(_ txn: Transaction) throws(EventStoreError) -> Head {

@@ -73,6 +73,10 @@ public struct RebuildReport: Sendable, Hashable, Codable {
   public var replacedVersion: Int?
   /// Wall-clock seconds.
   public var seconds: Double
+  /// True when the rebuilt state was made live. False when it differed from a live state of the
+  /// same version and the caller did not ask to replace differing state: the live state was
+  /// kept, and ``differingStreams`` and ``missingStreams`` say where they differ.
+  public var replaced: Bool = true
 }
 
 /// Stored bookkeeping of one projection (`projection-meta`, JSON).

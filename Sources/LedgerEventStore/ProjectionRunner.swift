@@ -38,20 +38,21 @@ extension EventStore {
     let key = { (slot: UInt8) in Layout.projectionStateKey(name, slot: slot, stream: stream) }
     // nil: behind the log (or never run) in a store that can catch it up.
     let current: [UInt8]?? = try withRead { txn in
-      guard let meta = try layout.projectionMeta(txn, name) else {
-        if isReadOnly {
-          throw EventStoreError.projectionStale(name: name, storedVersion: 0, codeVersion: handle.version)
-        }
-        return nil
+      let meta = try layout.projectionMeta(txn, name)
+      let head = try layout.head(txn).nextPosition
+      if isReadOnly, meta?.version != handle.version || meta?.checkpoint ?? 0 < head {
+        // A read-only handle cannot bring the stored state up to date: fold the stream's events
+        // in this snapshot instead, so it never serves state behind the log or of other code.
+        guard handle.includes(stream) else { return .some(nil) }
+        let events = try streamEvents(stream, txn)
+        return .some(events.isEmpty ? nil : try handle.fold(nil, stream, events))
       }
+      guard let meta else { return nil }
       guard meta.version == handle.version else {
         throw EventStoreError.projectionStale(
           name: name, storedVersion: meta.version, codeVersion: handle.version)
       }
-      if !isReadOnly {
-        let head = try layout.head(txn).nextPosition
-        guard meta.checkpoint >= head else { return nil }
-      }
+      guard meta.checkpoint >= head else { return nil }
       return .some(try txn.get(layout.projectionState, key(meta.slot)))
     }
     if let current { return current }
@@ -126,11 +127,14 @@ extension EventStore {
   /// swapped in, atomically, in the same transaction. A failure leaves the live state untouched
   /// and names the event that failed.
   ///
-  /// Runs on its own thread; `progress` gets (events folded, log head).
+  /// Runs on its own thread; `progress` gets (events folded, log head). See
+  /// ``rebuild(projections:replaceDiffering:progress:)`` for when the live state is kept.
   public func rebuild(
-    projection name: String, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
+    projection name: String, replaceDiffering: Bool = false,
+    progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
   ) async throws(EventStoreError) -> RebuildReport {
-    let reports = try await rebuild(projections: [name], progress: progress)
+    let reports = try await rebuild(
+      projections: [name], replaceDiffering: replaceDiffering, progress: progress)
     guard let report = reports.first else { throw .unknownProjection(name: name) }
     return report
   }
@@ -141,11 +145,22 @@ extension EventStore {
   /// failure of any leaves every live state untouched. Returns one report per projection, in
   /// the order named (a name given twice is rebuilt once); `seconds` is the whole pass.
   ///
+  /// - A live state of the same version is first brought up to the head of the log, so the
+  ///   comparison is between two states of the same events. If the rebuilt state then differs
+  ///   from it, the live state has been damaged or was written by faulty code: the differences
+  ///   are reported and, unless `replaceDiffering` is true, nothing is swapped
+  ///   (``RebuildReport/replaced`` is false). A live state of another version, or none, is
+  ///   always replaced.
+  /// - One rebuild at a time per store: the rebuild claims the store's maintenance lock
+  ///   (`maintenance.lock`, seen by every process), and a second one is refused with
+  ///   `.maintenanceInProgress` naming the holder.
+  ///
   /// ```swift
   /// let reports = try await store.rebuild(projections: store.projectionNames)
   /// ```
   public func rebuild(
-    projections names: [String], progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
+    projections names: [String], replaceDiffering: Bool = false,
+    progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
   ) async throws(EventStoreError) -> [RebuildReport] {
     var handles: [ProjectionHandle] = []
     for name in names where !handles.contains(where: { $0.name == name }) { handles.append(try handle(name)) }
@@ -154,7 +169,7 @@ extension EventStore {
     let result: Result<[RebuildReport], EventStoreError> = await withCheckedContinuation { continuation in
       let thread = Thread {
         continuation.resume(returning: Result { () throws(EventStoreError) in
-          try self.rebuildNow(chosen, progress: progress)
+          try self.rebuildNow(chosen, replaceDiffering: replaceDiffering, progress: progress)
         })
       }
       thread.name = "TreatmentLedger.rebuild.\(chosen.map(\.name).joined(separator: "+"))"
@@ -164,12 +179,22 @@ extension EventStore {
   }
 
   private func rebuildNow(
-    _ handles: [ProjectionHandle], progress: (@Sendable (UInt64, UInt64) -> Void)?
+    _ handles: [ProjectionHandle], replaceDiffering: Bool,
+    progress: (@Sendable (UInt64, UInt64) -> Void)?
   ) throws(EventStoreError) -> [RebuildReport] {
+    let claim = try MaintenanceLock(
+      storePath: path, work: "rebuild of \(handles.map(\.name).joined(separator: " + "))")
+    defer { claim.release() }
     let started = ContinuousClock.now
-    let liveSlots: [UInt8] = try withRead { txn in
-      try handles.map { try layout.projectionMeta(txn, $0.name)?.slot ?? 1 }
+    let live: [ProjectionMeta?] = try withRead { txn in
+      try handles.map { try layout.projectionMeta(txn, $0.name) }
     }
+    // Bring a live state of this code's version to the head, so that it is compared with a
+    // rebuild of the same events (a store appended to without its projections falls behind).
+    for (handle, meta) in zip(handles, live) where meta?.version == handle.version {
+      try catchUp(projection: handle.name)
+    }
+    let liveSlots = live.map { $0?.slot ?? 1 }
     let targets = zip(handles, liveSlots).map { FoldTarget(handle: $0, slot: $1 == 0 ? 1 : 0) }
     for target in targets { try clearSlot(target.handle.name, slot: target.slot) }
     var checkpoint: UInt64 = 0
@@ -181,20 +206,14 @@ extension EventStore {
         checkpoint = end
         guard end == head else { return nil }
         // Caught up inside this transaction: compare with the live states and swap.
-        return try targets.map { target in
-          let name = target.handle.name
-          let previous = try layout.projectionMeta(txn, name)
-          var report = try compareSlots(name, live: previous?.slot, rebuilt: target.slot, txn)
-          report.eventsRead = head
-          report.replacedVersion = previous?.version
-          try layout.putProjectionMeta(
-            txn, name, ProjectionMeta(version: target.handle.version, slot: target.slot, checkpoint: head))
-          return report
-        }
+        return try swap(targets, head: head, replaceDiffering: replaceDiffering, txn)
       }
       progress?(checkpoint, max(checkpoint, (try? nextPosition()) ?? checkpoint))
       if let reports {
-        for (handle, liveSlot) in zip(handles, liveSlots) { try clearSlot(handle.name, slot: liveSlot) }
+        for (target, report) in zip(targets, reports) {
+          let liveSlot = target.slot == 0 ? UInt8(1) : 0
+          try clearSlot(target.handle.name, slot: report.replaced ? liveSlot : target.slot)
+        }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return reports.map { report in
@@ -204,7 +223,8 @@ extension EventStore {
             "projection rebuilt",
             metadata: [
               "projection": "\(report.projection)", "events": "\(report.eventsRead)",
-              "differing": "\(report.differingStreams.count)",
+              "differing": "\(report.differingStreams.count + report.missingStreams.count)",
+              "replaced": "\(report.replaced)",
             ])
           return report
         }
@@ -212,9 +232,41 @@ extension EventStore {
     }
   }
 
+  /// In the transaction where the rebuilt states reached `head`: brings each live state of the
+  /// same version to `head`, compares, and makes each rebuilt state live unless it differs from a
+  /// live state of the same version and `replaceDiffering` is false.
+  private func swap(
+    _ targets: [FoldTarget], head: UInt64, replaceDiffering: Bool, _ txn: WriteTransaction
+  ) throws -> [RebuildReport] {
+    try targets.map { target in
+      let name = target.handle.name
+      let previous = try layout.projectionMeta(txn, name)
+      if let previous, previous.version == target.handle.version, previous.checkpoint < head {
+        try fold(target.handle, slot: previous.slot, from: previous.checkpoint, to: head, txn)
+        try layout.putProjectionMeta(
+          txn, name, ProjectionMeta(version: previous.version, slot: previous.slot, checkpoint: head))
+      }
+      var report = try compareSlots(name, live: previous?.slot, rebuilt: target.slot, txn)
+      report.eventsRead = head
+      report.replacedVersion = previous?.version
+      let unexpected =
+        previous?.version == target.handle.version
+        && !(report.differingStreams.isEmpty && report.missingStreams.isEmpty)
+      report.replaced = replaceDiffering || !unexpected
+      if report.replaced {
+        try layout.putProjectionMeta(
+          txn, name, ProjectionMeta(version: target.handle.version, slot: target.slot, checkpoint: head))
+      }
+      return report
+    }
+  }
+
   /// Rebuilds one stream's state of projection `name` from the stream's events, compares it with
-  /// the live state and replaces it, in one transaction.
-  public func rebuild(projection name: String, stream: String) throws(EventStoreError) -> RebuildReport {
+  /// the live state and replaces it, in one transaction. A live state that differs is reported
+  /// and kept unless `replaceDiffering` is true (``RebuildReport/replaced``).
+  public func rebuild(
+    projection name: String, stream: String, replaceDiffering: Bool = false
+  ) throws(EventStoreError) -> RebuildReport {
     let handle = try handle(name)
     try catchUp(projection: name)
     let started = ContinuousClock.now
@@ -231,7 +283,8 @@ extension EventStore {
       guard handle.includes(stream), !events.isEmpty else { return report }
       let rebuilt = try handle.fold(nil, stream, events)
       if live == nil { report.missingStreams = [stream] } else if live != rebuilt { report.differingStreams = [stream] }
-      try txn.put(layout.projectionState, key, rebuilt)
+      report.replaced = replaceDiffering || live == rebuilt
+      if report.replaced { try txn.put(layout.projectionState, key, rebuilt) }
       return report
     }
     let elapsed = ContinuousClock.now - started

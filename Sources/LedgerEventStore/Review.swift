@@ -41,11 +41,50 @@ public protocol AppendReviewer: Sendable {
   /// it to rebuild a stream's state from the stream's events when none is stored (a stream
   /// written before the reviewer was in use), so rules never decide from a blank state.
   func absorb(_ event: RecordedEvent, stream: String, state: inout State)
+
+  /// The requirement a store records when it is opened with this reviewer, or nil (the default)
+  /// to record none. Once recorded, every handle of the store opened without a reviewer of the
+  /// same name is refused appends to the streams it names, so a rule set cannot be bypassed by
+  /// opening the store without it.
+  var requirement: ReviewerRequirement? { get }
 }
 
 extension AppendReviewer {
   /// False: the store reviews a copy of the state, whatever `review` does before it throws.
   public var leavesStateUnchangedWhenRefusing: Bool { false }
+
+  /// Nil: the store records no requirement.
+  public var requirement: ReviewerRequirement? { nil }
+}
+
+/// A rule set a store requires for some of its streams: recorded in the store when it is first
+/// opened with a reviewer that states it (``AppendReviewer/requirement``).
+public struct ReviewerRequirement: Sendable, Hashable {
+  /// The rule set's stable name, such as `treatment-records.clinical`.
+  public var name: String
+  /// Streams whose names start with one of these are governed by it.
+  public var streamPrefixes: [String]
+
+  /// A requirement named `name` for the streams starting with one of `streamPrefixes`.
+  public init(name: String, streamPrefixes: [String]) {
+    self.name = name
+    self.streamPrefixes = streamPrefixes
+  }
+
+  /// True when the rule set governs `stream`.
+  public func governs(_ stream: String) -> Bool {
+    streamPrefixes.contains { stream.hasPrefix($0) }
+  }
+
+  /// Stored form: the name, then each prefix, separated by line feeds (names and prefixes hold
+  /// none).
+  var encoded: [UInt8] { Array(([name] + streamPrefixes).joined(separator: "\n").utf8) }
+
+  init?(encoded bytes: [UInt8]) {
+    let parts = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+    guard let first = parts.first, !first.isEmpty else { return nil }
+    self.init(name: String(first), streamPrefixes: parts.dropFirst().map(String.init))
+  }
 }
 
 /// What a reviewer may consult besides its own state. Valid only during the review call.

@@ -311,8 +311,12 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     env.close()
     let reopened = try open(dir)
     defer { reopened.close() }
+    // Damage is reported and kept until replacement is asked for.
     let report = try reopened.rebuild(projection: "tally", stream: "ward-1")
-    #expect(report.differingStreams == ["ward-1"])
+    #expect(report.differingStreams == ["ward-1"] && !report.replaced)
+    #expect(try tally(reopened, "ward-1") == "9.0,9.0")
+    let replaced = try reopened.rebuild(projection: "tally", stream: "ward-1", replaceDiffering: true)
+    #expect(replaced.differingStreams == ["ward-1"] && replaced.replaced)
     #expect(try tally(reopened, "ward-1") == "2.0,3.0,0.0,1.0")
     await #expect(throws: EventStoreError.unknownProjection(name: "nope")) { try await reopened.rebuild(projection: "nope") }
   }

@@ -469,8 +469,13 @@ def verify_all(store, anchor=None):
     for stream, (version, last_hash) in sorted(streams.items()):
         if store.get(b"stream-heads", stream.encode("utf-8")) != u64(version) + last_hash:
             raise Problem("streamHeadMismatch", None, stream, "the stream head does not match the stream's last event")
-    if store.count(b"meta") != (2 if head_present else 1):
-        raise Problem("countMismatch", None, None, "meta holds keys other than format and head")
+    reviewer = store.get(b"meta", b"required-reviewer")
+    if reviewer is not None and (not reviewer or b"\n" not in reviewer or reviewer.startswith(b"\n")):
+        raise Problem("formatMismatch", None, None, "meta/required-reviewer is not a name and prefixes")
+    expected_meta = 1 + (1 if head_present else 0) + (1 if reviewer is not None else 0)
+    if store.count(b"meta") != expected_meta:
+        raise Problem("countMismatch", None, None,
+                      "meta holds keys other than format, head and required-reviewer")
     if anchor is not None:
         events, chain_head = anchor
         reached = events == 0

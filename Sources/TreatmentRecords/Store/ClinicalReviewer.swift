@@ -35,6 +35,12 @@ public struct ClinicalReviewer: AppendReviewer {
   /// update the state in place.
   public var leavesStateUnchangedWhenRefusing: Bool { true }
 
+  /// Recorded in every store opened with the clinical rules: afterwards a handle opened without
+  /// them (for example `EventStore.open(at:)`) is refused appends to `patient-*` streams.
+  public var requirement: ReviewerRequirement? {
+    ReviewerRequirement(name: "treatment-records.clinical", streamPrefixes: [Self.patientStreamPrefix])
+  }
+
   /// True for `patient-*` streams.
   public func reviews(stream: String) -> Bool { stream.hasPrefix(Self.patientStreamPrefix) }
 
