@@ -642,7 +642,9 @@ struct CLITests {
     defer { cli.remove() }
     let file = try cli.write("events.ndjson", EventLine.generate(count: 3_000, streams: 50))
 
-    // import creates the store when it is missing.
+    // Only init creates a store (a mistyped --store must not start a second one).
+    #expect(try cli.run(["import", file]).status == 66)
+    try cli.succeed(["init"])
     let first = try cli.succeed(["import", "--batch-size", "500", file])
     let firstCounts = try #require(importCounts(first.stdout), "\(first.stdout)")
     #expect(firstCounts.written == 3_000)
@@ -672,6 +674,7 @@ struct CLITests {
     let half = try cli.write("half.ndjson", Array(lines[..<1_500]))
     let whole = try cli.write("whole.ndjson", lines)
 
+    try cli.succeed(["init"])
     let first = try cli.succeed(["import", "--batch-size", "500", half])
     #expect(importCounts(first.stdout)?.written == 1_500)
     #expect(try cli.stats().events == 1_500)
@@ -706,6 +709,7 @@ struct CLITests {
       id: EventLine.id(1, 1_233), stream: "cli-import-33", data: #"["\#(EventLine.sentinel)"]"#)
     let file = try cli.write("events.ndjson", lines)
 
+    try cli.succeed(["init"])
     let failed = try cli.run(["import", "--batch-size", "500", file])
     #expect(failed.status == 65, "\(failed.stderr)")
     #expect(failed.stderr.contains("line 1234"), "\(failed.stderr)")
@@ -752,6 +756,7 @@ struct CLITests {
     let cli = LedgerCLI("import-conflict")
     defer { cli.remove() }
     let file = try cli.write("a.ndjson", EventLine.generate(count: 20, streams: 2))
+    try cli.succeed(["init"])
     try cli.succeed(["import", file])
     let before = try cli.stats()
     // Event 5 again with other data, after two new events, in one batch.
@@ -931,7 +936,11 @@ struct CLITests {
     let verify = try cli.run(["verify"])
     #expect(verify.status == 0)
     #expect(
-      verify.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+      verify.stdout.split(separator: "\n").first
+        == "intact: 7 events in 2 streams, chain head \(stats.chainHead)")
+    let logOnly = try cli.succeed(["verify", "--no-derived"])
+    #expect(
+      logOnly.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         == "intact: 7 events in 2 streams, chain head \(stats.chainHead)")
     let json = try cli.succeed(["verify", "--json"])
     #expect(json.stdout.contains(stats.chainHead))

@@ -154,7 +154,7 @@ struct IndependentReaderTests {
     let pythonHead = verified.stdout.split(separator: " ").last.map {
       $0.trimmingCharacters(in: .whitespacesAndNewlines)
     }
-    let swiftHead = swiftVerified.stdout.split(separator: " ").last.map {
+    let swiftHead = swiftVerified.stdout.split(separator: "\n").first?.split(separator: " ").last.map {
       $0.trimmingCharacters(in: .whitespacesAndNewlines)
     }
     #expect(pythonHead != nil && pythonHead == swiftHead)

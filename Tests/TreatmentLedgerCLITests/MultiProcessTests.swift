@@ -119,7 +119,10 @@ struct MultiProcessTests {
   @Test func concurrentImportsOfTheSameFileStoreEachEventOnce() throws {
     let cli = LedgerCLI("mp-same")
     defer { cli.remove() }
-    // No init: the processes race to create the store as well.
+    // The processes race to create the store first (only init creates one), then to import.
+    let inits = try Self.runTogether(
+      Array(repeating: ["init", "--store", cli.store], count: 3), in: cli.directory)
+    #expect(inits.allSatisfy { $0.status == 0 }, "\(inits.map(\.stderr))")
     let count = 1_200
     let streamCount = 12
     let file = try cli.write(

@@ -69,6 +69,7 @@ struct RealisticCourse {
 @Suite("timeline, summary and rebuild commands") struct ProjectionCommandTests {
   private func load(_ cli: LedgerCLI) throws -> (asOf: String, ids: [String: String]) {
     let course = RealisticCourse.make()
+    try cli.succeed(["init"])
     try cli.succeed(["import", try cli.write("first.ndjson", course.first)])
     Thread.sleep(forTimeInterval: 1.1)  // `between` has whole seconds
     let between = ISO8601DateFormatter().string(from: Date())

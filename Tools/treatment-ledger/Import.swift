@@ -31,7 +31,7 @@ struct Import: AsyncParsableCommand {
   func run() async throws {
     let (handle, size) = try openInput(file)
     let reader = LineReader(handle: handle)
-    let ledger = try storeOptions.open(create: true)
+    let ledger = try storeOptions.open()
     defer { ledger.close() }
     let store = ledger.store
     let progress = Progress(label: "imported")

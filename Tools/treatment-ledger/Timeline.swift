@@ -48,7 +48,7 @@ struct Timeline: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let ledger = try storeOptions.open()
+    let ledger = try storeOptions.open(readOnly: true)
     defer { ledger.close() }
     let timeline: PatientTimeline
     do { timeline = try ledger.timeline(patientId: patient, asOf: asOf) } catch { throw Exit.report(error) }
@@ -87,7 +87,7 @@ struct Summary: AsyncParsableCommand {
   @Flag(help: "Print JSON.") var json = false
 
   func run() async throws {
-    let ledger = try storeOptions.open()
+    let ledger = try storeOptions.open(readOnly: true)
     defer { ledger.close() }
     var summary: PatientSummary
     do { summary = try ledger.summary(patientId: patient) } catch { throw Exit.report(error) }
@@ -145,12 +145,17 @@ struct Rebuild: AsyncParsableCommand {
     discussion: """
       The new state is built beside the live one while readers and appends go on, compared \
       with it per patient, and swapped in atomically. A failure leaves the live state untouched \
-      and exits 1 naming the event that failed.
+      and exits 1 naming the event that failed. When the live state is of the same version but \
+      differs, it is kept and the differences are listed (exit 4) unless --replace-differing is \
+      given. One rebuild at a time: a second one is refused (exit 1) while the first runs.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
   @Option(help: "Only this projection (patient-timeline or course-summary).") var projection: String?
   @Option(help: "Only this patient.") var patient: String?
+  @Flag(
+    help: "Replace live state of the same version that differs from the rebuild (normally kept).")
+  var replaceDiffering = false
 
   func run() async throws {
     let ledger = try storeOptions.open()
@@ -161,11 +166,16 @@ struct Rebuild: AsyncParsableCommand {
     do {
       if let patient {
         for name in names {
-          reports.append(try ledger.store.rebuild(projection: name, stream: Ledger.stream(forPatient: patient)))
+          reports.append(
+            try ledger.store.rebuild(
+              projection: name, stream: Ledger.stream(forPatient: patient),
+              replaceDiffering: replaceDiffering))
         }
       } else {
         // One pass over the log for all of them.
-        reports = try await ledger.store.rebuild(projections: names) { done, total in
+        reports = try await ledger.store.rebuild(
+          projections: names, replaceDiffering: replaceDiffering
+        ) { done, total in
           progress.update(done: done, total: total)
         }
       }
@@ -180,8 +190,17 @@ struct Rebuild: AsyncParsableCommand {
       print(
         "rebuilt \(name): \(report.eventsRead) events, \(report.streams) patient(s) in "
           + String(format: "%.2f", report.seconds) + " s (\(rate) events/s); "
-          + "\(report.differingStreams.count) differed from the live state")
+          + "\(report.differingStreams.count + report.missingStreams.count) differed from the live state"
+          + (report.replaced ? "" : "; live state KEPT"))
       for stream in report.differingStreams { print("  differed: \(stream)") }
+      for stream in report.missingStreams { print("  on one side only: \(stream)") }
+    }
+    if reports.contains(where: { !$0.replaced }) {
+      printError(
+        "the rebuilt state differs from live state of the same version, which was kept: the stored "
+          + "derived state was damaged or written by faulty code. Check with `treatment-ledger "
+          + "verify --derived`; run `rebuild --replace-differing` to replace it")
+      throw Exit.verificationFailed
     }
   }
 }

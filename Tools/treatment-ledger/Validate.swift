@@ -40,7 +40,7 @@ struct Validate: AsyncParsableCommand {
       defer { scratch?.remove() }
       var options = storeOptions
       if let scratch { options.store = scratch.path }
-      let ledger = try options.open(create: true)
+      let ledger = try options.open(create: scratch != nil)
       defer { ledger.close() }
       let (appends, indices) = batch.grouped()
       do {

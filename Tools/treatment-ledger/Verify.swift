@@ -9,7 +9,10 @@ struct Verify: AsyncParsableCommand {
       Without options the whole log is checked: each event's SHA-256, the log chain, each \
       stream's chain, the streams and event-id indexes, and the stored head. With --stream \
       only that stream is checked. With an anchor (the event count and chain head printed \
-      by `stats` earlier and kept elsewhere) removal of the newest events is detected too.
+      by `stats` earlier and kept elsewhere) removal of the newest events is detected too. \
+      Then the derived state (each projection's state and the clinical review state of every \
+      stream, or of --stream) is recomputed from the log and compared with what is stored; the \
+      first stream whose stored state differs is named (--no-derived skips this).
       """)
 
   @OptionGroup var storeOptions: StoreOptions
@@ -19,6 +22,8 @@ struct Verify: AsyncParsableCommand {
   @Option(help: "Anchor file written by --anchor-file (JSON with events and chainHead).")
   var anchor: String?
   @Flag(help: "Print the report as JSON.") var json = false
+  @Flag(inversion: .prefixedNo, help: "Also recompute the derived state and compare it.")
+  var derived = true
 
   func validate() throws {
     if anchor != nil && anchorEvents != nil {
@@ -59,16 +64,56 @@ struct Verify: AsyncParsableCommand {
       throw Exit.report(error)
     }
     progress.finish()
+    var derivedReport: DerivedVerificationReport?
+    if derived && report.isIntact {
+      do { derivedReport = try store.verifyDerived(stream: stream) } catch { throw Exit.report(error) }
+    }
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
-    } else if let problem = report.problem {
+      try printJSON(VerifyOutput(report: report, derived: derivedReport))
+    } else {
+      printText(report, derivedReport)
+    }
+    if !report.isIntact || derivedReport?.isIntact == false { throw Exit.verificationFailed }
+  }
+
+  private func printText(_ report: VerificationReport, _ derived: DerivedVerificationReport?) {
+    if let problem = report.problem {
       print("FAILED after \(report.eventsChecked) intact events: \(problem)")
       if let position = problem.position { print("first bad position: \(position)") }
     } else {
       print("intact: \(report.eventsChecked) events in \(report.streamsChecked) streams, chain head \(report.chainHead)")
     }
-    if !report.isIntact { throw Exit.verificationFailed }
+    guard let derived else { return }
+    for check in derived.projections {
+      if let skipped = check.skipped {
+        print("derived: projection \(check.projection) not checked: \(skipped) (run rebuild)")
+      } else if let stream = check.firstDifferingStream {
+        print("FAILED derived: projection \(check.projection) differs from the log for stream \(stream)")
+      } else {
+        print("derived: projection \(check.projection) agrees with the log for \(check.streamsChecked) streams")
+      }
+    }
+    if let stream = derived.firstDifferingReviewStream {
+      print("FAILED derived: the review state of stream \(stream) differs from the log")
+    } else {
+      print("derived: review state agrees with the log for \(derived.reviewStatesChecked) streams")
+    }
+    if !derived.isIntact {
+      print("repair: treatment-ledger rebuild --replace-differing (projections); review state: see README")
+    }
   }
+}
+
+/// `verify --json`: the log report's members, and `derived` when it was checked.
+private struct VerifyOutput: Encodable {
+  let report: VerificationReport
+  let derived: DerivedVerificationReport?
+
+  func encode(to encoder: any Encoder) throws {
+    try report.encode(to: encoder)
+    var container = encoder.container(keyedBy: Key.self)
+    try container.encodeIfPresent(derived, forKey: .derived)
+  }
+
+  private enum Key: String, CodingKey { case derived }
 }

@@ -51,7 +51,7 @@ public struct OutcomeSummary: Codable, Sendable, Hashable {
 /// A flag on one of a course's events.
 public struct OpenFlag: Codable, Sendable, Hashable {
   /// The flagged event (for a corrected entry: the correction, which carries the flags).
-  public var eventId: UUID
+  @LowercaseUUID public var eventId: UUID
   /// Its type.
   public var type: String
   /// The flag code.

@@ -4,7 +4,7 @@ import LedgerEventStore
 /// A later event that corrects or voids a timeline entry.
 public struct Supersession: Codable, Sendable, Hashable {
   /// The correcting or voiding event.
-  public var eventId: UUID
+  @LowercaseUUID public var eventId: UUID
   /// Its global position.
   public var globalPosition: UInt64
   /// When the store recorded it.
@@ -22,7 +22,7 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
   /// Position in the patient's stream.
   public var streamVersion: UInt64
   /// The event id.
-  public var eventId: UUID
+  @LowercaseUUID public var eventId: UUID
   /// Clinical time, as written.
   public var occurredAt: String
   /// When the store recorded it (UTC).
