@@ -74,6 +74,7 @@ let package = Package(
         "LedgerLMDB",
         "TreatmentLedger",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
       ],
       path: "Tools/ledger-reliability"

@@ -9,7 +9,7 @@ import ArgumentParser
 struct LedgerReliability: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ledger-reliability",
-    abstract: "Crash, multi-process, map-growth, disk-full and tamper trials for the event store.",
+    abstract: "Crash, multi-process, map-growth, disk-full, tamper, maintenance and damaged-file trials.",
     discussion: """
       Each subcommand ends with a line `N passed, M failed` and exits 1 when a check failed \
       (0 otherwise). A trial that cannot run on this machine is reported as skipped, never as \
@@ -18,7 +18,9 @@ struct LedgerReliability: AsyncParsableCommand {
       """,
     subcommands: [
       CrashTrials.self, MultiProcess.self, MapGrowth.self, DiskFull.self, Tamper.self,
+      Maintenance.self, Damaged.self,
       CrashChild.self, MultiProcessChild.self, MapGrowthChild.self, DiskFullChild.self,
+      MaintenanceChild.self, DamagedChild.self,
     ]
   )
 }
