@@ -36,8 +36,8 @@ struct Import: AsyncParsableCommand {
     defer { ledger.close() }
     let store = ledger.store
     let progress = Progress(label: "imported")
-    var rejectedOutput: FileHandle?
-    defer { try? rejectedOutput?.close() }
+    let rejectedOutput = RejectedLines(path: rejectedFile)
+    defer { rejectedOutput.close() }
     var written = 0
     var skipped = 0
     var rejected = 0
@@ -47,14 +47,7 @@ struct Import: AsyncParsableCommand {
     func writeRejected(_ index: Int, _ error: EventStoreError) throws {
       rejected += 1
       printError(batch.message(for: error, at: index))
-      if rejectedOutput == nil {
-        guard let output = createPrivateFile(rejectedFile) else {
-          printError("cannot write \(rejectedFile)")
-          throw Exit.failure
-        }
-        rejectedOutput = output
-      }
-      rejectedOutput?.write(Data(batch.raw[index]) + Data([0x0A]))
+      try rejectedOutput.write(batch.raw[index])
     }
 
     func commit() async throws {
@@ -100,10 +93,7 @@ struct Import: AsyncParsableCommand {
       if isBlank(line) { continue }
       if batch.isEmpty { firstLineOfBatch = reader.lineNumber }
       do throws(InputLine.Problem) {
-        let (stream, event) = try InputLine.decode(line, line: reader.lineNumber)
-        guard let stream else {
-          throw InputLine.Problem(line: reader.lineNumber, field: "streamId", reason: "is missing")
-        }
+        let (stream, event) = try decodeNamingStream(line, line: reader.lineNumber)
         batch.add(event, stream: stream, line: reader.lineNumber, raw: line)
       } catch {
         throw refuse(error)

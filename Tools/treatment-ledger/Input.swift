@@ -112,6 +112,17 @@ func openInput(_ path: String) throws -> (FileHandle, Int?) {
   return (handle, size)
 }
 
+/// Decodes an input line that must name its `streamId` (`import`, `validate`).
+func decodeNamingStream(
+  _ line: ArraySlice<UInt8>, line number: Int
+) throws(InputLine.Problem) -> (stream: String, event: ProposedEvent) {
+  let (stream, event) = try InputLine.decode(line, line: number)
+  guard let stream else {
+    throw InputLine.Problem(line: number, field: "streamId", reason: "is missing")
+  }
+  return (stream, event)
+}
+
 /// True for a line of spaces and tabs only (skipped).
 func isBlank(_ line: ArraySlice<UInt8>) -> Bool {
   line.allSatisfy { $0 == 0x20 || $0 == 0x09 }
@@ -129,4 +140,27 @@ func createPrivateFile(_ path: String) -> FileHandle? {
     return nil
   }
   return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+}
+
+/// The file `import --skip-invalid` writes refused lines to, created (0600, see
+/// ``createPrivateFile(_:)``) when the first line is refused.
+final class RejectedLines {
+  let path: String
+  private var output: FileHandle?
+
+  init(path: String) { self.path = path }
+
+  /// Appends `line` and a newline; exits 1 when the file cannot be created.
+  func write(_ line: ArraySlice<UInt8>) throws {
+    if output == nil {
+      guard let file = createPrivateFile(path) else {
+        printError("cannot write \(path)")
+        throw Exit.failure
+      }
+      output = file
+    }
+    output?.write(Data(line) + Data([0x0A]))
+  }
+
+  func close() { try? output?.close() }
 }
