@@ -201,4 +201,19 @@ struct AuditVerifierTests {
       to: URL(fileURLWithPath: directory.appending("manifest.json")))
     #expect(AuditVerifier().verify(directory: directory.path).problem?.kind == .unreadableManifest)
   }
+
+  @Test func anEditedExportIdIsEchoedEscapedAndShortened() async throws {
+    let fixture = try await AuditStore.make("echo")
+    defer { fixture.close() }
+    let export = try await fixture.export("patient", AuditFilter(patientId: AuditStore.patientId))
+    let copy = try copyExport(export.directory, to: fixture.directory.appending("edited"))
+    try editManifest(copy) {
+      $0["exportId"] = "x\u{1B}]0;owned\u{7}" + String(repeating: "9", count: 200_000)
+    }
+    let problem = try #require(fixture.ledger.verifyAuditExport(at: copy).problem)
+    #expect(problem.kind == .notRecorded)
+    let text = problem.description
+    #expect(!text.unicodeScalars.contains { $0.value < 0x20 }, "\(text.prefix(120))")
+    #expect(text.contains(#"x\u001b]0;owned\u0007999"#) && text.count < 300, "\(text.prefix(120))")
+  }
 }
