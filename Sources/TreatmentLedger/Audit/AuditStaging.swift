@@ -34,6 +34,13 @@ enum AuditStaging {
         throw .output(path: directory, reason: "cannot list the directory")
       }
       guard contents.isEmpty else { throw .outputExists(path: directory) }
+      // The export's directory replaces the empty one by rename(2), which a mount point refuses.
+      var own = stat()
+      var above = stat()
+      if stat(directory, &own) == 0, stat(parent, &above) == 0, own.st_dev != above.st_dev {
+        throw .invalidRequest(
+          reason: "\(directory) is a mount point; export into a new directory below it")
+      }
     }
     do {
       try FileManager.default.createDirectory(
