@@ -8,11 +8,10 @@ extension Timestamp {
   /// commit can be earlier than the Unix epoch, which `meta/head` stores the instant from.
   public static let recordedAtRange: ClosedRange<Int64> = 0...253_402_300_799_999_999
 
-  /// The UTC text of `micros` when it is within a few million years of the epoch, else the
+  /// The UTC text of `micros` from year 1 on (later than year 9999 with a longer year), else the
   /// plain number of microseconds (for messages about a clock that reads nonsense).
   static func describe(micros: Int64) -> String {
-    let bound: Int64 = 100_000_000_000_000_000
-    guard micros > -bound && micros < bound else { return "\(micros) µs since 1970" }
+    guard micros >= -62_135_596_800_000_000 else { return "\(micros) µs since 1970" }
     return format(micros: micros)
   }
 }
@@ -27,8 +26,9 @@ extension EventStore {
   /// never earlier than `lastRecorded`. Logs a warning when the clock is more than
   /// ``clockBehindWarningMicros`` behind. Runs on the writer thread.
   ///
-  /// - Throws: ``EventStoreError/recordedAtOutOfRange(micros:)`` when the clock, or the time the
-  ///   commit would get, is outside ``Timestamp/recordedAtRange``: nothing is written.
+  /// - Throws: ``EventStoreError/recordedAtOutOfRange(micros:)`` when the clock is outside
+  ///   ``Timestamp/recordedAtRange``, `.incompatibleStore` when the newest commit is after it (a
+  ///   store an earlier version stamped under a wrong clock): nothing is written.
   func commitMicros(after lastRecorded: Int64) throws(EventStoreError) -> Int64 {
     let reading = clock()
     guard Timestamp.recordedAtRange.contains(reading) else {
@@ -36,6 +36,13 @@ extension EventStore {
         "refusing to commit: the clock is outside the range of recordedAt",
         metadata: ["clock": "\(Timestamp.describe(micros: reading))"])
       throw .recordedAtOutOfRange(micros: reading)
+    }
+    guard lastRecorded <= Timestamp.recordedAtRange.upperBound else {
+      // Only a store written by an earlier version under a wrong clock gets here: no later
+      // commit can be stamped in a form that verifies.
+      throw .incompatibleStore(
+        reason: "the newest commit's recordedAt (\(Timestamp.describe(micros: lastRecorded))) is "
+          + "after 9999-12-31, so no later commit can be stamped; nothing was written")
     }
     if lastRecorded > reading, lastRecorded - reading > Self.clockBehindWarningMicros {
       logger.warning(
@@ -46,10 +53,6 @@ extension EventStore {
           "behindSeconds": "\((lastRecorded - reading) / 1_000_000)",
         ])
     }
-    let micros = max(reading, lastRecorded)
-    guard Timestamp.recordedAtRange.contains(micros) else {
-      throw .recordedAtOutOfRange(micros: micros)
-    }
-    return micros
+    return max(reading, lastRecorded)
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerLMDB
 import LedgerTestSupport
 import Logging
 import Synchronization
@@ -54,8 +55,15 @@ final class LogCapture: Sendable {
 }
 
 @Suite struct CommitTimeTests {
+  /// A logger that prints nothing (the refusals log errors the tests expect).
+  private static var quiet: Logger {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return logger
+  }
+
   private func open(
-    _ label: String, clock: ManualClock, logger: Logger = Logger(label: "test")
+    _ label: String, clock: ManualClock, logger: Logger = quiet
   ) throws -> (EventStore, TemporaryDirectory) {
     let directory = TemporaryDirectory(label)
     var options = EventStore.Options()
@@ -158,5 +166,37 @@ final class LogCapture: Sendable {
     #expect(warning.metadata["behindSeconds"] == "86400")
     #expect(warning.metadata["newestRecordedAt"] == "2026-11-23T10:00:00.000000Z")
     #expect(try store.verify().isIntact)
+  }
+
+  /// A store an earlier version stamped at year 10000 (`meta/head` bytes 40–47 written here
+  /// directly, as that version did): it takes no commit, and says why.
+  @Test func aStoreWhoseNewestCommitIsBeyondYear9999TakesNoCommit() async throws {
+    let clock = ManualClock("2026-11-23T10:00:00Z")
+    let (first, directory) = try open("clock-legacy", clock: clock)
+    defer { directory.remove() }
+    _ = try await first.append([event()], to: "ward-1")
+    first.close()
+    let environment = try Environment(path: directory.path)
+    try environment.write { txn in
+      let meta = try txn.openDatabase("meta")
+      var head = try #require(try txn.get(meta, Array("head".utf8)))
+      let future = UInt64(Timestamp.recordedAtRange.upperBound + 1).bigEndianBytes
+      head.replaceSubrange(40..<48, with: future)
+      try txn.put(meta, Array("head".utf8), head)
+    }
+    environment.close()
+    var options = EventStore.Options()
+    options.clock = { clock.read() }
+    let store = try EventStore.open(at: directory.path, options: options)
+    defer { store.close() }
+    let error = await #expect(throws: EventStoreError.self) {
+      _ = try await store.append([event()], to: "ward-1")
+    }
+    guard case .incompatibleStore(let reason) = error else {
+      Issue.record("unexpected error \(String(describing: error))")
+      return
+    }
+    #expect(reason.contains("after 9999-12-31") && reason.contains("nothing was written"))
+    #expect(try store.nextPosition() == 1)
   }
 }
