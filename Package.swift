@@ -108,7 +108,10 @@ let package = Package(
     ),
     .testTarget(name: "LedgerLMDBTests", dependencies: ["LedgerLMDB", "LedgerTestSupport"]),
     .testTarget(
-      name: "LedgerEventStoreTests", dependencies: ["LedgerEventStore", "LedgerTestSupport"]),
+      name: "LedgerEventStoreTests",
+      dependencies: [
+        "LedgerEventStore", "LedgerTestSupport", .product(name: "Logging", package: "swift-log"),
+      ]),
     .testTarget(
       name: "TreatmentRecordsTests",
       dependencies: ["TreatmentRecords", "LedgerEventStore", "LedgerTestSupport"]),

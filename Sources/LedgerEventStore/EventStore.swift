@@ -44,7 +44,8 @@ public final class EventStore: Sendable {
     public var projections: [any StreamProjection] = []
     /// The clock that stamps `recordedAt`: microseconds since 1970-01-01T00:00:00Z. Defaults to
     /// the system clock; tests inject one to move time backwards or far ahead. The store never
-    /// stamps a commit earlier than the one before it, whatever this clock says.
+    /// stamps a commit earlier than the one before it, whatever this clock says, and refuses to
+    /// commit while it reads outside ``Timestamp/recordedAtRange``.
     public var clock: @Sendable () -> Int64 = { Timestamp.nowMicros() }
 
     /// Default options.
@@ -277,7 +278,7 @@ public final class EventStore: Sendable {
         results = Array(repeating: nil, count: group.count)
         let start = try layout.head(txn)
         var head = start
-        let micros = max(clock(), head.lastRecordedMicros)
+        let micros = try commitMicros(after: head.lastRecordedMicros)
         let required = try layout.requiredReviewer(txn)
         // Projections that have folded the whole log are updated inline; others catch up later.
         var inline: [InlineProjection] = []

@@ -45,15 +45,20 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
   case maintenanceInProgress(reason: String)
   /// An LMDB or file-system error.
   case storage(LMDBError)
+  /// The commit would get a `recordedAt` (`micros` since the epoch) outside
+  /// ``Timestamp/recordedAtRange``: the clock is wrong. Nothing was written.
+  case recordedAtOutOfRange(micros: Int64)
 
   /// A one-line description without payload values.
   public var description: String {
     switch self {
     case .wrongExpectedVersion(let stream, let expected, let actual):
       let actualText = actual.map { "version \($0)" } ?? "no stream"
-      return "wrong expected version for stream '\(stream)': expected \(expected), found \(actualText)"
+      return
+        "wrong expected version for stream '\(stream)': expected \(expected), found \(actualText)"
     case .eventIdConflict(let eventId, let position):
-      return "event id \(eventId.uuidString.lowercased()) is already stored at position \(position) "
+      return
+        "event id \(eventId.uuidString.lowercased()) is already stored at position \(position) "
         + "with different content"
     case .invalidEvent(let index, let eventId, let field, let reason):
       let id = eventId.map { " (\($0.uuidString.lowercased()))" } ?? ""
@@ -65,19 +70,22 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
     case .malformedJSON(let reason):
       return reason
     case .rejected(let index, let eventId, let type, let field, let rule, let limit):
-      return "event \(index) (\(eventId.uuidString.lowercased()), \(type)) rejected: field '\(field)' "
+      return
+        "event \(index) (\(eventId.uuidString.lowercased()), \(type)) rejected: field '\(field)' "
         + "breaks rule \(rule) (\(limit))"
     case .incompatibleStore(let reason):
       return "not a usable TreatmentLedger store: \(reason)"
     case .corruptRecord(let position, let reason):
       return "stored record at position \(position) is damaged: \(reason)"
     case .projectionStale(let name, let stored, let code):
-      return "projection '\(name)' holds state of version \(stored) but the code is version \(code): "
+      return
+        "projection '\(name)' holds state of version \(stored) but the code is version \(code): "
         + "rebuild it (treatment-ledger rebuild --projection \(name))"
     case .unknownProjection(let name):
-      return "no projection named '\(name)'"
+      return "no projection named '\(EchoedName.escaped(name))'"
     case .projectionFailed(let name, let position, let reason):
-      return "projection '\(name)' failed at position \(position): \(reason); the live state is untouched"
+      return
+        "projection '\(name)' failed at position \(position): \(reason); the live state is untouched"
     case .storeNotFound(let path):
       return "no TreatmentLedger store at \(path) (create one with `treatment-ledger init`)"
     case .readOnly:
@@ -91,6 +99,11 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
       return "maintenance already in progress: \(reason)"
     case .storage(let error):
       return "storage error: \(error)"
+    case .recordedAtOutOfRange(let micros):
+      let range = Timestamp.recordedAtRange
+      return "the clock gives recordedAt \(Timestamp.describe(micros: micros)), outside what the "
+        + "format can hold (\(Timestamp.format(micros: range.lowerBound)) to "
+        + "\(Timestamp.format(micros: range.upperBound))); nothing was written: set the system clock"
     }
   }
 }

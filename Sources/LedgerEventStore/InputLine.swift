@@ -45,9 +45,12 @@ public enum InputLine {
       throw Problem(line: line, field: "-", reason: "is not a JSON object")
     }
     if let unknown = members.keys.sorted().first(where: { !knownFields.contains($0) }) {
-      throw Problem(line: line, field: unknown, reason: "is not an envelope field")
+      throw Problem(
+        line: line, field: EchoedName.escaped(unknown), reason: "is not an envelope field")
     }
-    func string(_ field: String, in object: [String: JSONValue], path: String? = nil) throws(Problem) -> String {
+    func string(_ field: String, in object: [String: JSONValue], path: String? = nil)
+      throws(Problem) -> String
+    {
       guard let member = object[field] else {
         throw Problem(line: line, field: path ?? field, reason: "is missing")
       }
@@ -71,7 +74,8 @@ public enum InputLine {
     if let stream {
       do { try StreamNames.validate(stream) } catch {
         if case .invalidStreamName(let reason) = error {
-          throw Problem(line: line, field: "streamId", reason: "is not a valid stream name: \(reason)")
+          throw Problem(
+            line: line, field: "streamId", reason: "is not a valid stream name: \(reason)")
         }
       }
     }
@@ -80,7 +84,8 @@ public enum InputLine {
       guard case .number(let number) = version, number == number.rounded(), number >= 1,
         number <= 1_000
       else {
-        throw Problem(line: line, field: "schemaVersion", reason: "must be an integer from 1 to 1000")
+        throw Problem(
+          line: line, field: "schemaVersion", reason: "must be an integer from 1 to 1000")
       }
       schemaVersion = Int(number)
     }
@@ -91,7 +96,9 @@ public enum InputLine {
         reason: members["recordedBy"] == nil ? "is missing" : "must be an object")
     }
     if let unknown = recorder.keys.sorted().first(where: { !["id", "name", "role"].contains($0) }) {
-      throw Problem(line: line, field: "recordedBy.\(unknown)", reason: "is not a recordedBy field")
+      throw Problem(
+        line: line, field: "recordedBy." + EchoedName.escaped(unknown),
+        reason: "is not a recordedBy field")
     }
     let recordedBy = Recorder(
       id: try string("id", in: recorder, path: "recordedBy.id"),

@@ -371,7 +371,8 @@ struct AuditExportTests {
     for test in cases {
       let export = try await fixture.export(test.name, test.filter, record: false)
       let manifest = export.manifest
-      let lines = try ExportedLine.read(export.directory)
+      // Not recorded: the files are still in the staging directory.
+      let lines = try ExportedLine.read(export.stagingDirectory)
       #expect(manifest.contents == .recordedRange, "\(test.name)")
       #expect(
         lines.compactMap { ($0.envelope["globalPosition"] as? Int).map(UInt64.init) }
@@ -388,7 +389,7 @@ struct AuditExportTests {
           Timestamp.parseMicros(line.envelope["recordedAt"] as? String ?? ""))
         #expect(test.filter.contains(micros: recorded), "\(test.name)")
       }
-      let report = AuditVerifier().verify(directory: export.directory)
+      let report = AuditVerifier().verify(directory: export.stagingDirectory)
       #expect(report.isIntact, "\(test.name): \(String(describing: report.problem))")
     }
   }
@@ -545,7 +546,7 @@ struct AuditExportTests {
     #expect(afterExport > snapshot, "appends committed while the export ran")
     #expect(export.manifest.counts.events == snapshot)
     #expect(export.manifest.anchors.last?.globalPosition == snapshot - 1)
-    let report = AuditVerifier().verify(directory: export.directory)
+    let report = AuditVerifier().verify(directory: export.stagingDirectory)
     #expect(report.isIntact, "\(String(describing: report.problem))")
     try await AuditExporter.record(export, in: ledger.store)
     #expect(ledger.verifyAuditExport(at: export.directory).isIntact)

@@ -58,9 +58,10 @@ struct AuditVerifierTests {
 
     // An export the store never recorded.
     let unrecorded = try await fixture.export("unrecorded", AuditFilter(), record: false)
-    #expect(AuditVerifier().verify(directory: unrecorded.directory).isIntact)
+    #expect(AuditVerifier().verify(directory: unrecorded.stagingDirectory).isIntact)
     #expect(
-      fixture.ledger.verifyAuditExport(at: unrecorded.directory).problem?.kind == .notRecorded)
+      fixture.ledger.verifyAuditExport(at: unrecorded.stagingDirectory).problem?.kind
+        == .notRecorded)
   }
 
   @Test func theEventsAroundARecordedRangeCatchMissingEnds() async throws {
@@ -73,16 +74,18 @@ struct AuditVerifierTests {
       let export = try await fixture.export(name, filter, record: false)
       #expect(export.manifest.anchors.after != nil)
       let ndjson = "/events.ndjson"
-      let lines = try fileLines(export.directory + ndjson)
+      let lines = try fileLines(export.stagingDirectory + ndjson)
 
       // The first line removed: it no longer follows the event before the range.
-      let first = try copyExport(export.directory, to: fixture.directory.appending("\(name)-first"))
+      let first = try copyExport(
+        export.stagingDirectory, to: fixture.directory.appending("\(name)-first"))
       try writeLines(Array(lines.dropFirst()), to: first + ndjson)
       #expect(AuditVerifier().verify(directory: first).problem?.kind == .missingEvent, "\(name)")
 
       // The last line removed, and the manifest rewritten to match (counts, last event, file
       // list without the CSV): the event after the range no longer continues the chain.
-      let last = try copyExport(export.directory, to: fixture.directory.appending("\(name)-last"))
+      let last = try copyExport(
+        export.stagingDirectory, to: fixture.directory.appending("\(name)-last"))
       let kept = Array(lines.dropLast())
       try writeLines(kept, to: last + ndjson)
       try FileManager.default.removeItem(atPath: last + "/events.csv")
@@ -174,7 +177,7 @@ struct AuditVerifierTests {
     let fixture = try await AuditStore.make("canonical")
     defer { fixture.close() }
     let export = try await fixture.export("whole", record: false)
-    let copy = try copyExport(export.directory, to: fixture.directory.appending("spaced"))
+    let copy = try copyExport(export.stagingDirectory, to: fixture.directory.appending("spaced"))
     var lines = try fileLines(copy + "/events.ndjson")
     // The same JSON value with a space: another serialization, its hash recomputed.
     var event = Array(lines[4][83..<(lines[4].count - 1)])
@@ -197,5 +200,20 @@ struct AuditVerifierTests {
     try Data(#"{"format":"treatment-ledger-audit-1"}"#.utf8).write(
       to: URL(fileURLWithPath: directory.appending("manifest.json")))
     #expect(AuditVerifier().verify(directory: directory.path).problem?.kind == .unreadableManifest)
+  }
+
+  @Test func anEditedExportIdIsEchoedEscapedAndShortened() async throws {
+    let fixture = try await AuditStore.make("echo")
+    defer { fixture.close() }
+    let export = try await fixture.export("patient", AuditFilter(patientId: AuditStore.patientId))
+    let copy = try copyExport(export.directory, to: fixture.directory.appending("edited"))
+    try editManifest(copy) {
+      $0["exportId"] = "x\u{1B}]0;owned\u{7}" + String(repeating: "9", count: 200_000)
+    }
+    let problem = try #require(fixture.ledger.verifyAuditExport(at: copy).problem)
+    #expect(problem.kind == .notRecorded)
+    let text = problem.description
+    #expect(!text.unicodeScalars.contains { $0.value < 0x20 }, "\(text.prefix(120))")
+    #expect(text.contains(#"x\u001b]0;owned\u0007999"#) && text.count < 300, "\(text.prefix(120))")
   }
 }

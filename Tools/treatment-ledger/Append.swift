@@ -33,7 +33,13 @@ struct Append: AsyncParsableCommand {
     let (handle, _) = try openInput(file)
     let reader = LineReader(handle: handle)
     var batch = InputBatch()
-    while let line = reader.nextLine() {
+    while true {
+      let next: ArraySlice<UInt8>?
+      do { next = try reader.nextLine() } catch {
+        printError("\(error); nothing was written")
+        throw Exit.invalidInput
+      }
+      guard let line = next else { break }
       if isBlank(line) { continue }
       do {
         let (named, event) = try InputLine.decode(line, line: reader.lineNumber)
@@ -54,7 +60,8 @@ struct Append: AsyncParsableCommand {
     let ledger = try storeOptions.open()
     defer { ledger.close() }
     do {
-      let result = try await ledger.store.append(batch.events, to: stream, expectedVersion: expected)
+      let result = try await ledger.store.append(
+        batch.events, to: stream, expectedVersion: expected)
       let versions = result.positions.map(\.streamVersion)
       let positions = result.positions.map(\.globalPosition)
       if result.wasAlreadyStored {
@@ -66,7 +73,8 @@ struct Append: AsyncParsableCommand {
       }
     } catch {
       guard isPerEventRefusal(error) else { throw Exit.report(error) }
-      let code = await reportRefusedBatch(batch, error: error, store: ledger.store, expectedVersion: expected)
+      let code = await reportRefusedBatch(
+        batch, error: error, store: ledger.store, expectedVersion: expected)
       printError("nothing was written")
       throw code
     }

@@ -47,7 +47,9 @@ struct AuditExportCommand: AsyncParsableCommand {
       none is missing. The store is read in short read transactions, so a service appending to \
       it is never held up; the export covers the log as it was when the export began. The \
       export is then recorded in $audit (who, why, filter, counts, manifest SHA-256, no patient \
-      data); if that fails, the files are removed and the command exits 1.
+      data); if that fails, the files are removed and the command exits 1. Until it is \
+      recorded the export is written to .<name>.partial-<pid> beside --out, and renamed to \
+      --out only afterwards; a warning names any such directory an earlier export left behind.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
@@ -101,6 +103,12 @@ struct AuditExportCommand: AsyncParsableCommand {
       tool: AuditManifest.Tool(name: "treatment-ledger", version: AuditManifest.libraryVersion),
       eventsPerRead: eventsPerRead)
 
+    for path in AuditExporter.unfinishedExports(near: out) {
+      printError(
+        "warning: \(path) was left by an audit export that did not finish (or is still "
+          + "running); it may hold patient data: look for its manifest's exportId in `audit log`, "
+          + "then remove it")
+    }
     // 1. Export from a read-only handle: reading never blocks a service that appends.
     let reader = try storeOptions.open(readOnly: true)
     let progress = Progress(label: "exported")

@@ -19,7 +19,8 @@ struct Import: AsyncParsableCommand {
   @Option(help: "Events per committed batch.") var batchSize: Int = 5_000
   @Flag(help: "Commit the valid events and write refused lines to --rejected-file.")
   var skipInvalid = false
-  @Option(help: "Where --skip-invalid writes refused lines.") var rejectedFile: String = "rejected.ndjson"
+  @Option(help: "Where --skip-invalid writes refused lines.") var rejectedFile: String =
+    "rejected.ndjson"
   @Argument(help: "NDJSON file, or - for standard input.") var file: String
 
   func validate() throws {
@@ -35,8 +36,8 @@ struct Import: AsyncParsableCommand {
     defer { ledger.close() }
     let store = ledger.store
     let progress = Progress(label: "imported")
-    var rejectedOutput: FileHandle?
-    defer { try? rejectedOutput?.close() }
+    let rejectedOutput = RejectedLines(path: rejectedFile)
+    defer { rejectedOutput.close() }
     var written = 0
     var skipped = 0
     var rejected = 0
@@ -46,16 +47,7 @@ struct Import: AsyncParsableCommand {
     func writeRejected(_ index: Int, _ error: EventStoreError) throws {
       rejected += 1
       printError(batch.message(for: error, at: index))
-      if rejectedOutput == nil {
-        guard FileManager.default.createFile(atPath: rejectedFile, contents: nil),
-          let output = FileHandle(forWritingAtPath: rejectedFile)
-        else {
-          printError("cannot write \(rejectedFile)")
-          throw Exit.failure
-        }
-        rejectedOutput = output
-      }
-      rejectedOutput?.write(Data(batch.raw[index]) + Data([0x0A]))
+      try rejectedOutput.write(batch.raw[index])
     }
 
     func commit() async throws {
@@ -66,7 +58,8 @@ struct Import: AsyncParsableCommand {
         results = try await store.append(appends, options: AppendOptions(skipRejected: skipInvalid))
       } catch {
         progress.finish()
-        let code = isPerEventRefusal(error)
+        let code =
+          isPerEventRefusal(error)
           ? await reportRefusedBatch(batch, error: error, store: store) : Exit.report(error)
         printError(
           "the batch from line \(firstLineOfBatch) was not written; "
@@ -84,21 +77,26 @@ struct Import: AsyncParsableCommand {
         fraction: size.map { Double(reader.bytesRead) / Double(max($0, 1)) })
     }
 
-    while let line = reader.nextLine() {
+    func refuse(_ problem: InputLine.Problem) -> ExitCode {
+      progress.finish()
+      if batch.isEmpty { firstLineOfBatch = problem.line }
+      printError(
+        "\(problem); the batch from line \(firstLineOfBatch) was not written, "
+          + "\(written + skipped) events before it are committed")
+      return Exit.invalidInput
+    }
+
+    while true {
+      let next: ArraySlice<UInt8>?
+      do { next = try reader.nextLine() } catch { throw refuse(error) }
+      guard let line = next else { break }
       if isBlank(line) { continue }
       if batch.isEmpty { firstLineOfBatch = reader.lineNumber }
-      do {
-        let (stream, event) = try InputLine.decode(line, line: reader.lineNumber)
-        guard let stream else {
-          throw InputLine.Problem(line: reader.lineNumber, field: "streamId", reason: "is missing")
-        }
+      do throws(InputLine.Problem) {
+        let (stream, event) = try decodeNamingStream(line, line: reader.lineNumber)
         batch.add(event, stream: stream, line: reader.lineNumber, raw: line)
       } catch {
-        progress.finish()
-        printError(
-          "\(error); the batch from line \(firstLineOfBatch) was not written, "
-            + "\(written + skipped) events before it are committed")
-        throw Exit.invalidInput
+        throw refuse(error)
       }
       if batch.events.count >= batchSize { try await commit() }
     }

@@ -11,7 +11,8 @@ struct InputBatch {
 
   var isEmpty: Bool { events.isEmpty }
 
-  mutating func add(_ event: ProposedEvent, stream: String, line: Int, raw text: ArraySlice<UInt8>) {
+  mutating func add(_ event: ProposedEvent, stream: String, line: Int, raw text: ArraySlice<UInt8>)
+  {
     events.append(event)
     streams.append(stream)
     lines.append(line)
@@ -19,7 +20,9 @@ struct InputBatch {
   }
 
   /// One append per stream, in order of first appearance, with the batch index of each event.
-  func grouped(expectedVersion: ExpectedVersion = .any) -> (appends: [StreamAppend], indices: [[Int]]) {
+  func grouped(expectedVersion: ExpectedVersion = .any) -> (
+    appends: [StreamAppend], indices: [[Int]]
+  ) {
     var order: [String] = []
     var members: [String: [Int]] = [:]
     for (index, stream) in streams.enumerated() {
@@ -28,7 +31,8 @@ struct InputBatch {
     }
     let indices = order.map { members[$0] ?? [] }
     let appends = zip(order, indices).map { stream, indices in
-      StreamAppend(stream: stream, expectedVersion: expectedVersion, events: indices.map { events[$0] })
+      StreamAppend(
+        stream: stream, expectedVersion: expectedVersion, events: indices.map { events[$0] })
     }
     return (appends, indices)
   }
@@ -46,7 +50,8 @@ struct InputBatch {
     case .invalidEvent(_, _, let field, let reason):
       return "line \(line): field '\(field)' \(reason)"
     case .eventIdConflict(let eventId, let position):
-      return "line \(line): event id \(eventId.uuidString.lowercased()) is already stored at position \(position) with different content"
+      return
+        "line \(line): event id \(eventId.uuidString.lowercased()) is already stored at position \(position) with different content"
     default:
       return "line \(line): \(error)"
     }
@@ -76,13 +81,16 @@ func reportRefusedBatch(
 ) async -> ExitCode {
   let (appends, indices) = batch.grouped(expectedVersion: expectedVersion)
   var refusals: [(Int, EventStoreError)] = []
-  if let preview = try? await store.append(appends, options: AppendOptions(skipRejected: true, dryRun: true)) {
+  if let preview = try? await store.append(
+    appends, options: AppendOptions(skipRejected: true, dryRun: true))
+  {
     refusals = batch.refusals(in: preview, indices: indices)
   }
   if refusals.isEmpty {
     // The dry run could not reproduce it: report the error as it came.
     switch error {
-    case .rejected(_, let id, _, _, _, _), .eventIdConflict(let id, _), .invalidEvent(_, let id?, _, _):
+    case .rejected(_, let id, _, _, _, _), .eventIdConflict(let id, _),
+      .invalidEvent(_, let id?, _, _):
       if let index = batch.index(of: id) { refusals = [(index, error)] }
     default: break
     }
@@ -104,7 +112,55 @@ func openInput(_ path: String) throws -> (FileHandle, Int?) {
   return (handle, size)
 }
 
+/// Decodes an input line that must name its `streamId` (`import`, `validate`).
+func decodeNamingStream(
+  _ line: ArraySlice<UInt8>, line number: Int
+) throws(InputLine.Problem) -> (stream: String, event: ProposedEvent) {
+  let (stream, event) = try InputLine.decode(line, line: number)
+  guard let stream else {
+    throw InputLine.Problem(line: number, field: "streamId", reason: "is missing")
+  }
+  return (stream, event)
+}
+
 /// True for a line of spaces and tabs only (skipped).
 func isBlank(_ line: ArraySlice<UInt8>) -> Bool {
   line.allSatisfy { $0 == 0x20 || $0 == 0x09 }
+}
+
+/// Creates (or empties) a file that will hold patient data, readable and writable by its owner
+/// only (0600, whatever the umask or the mode of a file already at the path), as the store and
+/// audit exports are. A symbolic link at the path is refused rather than followed. Nil when the
+/// file cannot be opened.
+func createPrivateFile(_ path: String) -> FileHandle? {
+  let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+  guard fd >= 0 else { return nil }
+  guard fchmod(fd, 0o600) == 0 else {
+    close(fd)
+    return nil
+  }
+  return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+}
+
+/// The file `import --skip-invalid` writes refused lines to, created (0600, see
+/// ``createPrivateFile(_:)``) when the first line is refused.
+final class RejectedLines {
+  let path: String
+  private var output: FileHandle?
+
+  init(path: String) { self.path = path }
+
+  /// Appends `line` and a newline; exits 1 when the file cannot be created.
+  func write(_ line: ArraySlice<UInt8>) throws {
+    if output == nil {
+      guard let file = createPrivateFile(path) else {
+        printError("cannot write \(path)")
+        throw Exit.failure
+      }
+      output = file
+    }
+    output?.write(Data(line) + Data([0x0A]))
+  }
+
+  func close() { try? output?.close() }
 }

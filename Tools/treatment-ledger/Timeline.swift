@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerEventStore
 import TreatmentLedger
 
 /// Prints a value as sorted-key JSON on one line.
@@ -16,7 +17,8 @@ func render(_ data: JSONValue, limit: Int = 70) -> String {
     guard let value = members[key] else { return nil }
     switch value {
     case .string(let string): return "\(key)=\(string)"
-    case .number(let number): return "\(key)=\(String(decoding: JSONValue.number(number).canonicalBytes, as: UTF8.self))"
+    case .number(let number):
+      return "\(key)=\(String(decoding: JSONValue.number(number).canonicalBytes, as: UTF8.self))"
     case .bool(let flag): return "\(key)=\(flag)"
     case .array(let items): return "\(key)=[\(items.count)]"
     case .object: return "\(key)={…}"
@@ -51,20 +53,27 @@ struct Timeline: AsyncParsableCommand {
     let ledger = try storeOptions.open(readOnly: true)
     defer { ledger.close() }
     let timeline: PatientTimeline
-    do { timeline = try ledger.timeline(patientId: patient, asOf: asOf) } catch { throw Exit.report(error) }
+    do { timeline = try ledger.timeline(patientId: patient, asOf: asOf) } catch {
+      throw Exit.report(error)
+    }
     if json {
       try printJSON(timeline)
       return
     }
-    print("Timeline of patient \(timeline.patientId): \(timeline.entries.count) entries\(asOf.map { " as recorded by \($0)" } ?? "")")
+    print(
+      "Timeline of patient \(timeline.patientId): \(timeline.entries.count) entries\(asOf.map { " as recorded by \($0)" } ?? "")"
+    )
     print(
       "occurredAt".padding(toLength: 26, withPad: " ", startingAt: 0)
-        + "type".padding(toLength: 22, withPad: " ", startingAt: 0) + "by".padding(toLength: 12, withPad: " ", startingAt: 0)
+        + "type".padding(toLength: 22, withPad: " ", startingAt: 0)
+        + "by".padding(toLength: 12, withPad: " ", startingAt: 0)
         + "details")
     for entry in timeline.entries {
       var marks: [String] = []
       if entry.isVoided() { marks.append("VOIDED") }
-      if let corrections = entry.correctedBy, !corrections.isEmpty { marks.append("CORRECTED ×\(corrections.count)") }
+      if let corrections = entry.correctedBy, !corrections.isEmpty {
+        marks.append("CORRECTED ×\(corrections.count)")
+      }
       let flags = entry.flags.compactMap { $0["code"]?.stringValue }
       if !flags.isEmpty { marks.append("⚑ " + flags.joined(separator: ", ")) }
       print(
@@ -94,7 +103,8 @@ struct Summary: AsyncParsableCommand {
     if let course {
       summary.courses = summary.courses.filter { $0.courseId == course }
       guard !summary.courses.isEmpty else {
-        printError("patient \(patient) has no course \(course)")
+        printError(
+          "patient \(EchoedName.escaped(patient)) has no course \(EchoedName.escaped(course))")
         throw Exit.invalidInput
       }
     }
@@ -104,34 +114,53 @@ struct Summary: AsyncParsableCommand {
     }
     func number(_ value: Double?) -> String {
       guard let value else { return "–" }
-      return String(decoding: JSONValue.number((value * 100).rounded() / 100).canonicalBytes, as: UTF8.self)
+      return String(
+        decoding: JSONValue.number((value * 100).rounded() / 100).canonicalBytes, as: UTF8.self)
     }
     print("Patient \(summary.patientId): \(summary.courses.count) course(s)")
     for course in summary.courses {
       print("")
-      print("Course \(course.courseId)  \(course.drug ?? "?") \(course.route ?? "?"), \(course.phase ?? "?")\(course.completionReason.map { ", ended: \($0)" } ?? "")")
-      print("  sessions     planned \(course.sessionsPlanned), started \(course.sessionsStarted), completed \(course.sessionsCompleted)")
-      print("  doses        total \(number(course.totalDoseMg)) mg (\(number(course.totalDoseMgPerKg)) mg/kg) over \(course.doses.count) session(s)")
+      print(
+        "Course \(course.courseId)  \(course.drug ?? "?") \(course.route ?? "?"), \(course.phase ?? "?")\(course.completionReason.map { ", ended: \($0)" } ?? "")"
+      )
+      print(
+        "  sessions     planned \(course.sessionsPlanned), started \(course.sessionsStarted), completed \(course.sessionsCompleted)"
+      )
+      print(
+        "  doses        total \(number(course.totalDoseMg)) mg (\(number(course.totalDoseMgPerKg)) mg/kg) over \(course.doses.count) session(s)"
+      )
       for dose in course.doses {
-        print("               \(dose.sessionId): \(number(dose.doseMg)) mg, \(number(dose.doseMgPerKg)) mg/kg, \(dose.route)")
+        print(
+          "               \(dose.sessionId): \(number(dose.doseMg)) mg, \(number(dose.doseMgPerKg)) mg/kg, \(dose.route)"
+        )
       }
-      print("  infusion     \(course.adjustments) adjustment(s), \(course.earlyStops) early stop(s)")
+      print(
+        "  infusion     \(course.adjustments) adjustment(s), \(course.earlyStops) early stop(s)")
       let vitals = course.vitals
-      print("  vitals       \(vitals.readings) reading(s), \(vitals.flaggedReadings) flagged; max BP \(number(vitals.maxSystolicMmHg))/\(number(vitals.maxDiastolicMmHg)) mmHg, HR \(number(vitals.minHeartRateBpm))–\(number(vitals.maxHeartRateBpm)) bpm, min SpO2 \(number(vitals.minSpo2Percent))%")
+      print(
+        "  vitals       \(vitals.readings) reading(s), \(vitals.flaggedReadings) flagged; max BP \(number(vitals.maxSystolicMmHg))/\(number(vitals.maxDiastolicMmHg)) mmHg, HR \(number(vitals.minHeartRateBpm))–\(number(vitals.maxHeartRateBpm)) bpm, min SpO2 \(number(vitals.minSpo2Percent))%"
+      )
       let effects = course.sideEffects.keys.sorted().map { effect in
-        let counts = (course.sideEffects[effect] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+        let counts = (course.sideEffects[effect] ?? [:]).sorted { $0.key < $1.key }.map {
+          "\($0.value) \($0.key)"
+        }
         return "\(effect) (\(counts.joined(separator: ", ")))"
       }
       print("  side effects \(effects.isEmpty ? "none" : effects.joined(separator: "; "))")
       for instrument in course.outcomes.keys.sorted() {
         guard let outcome = course.outcomes[instrument] else { continue }
         let remission = outcome.remission.map { $0 ? ", remission" : "" } ?? ""
-        print("  \(instrument.padding(toLength: 12, withPad: " ", startingAt: 0)) \(number(outcome.baseline)) → \(number(outcome.latest)) (\(number(outcome.changePercent))%)\(outcome.response ? ", response" : "")\(remission)")
+        print(
+          "  \(instrument.padding(toLength: 12, withPad: " ", startingAt: 0)) \(number(outcome.baseline)) → \(number(outcome.latest)) (\(number(outcome.changePercent))%)\(outcome.response ? ", response" : "")\(remission)"
+        )
       }
-      print("  flags        \(course.openFlags.isEmpty ? "none" : course.openFlags.map(\.code).joined(separator: ", "))")
+      print(
+        "  flags        \(course.openFlags.isEmpty ? "none" : course.openFlags.map(\.code).joined(separator: ", "))"
+      )
     }
     print("")
-    print("Open follow-ups: \(summary.openFollowUps.count) (\(summary.overdueFollowUps.count) overdue)")
+    print(
+      "Open follow-ups: \(summary.openFollowUps.count) (\(summary.overdueFollowUps.count) overdue)")
     for followUp in summary.openFollowUps {
       let overdue = summary.overdueFollowUps.contains(followUp) ? "  OVERDUE" : ""
       print("  \(followUp.followUpId) \(followUp.kind) due \(followUp.dueAt)\(overdue)")
@@ -151,7 +180,8 @@ struct Rebuild: AsyncParsableCommand {
       """)
 
   @OptionGroup var storeOptions: StoreOptions
-  @Option(help: "Only this projection (patient-timeline or course-summary).") var projection: String?
+  @Option(help: "Only this projection (patient-timeline or course-summary).") var projection:
+    String?
   @Option(help: "Only this patient.") var patient: String?
   @Flag(
     help: "Replace live state of the same version that differs from the rebuild (normally kept).")

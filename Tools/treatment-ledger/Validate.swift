@@ -20,7 +20,15 @@ struct Validate: AsyncParsableCommand {
     let reader = LineReader(handle: handle)
     var batch = InputBatch()
     var invalid = 0
-    while let line = reader.nextLine() {
+    while true {
+      let next: ArraySlice<UInt8>?
+      do { next = try reader.nextLine() } catch {
+        // The rest of the input is not read: count the long line and check what came before.
+        invalid += 1
+        printError("\(error)")
+        break
+      }
+      guard let line = next else { break }
       if isBlank(line) { continue }
       do {
         let (stream, event) = try InputLine.decode(line, line: reader.lineNumber)
@@ -61,6 +69,7 @@ struct Validate: AsyncParsableCommand {
 
 /// A scratch store in the temporary folder, for validating against an empty record.
 struct TemporaryStore {
-  let path = FileManager.default.temporaryDirectory.path + "/treatment-ledger-validate-\(UUID().uuidString)"
+  let path =
+    FileManager.default.temporaryDirectory.path + "/treatment-ledger-validate-\(UUID().uuidString)"
   func remove() { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -3,6 +3,7 @@ import Foundation
 /// What to export, where, by whom and why.
 public struct AuditExportRequest: Sendable, Hashable {
   /// The directory to write: created when missing (mode 0700); an existing one must be empty.
+  /// It appears only once the export is recorded (see ``AuditExporter/record(_:in:)``).
   public var directory: String
   /// Which events.
   public var filter: AuditFilter
@@ -39,8 +40,11 @@ public struct AuditExportRequest: Sendable, Hashable {
 
 /// A finished export: its directory, its manifest and the manifest's SHA-256.
 public struct AuditExport: Sendable, Hashable {
-  /// The export directory.
+  /// The export directory: the files are there once the export is recorded.
   public var directory: String
+  /// Where the files are until the export is recorded: `.<name>.partial-<pid>` beside
+  /// ``directory``, renamed to it by ``AuditExporter/record(_:in:)``.
+  public var stagingDirectory: String
   /// The manifest as written.
   public var manifest: AuditManifest
   /// SHA-256 of `manifest.json` (hex): recorded in `$audit`.
@@ -48,17 +52,15 @@ public struct AuditExport: Sendable, Hashable {
   /// Seconds the export took (reading and writing, not recording).
   public var seconds: Double
 
-  /// Paths of the files written (the manifest last).
+  /// Paths of the files written (the manifest last), once the export is recorded.
   public var paths: [String] {
     manifest.files.map { directory + "/" + $0.name } + [directory + "/" + AuditManifest.fileName]
   }
 
-  /// Removes the export's files (and the directory when it is then empty).
+  /// Removes an export that was not recorded: its staging directory and everything in it (the
+  /// export created that directory and nothing else writes there).
   public func removeFiles() {
-    for path in paths { try? FileManager.default.removeItem(atPath: path) }
-    if (try? FileManager.default.contentsOfDirectory(atPath: directory))?.isEmpty == true {
-      try? FileManager.default.removeItem(atPath: directory)
-    }
+    try? FileManager.default.removeItem(atPath: stagingDirectory)
   }
 }
 
@@ -94,7 +96,9 @@ public struct AuditExporter: Sendable {
   /// The `$audit` event type.
   public static let eventType = "AuditExported"
 
-  /// Writes the export described by `request`: the chosen files, then `manifest.json`.
+  /// Writes the export described by `request`: the chosen files, then `manifest.json`, in the
+  /// staging directory beside `request.directory` (``AuditExport/stagingDirectory``);
+  /// ``record(_:in:)`` moves them to `request.directory`.
   ///
   /// `progress` is called after each read with (events written, events expected); the expected
   /// count is exact for whole-log exports and an upper bound for patient exports.
@@ -123,14 +127,14 @@ public struct AuditExporter: Sendable {
       throw .invalidRequest(reason: "eventsPerRead must be from 1 to 100000")
     }
 
-    let createdDirectory = try Self.prepareDirectory(request.directory)
-    var job = ExportJob(store: store, request: request, progress: progress)
+    let staging = try AuditStaging.prepare(request.directory)
+    var job = ExportJob(store: store, request: request, directory: staging, progress: progress)
     do {
       let export = try job.run(started: started)
       return export
     } catch {
       job.removeWritten()
-      if createdDirectory { try? FileManager.default.removeItem(atPath: request.directory) }
+      try? FileManager.default.removeItem(atPath: staging)
       throw error
     }
   }
@@ -169,48 +173,32 @@ public struct AuditExporter: Sendable {
       occurredAt: manifest.generatedAt, recordedBy: manifest.generatedBy, data: .object(data))
   }
 
-  /// Records `export` in the reserved `$audit` stream and returns the stored event.
+  /// Records `export` in the reserved `$audit` stream, then renames its staging directory to
+  /// its final name, and returns the stored event.
   ///
   /// When it cannot be recorded, the export's files are removed (an export nobody can account
-  /// for is not left behind) and ``AuditError/notRecorded(_:)`` is thrown.
+  /// for is not left behind) and ``AuditError/notRecorded(_:)`` is thrown. When it is recorded
+  /// but cannot be renamed, ``AuditError/output(path:reason:)`` names both directories.
   @discardableResult
   public static func record(
     _ export: AuditExport, in store: EventStore
   ) async throws(AuditError) -> RecordedEvent {
     let event = auditEvent(for: export)
+    let stored: RecordedEvent
     do throws(EventStoreError) {
       let result = try await store.appendSystem([event], to: StreamNames.audit)
-      guard let stored = try store.event(id: event.eventId) else {
+      guard let found = try store.event(id: event.eventId) else {
         throw .corruptRecord(
           position: result.positions.first?.globalPosition ?? 0,
           reason: "the audit event was not found")
       }
-      return stored
+      stored = found
     } catch {
       export.removeFiles()
       throw .notRecorded(error)
     }
-  }
-
-  /// Creates the directory, or checks that an existing one is empty. True when it was created.
-  private static func prepareDirectory(_ path: String) throws(AuditError) -> Bool {
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-      guard isDirectory.boolValue else { throw .outputExists(path: path) }
-      let contents: [String]
-      do { contents = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
-        throw .output(path: path, reason: "cannot list the directory")
-      }
-      guard contents.isEmpty else { throw .outputExists(path: path) }
-      return false
-    }
-    do {
-      try FileManager.default.createDirectory(
-        atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    } catch {
-      throw .output(path: path, reason: "cannot create the directory")
-    }
-    return true
+    try AuditStaging.publish(export)
+    return stored
   }
 }
 
@@ -218,6 +206,8 @@ public struct AuditExporter: Sendable {
 private struct ExportJob {
   let store: EventStore
   let request: AuditExportRequest
+  /// Where the files are written (the staging directory).
+  let directory: String
   let progress: (@Sendable (UInt64, UInt64) -> Void)?
   var ndjson: HashingFileWriter?
   var csv: HashingFileWriter?
@@ -230,10 +220,12 @@ private struct ExportJob {
   let markRange: Bool
 
   init(
-    store: EventStore, request: AuditExportRequest, progress: (@Sendable (UInt64, UInt64) -> Void)?
+    store: EventStore, request: AuditExportRequest, directory: String,
+    progress: (@Sendable (UInt64, UInt64) -> Void)?
   ) {
     self.store = store
     self.request = request
+    self.directory = directory
     self.progress = progress
     markRange = request.filter.time == .occurredAt && request.filter.hasRange
   }
@@ -246,7 +238,6 @@ private struct ExportJob {
 
   mutating func run(started: ContinuousClock.Instant) throws(AuditError) -> AuditExport {
     let filter = request.filter
-    let directory = request.directory
     if request.formats.contains(.ndjson) {
       let path = directory + "/" + AuditManifest.ndjsonFileName
       ndjson = try HashingFileWriter(path: path)
@@ -313,10 +304,10 @@ private struct ExportJob {
     written.append(manifestPath)
     try manifestWriter.write(bytes)
     _ = try manifestWriter.finish()
-    syncDirectory(directory)
+    AuditStaging.syncDirectory(directory)
     let elapsed = ContinuousClock.now - started
     return AuditExport(
-      directory: directory, manifest: manifest,
+      directory: request.directory, stagingDirectory: directory, manifest: manifest,
       manifestSHA256: ChainHash.sha256(bytes).hex,
       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
   }
@@ -470,14 +461,6 @@ private struct ExportJob {
     count += chunk.count
     inRange += chunk.inRange
     progress?(count, max(expected, count))
-  }
-
-  /// Flushes the directory entry of the new files to disk.
-  private func syncDirectory(_ path: String) {
-    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    _ = fsync(fd)
-    _ = close(fd)
   }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerEventStore
 
 /// The first problem an export verification found.
 public struct AuditProblem: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -327,7 +328,8 @@ private struct VerificationRun {
       guard let entry, let recorded = entry.manifestSHA256 else {
         throw fail(
           .notRecorded, AuditManifest.fileName,
-          "the store has no \(StreamNames.audit) record of export \(manifest.exportId)")
+          "the store has no \(StreamNames.audit) record of export "
+            + EchoedName.escaped(manifest.exportId))
       }
       report.manifestChecked = true
       guard recorded == sha else {
@@ -583,7 +585,8 @@ private struct VerificationRun {
         if row[AuditCSV.Column.allCases.firstIndex(of: .inRange) ?? 0] != expected {
           throw fail(
             .csvMismatch, Self.csv, line: line + 1,
-            "column inRange should be \(expected) for occurredAt \(view.occurredAt)")
+            "column inRange should be \(expected) for occurredAt "
+              + EchoedName.escaped(view.occurredAt))
         }
       }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerEventStore
 
 /// A problem found while decoding one field, carried out of `init(from:)` so that the public
 /// error can name the field path and the rule without ever repeating the value.
@@ -28,13 +29,15 @@ struct FieldIssue: Error {
 
 /// Renders coding paths as `a.b[0].c`.
 enum FieldPath {
+  /// One path component. A member name may come from the input (an unknown key), so it is
+  /// escaped and shortened (``EchoedName``) before it can reach a message.
   static func component(_ key: any CodingKey) -> String {
     if let index = key.intValue,
       key.stringValue.hasPrefix("Index ") || key.stringValue == "\(index)"
     {
       return "[\(index)]"
     }
-    return key.stringValue
+    return EchoedName.escaped(key.stringValue)
   }
 
   static func render(_ components: [String]) -> String {
