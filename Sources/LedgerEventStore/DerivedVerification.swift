@@ -128,4 +128,26 @@ extension EventStore {
     for event in events { reviewer.absorb(event, stream: stream, state: &recomputed) }
     return reviewer.encodeState(storedState) != reviewer.encodeState(recomputed)
   }
+
+  /// Removes every stored review state that ``verifyDerived(stream:)`` would report as differing,
+  /// in one write transaction, and returns the streams. The next append to such a stream
+  /// recomputes its state from the stream's events before the rules judge it, so nothing is
+  /// decided from the damaged state again.
+  @discardableResult
+  public func removeDifferingReviewStates() throws(EventStoreError) -> [String] {
+    guard let reviewer else { return [] }
+    return try withWrite { txn in
+      var removed: [String] = []
+      for name in try streamNames(txn) where reviewer.reviews(stream: name) {
+        let key = Array(name.utf8)
+        guard let stored = try txn.get(layout.reviewState, key) else { continue }
+        let events = try streamEvents(name, txn)
+        if try Self.reviewStateDiffers(reviewer, stream: name, stored: stored, events: events) {
+          try txn.delete(layout.reviewState, key)
+          removed.append(name)
+        }
+      }
+      return removed
+    }
+  }
 }

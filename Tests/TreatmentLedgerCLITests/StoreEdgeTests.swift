@@ -148,6 +148,13 @@ private let storeCommands: [[String]] = [
     #expect(try cli.run(["verify", "--no-derived"]).status == 0)
     let json = try cli.run(["verify", "--json"]).stdout
     #expect(json.contains("\"firstDifferingReviewStream\":\"\(key)\""), "\(json)")
+    // rebuild keeps nothing it cannot recompute: projections agree, the review state is removed.
+    let repaired = try cli.succeed(["rebuild", "--replace-differing"])
+    #expect(repaired.stdout.contains("review state of \(key) differed from the log: removed"), "\(repaired.stdout)")
+    try cli.succeed(["verify"])
+    // The next append recomputes the state from the stream and is judged by it.
+    let summary = try cli.succeed(["summary", "--patient", "demo-0002", "--json"]).stdout
+    #expect(summary.contains("demo-0002"))
   }
 
   /// Issue 12.2: with a writer open, deleting lock.mdb let a second writer's commits be lost.

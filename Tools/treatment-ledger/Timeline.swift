@@ -225,6 +225,13 @@ struct Rebuild: AsyncParsableCommand {
       for stream in report.differingStreams { print("  differed: \(stream)") }
       for stream in report.missingStreams { print("  on one side only: \(stream)") }
     }
+    if replaceDiffering && patient == nil {
+      let removed: [String]
+      do { removed = try ledger.store.removeDifferingReviewStates() } catch { throw Exit.report(error) }
+      for stream in removed {
+        print("review state of \(stream) differed from the log: removed (the next append recomputes it)")
+      }
+    }
     if reports.contains(where: { !$0.replaced }) {
       printError(
         "the rebuilt state differs from live state of the same version, which was kept: the stored "
