@@ -26,7 +26,8 @@ public struct TimelineText: Sendable {
       width == nil
         ? "Clinical times with their offsets; every field."
         : "Clinical times as written; --wide: offsets, all fields.",
-      pad("when", 16) + "  " + pad("id", 8) + "  " + pad("what", Self.typeColumn) + "  details",
+      pad("when", width == nil ? 23 : 16) + "  " + pad("id", 8) + "  "
+        + pad("what", Self.typeColumn) + "  details",
     ]
     for entry in timeline.entries {
       lines += self.entry(entry, byId: byId)
@@ -123,7 +124,8 @@ public struct TimelineText: Sendable {
     return text
   }
 
-  var indent: String { String(repeating: " ", count: Self.detailsColumn) }
+  /// Continuation lines start under the details (7 columns further when wide: the offset).
+  var indent: String { String(repeating: " ", count: Self.detailsColumn + (width == nil ? 7 : 0)) }
 
   /// `head` then `parts` joined by commas, wrapped to the width between parts (a part longer
   /// than a line is wrapped between words), continuation lines indented to the details column.
