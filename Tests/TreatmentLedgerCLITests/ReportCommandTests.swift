@@ -73,6 +73,15 @@ func demoReportCommand(_ cli: LedgerCLI) throws -> (patient: String, arguments: 
     let again = try FileManager.default.attributesOfItem(atPath: out)
     #expect((again[.posixPermissions] as? NSNumber)?.intValue == 0o600)
 
+    // A flag of an event that is not a reading (demo-0002's PHQ-9 with item 9 = 1, in its first
+    // session) is marked on that session's time axis.
+    let flagged = cli.directory.appending("demo-0002.html")
+    try cli.succeed(["report", "--patient", "demo-0002", "--out", flagged])
+    let strips = try String(contentsOfFile: flagged, encoding: .utf8)
+      .components(separatedBy: "class=\"chart vitals-strip\"")
+    #expect(strips.count == 4)
+    #expect(strips[1].contains("⚑ suicidal thoughts (PHQ-9 item 9)"))
+
     let course = try cli.run([
       "report", "--patient", patient, "--course", "nope", "--out", out + "2",
     ])

@@ -78,6 +78,9 @@ func presentationRecord(_ ledger: Ledger) async throws {
     #expect(row.minSpo2Percent == 93)
     #expect(row.sideEffects == ["hypertension (moderate)", "nausea (mild)"])
     #expect(row.flags == ["vitals.spo2.low"])
+    #expect(
+      row.events.map(\.type) == ["SideEffectObserved", "InfusionAdjusted", "SideEffectObserved"])
+    #expect(row.events.map(\.minutesFromDose) == [16, 17, 30])
     // Readings against minutes from the dose (09:50): the corrected baseline has HR 78.
     #expect(row.vitals.map(\.minutesFromDose) == [-10, 10, 25])
     #expect(row.vitals.first?.heartRateBpm == 78)

@@ -144,10 +144,16 @@ enum ReportCharts {
       guard let x = mark.minutesFromDose else { continue }
       let (px, _) = low.point(x, 85)
       let serious = mark.serious == true || mark.severity == "severe" || !mark.flags.isEmpty
-      let word =
-        mark.type == "SideEffectObserved"
-        ? "▲ \(ClinicalLabels.code(mark.what ?? "side effect"))\(mark.severity.map { " (\($0))" } ?? "")"
-        : "◆ infusion \(ClinicalLabels.code(mark.what ?? "change"))"
+      let word: String
+      switch mark.type {
+      case "SideEffectObserved":
+        word =
+          "▲ \(ClinicalLabels.code(mark.what ?? "side effect"))\(mark.severity.map { " (\($0))" } ?? "")"
+      case "InfusionAdjusted":
+        word = "◆ infusion \(ClinicalLabels.code(mark.what ?? "change"))"
+      default:
+        word = "⚑ " + mark.flags.map(ClinicalLabels.flag).joined(separator: ", ")
+      }
       let y = low.bottom + 30 + Double(lane % 3) * 13
       lane += 1
       svg +=

@@ -90,7 +90,7 @@ public struct SessionRow: Codable, Sendable, Hashable {
   public var maxHeartRateBpm: Double?
   /// The vital-signs readings in clinical order.
   public var vitals: [VitalsPoint]
-  /// Side effects and infusion changes in clinical order.
+  /// Side effects, infusion changes and other flagged events (not readings), in clinical order.
   public var events: [SessionMark]
   /// Side effects as `effect (severity)` codes, in clinical order.
   public var sideEffects: [String]
@@ -175,6 +175,13 @@ extension CourseSummaryState {
     let readings = events.filter { $0.type == VitalsRecorded.eventType }
     let adjustments = events.filter { $0.type == InfusionAdjusted.eventType }
     let effects = events.filter { $0.type == SideEffectObserved.eventType }
+    // Flags of other events (an assessment, a dose, the discharge) go on the time axis too; a
+    // reading's flags are shown on the reading.
+    let otherFlagged = events.filter {
+      !$0.flags.isEmpty
+        && ![SideEffectObserved.eventType, InfusionAdjusted.eventType, VitalsRecorded.eventType]
+          .contains($0.type)
+    }
     var flags: [String] = []
     for code in events.flatMap(codes) where !flags.contains(code) { flags.append(code) }
     let discharge = events.last { $0.type == PatientDischarged.eventType }
@@ -199,7 +206,9 @@ extension CourseSummaryState {
           respiratoryRatePerMinute: reading.number("respiratoryRatePerMinute"),
           temperatureCelsius: reading.number("temperatureCelsius"), flags: codes(reading))
       },
-      events: (effects + adjustments).sorted { $0.occurredAtMicros < $1.occurredAtMicros }.map {
+      events: (effects + adjustments + otherFlagged).sorted {
+        $0.occurredAtMicros < $1.occurredAtMicros
+      }.map {
         event in
         SessionMark(
           occurredAt: event.occurredAt, minutesFromDose: minutes(event), type: event.type,
