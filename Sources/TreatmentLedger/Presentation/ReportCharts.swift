@@ -158,8 +158,13 @@ enum ReportCharts {
       lane += 1
       svg +=
         "<line x1=\"\(f(px))\" y1=\"\(f(top.y))\" x2=\"\(f(px))\" y2=\"\(f(y - 9))\" class=\"event\"/>"
+      // Centred on the mark, unless that would cut the label at the chart's left or right edge
+      // (about 6 px a character at 10 px bold).
+      let half = Double(word.count) * 3
+      let (labelX, anchor) =
+        px - half < 2 ? (2, "start") : px + half > width - 2 ? (width - 2, "end") : (px, "middle")
       svg +=
-        "<text x=\"\(f(px))\" y=\"\(f(y))\" class=\"mark\(serious ? " serious" : "")\" text-anchor=\"middle\">\(html(word))<title>\(html(mark.note ?? ""))</title></text>"
+        "<text x=\"\(f(labelX))\" y=\"\(f(y))\" class=\"mark\(serious ? " serious" : "")\" text-anchor=\"\(anchor)\">\(html(word))<title>\(html(mark.note ?? ""))</title></text>"
     }
     for tick in stride(from: (top.xMin / 15).rounded(.up) * 15, through: top.xMax, by: 15) {
       let (px, _) = low.point(tick, 85)
