@@ -12,7 +12,8 @@ struct AuditCommand: AsyncParsableCommand {
     discussion: """
       `audit export` writes events.ndjson (every event with the exact bytes that were hashed), \
       events.csv (for a spreadsheet) and manifest.json (filter, who, why, counts, chain anchors, \
-      SHA-256 of each file), and records the export in the store's $audit stream. \
+      SHA-256 of each file) and a copy of verify_export.py, and records the export in the \
+      store's $audit stream. \
       `audit verify` checks an export with its manifest alone; `audit log` lists the exports. \
       The procedure for auditors, with or without this tool, is in docs/AUDIT.md.
       """,
@@ -48,7 +49,10 @@ struct AuditExportCommand: AsyncParsableCommand {
       none is missing. The store is read in short read transactions, so a service appending to \
       it is never held up; the export covers the log as it was when the export began. The \
       export is then recorded in $audit (who, why, filter, counts, manifest SHA-256, no patient \
-      data); if that fails, the files are removed and the command exits 1.
+      data); if that fails, the files are removed and the command exits 1. A copy of \
+      verify_export.py is then put into the export (not listed in the manifest). An export that \
+      selects no event, or names a patient the store does not hold, prints a warning; with \
+      --require-events it exits 65 and nothing is recorded.
       """)
 
   @OptionGroup var storeOptions: StoreOptions

@@ -76,7 +76,9 @@ public struct AuditProblem: Sendable, Hashable, Codable, CustomStringConvertible
 public struct AuditVerificationReport: Sendable, Hashable, Codable {
   /// The export's id, when the manifest could be read.
   public var exportId: String?
-  /// Events checked (lines, or CSV rows when there is no NDJSON).
+  /// Intact events: those, in file order, whose line (or CSV row when there is no NDJSON), place
+  /// in the chain and CSV row all passed, before the first problem if there is one (the `N` of
+  /// "FAILED after N intact events", counted as verify_export.py counts it).
   public var eventsChecked: UInt64
   /// Of those, the events inside the filter's range.
   public var eventsInRange: UInt64
