@@ -50,10 +50,17 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
+    // verify_export.py as a resource, so that `audit export` can copy it into every export.
+    .target(
+      name: "AuditVerifyScript",
+      path: "Tools/audit-verify",
+      resources: [.copy("verify_export.py")]
+    ),
     .executableTarget(
       name: "TreatmentLedgerCLI",
       dependencies: [
         "TreatmentLedger",
+        "AuditVerifyScript",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

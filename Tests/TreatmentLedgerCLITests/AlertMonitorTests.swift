@@ -215,7 +215,36 @@ struct AlertScenario {
       alert: alert(
         "2026-11-04T10:50:00-05:00", "EntryCorrected of \(unflaggedReading)",
         "vitals.heartRate.high (heart rate at or above 111 bpm)"))
-    // 8. An unremarkable discharge reading after the last alert.
+    // 8. PHQ-9 after the session with item 9 scored 2: suicidal thoughts alert.
+    add(
+      "AssessmentRecorded", "2026-11-04T10:55:00-05:00",
+      [
+        "instrument": "phq9", "itemScores": [2, 2, 2, 2, 1, 1, 1, 1, 2], "totalScore": 14,
+        "timepoint": "postSession", "courseId": "course-demo-0001-a", "sessionId": session,
+      ],
+      alert: alert(
+        "2026-11-04T10:55:00-05:00", "AssessmentRecorded",
+        "assessment.phq9.suicidalThoughts (PHQ-9 item 9 (thoughts of self-harm) scored 1 or more)"))
+    // 9. The infusion stopped early.
+    add(
+      "InfusionAdjusted", "2026-11-04T11:00:00-05:00",
+      ["sessionId": session, "action": "stopped", "reason": "\(sentinel) patient asked to stop"],
+      alert: alert(
+        "2026-11-04T11:00:00-05:00", "InfusionAdjusted",
+        "infusion.stoppedEarly (infusion stopped early)"))
+    // 10. Session a2 (started without an escort arranged, no alert) discharged without an
+    // escort present: alert.
+    add(
+      "PatientDischarged", "2026-11-06T11:30:00-05:00",
+      [
+        "sessionId": "session-demo-0001-a2", "minutesObserved": 60, "criteriaMet": true,
+        "escortPresent": false, "noDrivingAdviceGiven": true,
+      ],
+      alert: alert(
+        "2026-11-06T11:30:00-05:00", "PatientDischarged",
+        "discharge.escort.absent (discharged without an escort present)",
+        session: "session-demo-0001-a2"))
+    // 11. An unremarkable discharge reading after the last alert.
     add(
       "VitalsRecorded", "2026-11-04T11:30:00-05:00",
       [
@@ -255,7 +284,7 @@ struct AlertMonitorTests {
     let store = directory.appending("store")
     try Self.ledger(["init"], store: store)
     let scenario = try AlertScenario()
-    #expect(scenario.expectedAlerts.count == 4)
+    #expect(scenario.expectedAlerts.count == 7)
     let input = directory.appending("clinic.ndjson")
     try Data((scenario.lines.joined(separator: "\n") + "\n").utf8).write(
       to: URL(fileURLWithPath: input))

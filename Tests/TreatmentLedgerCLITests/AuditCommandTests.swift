@@ -228,6 +228,13 @@ func failureKind(_ stdout: String) -> String? {
   return line[line.index(after: colon)...].split(separator: " ").first.map(String.init)
 }
 
+/// N of `FAILED after N intact events: …`.
+func intactCount(_ stdout: String) -> Int? {
+  guard let line = stdout.split(separator: "\n").first(where: { $0.hasPrefix("FAILED after ") })
+  else { return nil }
+  return Int(line.dropFirst("FAILED after ".count).prefix { $0.isNumber })
+}
+
 @Suite("treatment-ledger audit")
 struct AuditCommandTests {
   @Test func exportVerifyAndLogOfAWholeLogAndOfAPatient() throws {
@@ -261,18 +268,27 @@ struct AuditCommandTests {
 
     // Both exports are listed, with who, why and the manifest's hash; no patient data.
     let log = try audit.cli.succeed(["audit", "log"])
-    let entries = log.stdout.split(separator: "\n")
-    #expect(entries.count == 2)
-    #expect(entries[0].contains("by compliance-07 (Dana Auditor, auditor)"))
-    #expect(entries[0].contains("whole log  76 events"))
-    #expect(entries[1].contains("patient demo-0001  16 events"))
-    #expect(entries.allSatisfy { $0.contains("reason: Quarterly review") })
+    let table = log.stdout.split(separator: "\n")
+    #expect(table.count == 3)
+    #expect(table[0].hasPrefix("recorded at ") && table[0].contains("manifest sha256"))
+    let entries = Array(table.dropFirst())
+    #expect(entries[0].contains("compliance-07 (auditor)"))
+    #expect(entries[0].contains("whole log ") && entries[0].contains("  76  "))
+    #expect(entries[1].contains("patient demo-0001 ") && entries[1].contains("  16  "))
+    #expect(entries.allSatisfy { $0.hasSuffix("Quarterly review") })
+    // A table: every column starts where its header does.
+    let shaColumn = try #require(table[0].range(of: "manifest sha256")).lowerBound.utf16Offset(
+      in: table[0])
+    for entry in entries {
+      let manifest = String(entry.dropFirst(shaColumn).prefix(64))
+      #expect(manifest.count == 64 && manifest.allSatisfy(\.isHexDigit), "\(entry)")
+    }
     let json = try audit.cli.succeed(["audit", "log", "--json"]).stdout
     for value in AuditCLI.patientValues + [EventLine.sentinel] {
       #expect(!json.contains(value), "the audit log holds a data value")
     }
     let manifests = try [whole, patient].map { try fileSHA256($0 + "/manifest.json") }
-    for (entry, sha) in zip(entries, manifests) { #expect(entry.contains("manifest \(sha)")) }
+    for (entry, sha) in zip(entries, manifests) { #expect(entry.contains("  \(sha)  ")) }
     #expect(try audit.cli.succeed(["verify"]).stdout.hasPrefix("intact: 78 events"))
   }
 
@@ -294,6 +310,10 @@ struct AuditCommandTests {
       let python = try audit.pythonVerify(copy, tamper.pythonArguments)
       #expect(python.status == 1, "\(scope), \(tamper): \(python.stdout)\(python.stderr)")
       #expect(failureKind(python.stdout) == tamper.kind, "\(scope), \(tamper): \(python.stdout)")
+      // One meaning of "intact events before the problem" (docs/AUDIT.md 4) in both verifiers.
+      #expect(
+        intactCount(swift.stdout) != nil && intactCount(swift.stdout) == intactCount(python.stdout),
+        "\(scope), \(tamper): \(swift.stdout) / \(python.stdout)")
       for output in [swift.stdout, python.stdout] {
         for value in AuditCLI.patientValues + [EventLine.sentinel] {
           #expect(!output.contains(value), "\(scope), \(tamper): a data value in the report")

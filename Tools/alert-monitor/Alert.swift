@@ -2,14 +2,20 @@ import TreatmentLedger
 
 /// One alert: an event whose stored flags include an alerting code, ready to print.
 ///
-/// Which flags alert, and why:
-/// - every `vitals.*` flag: a vital sign outside the protocol's bands needs a clinician now;
+/// Which flags alert: every safety flag (`ClinicalLabels.isSafetyFlag`), because each needs a
+/// clinician's attention now:
+/// - every `vitals.*` flag: a vital sign outside the protocol's bands;
+/// - `assessment.phq9.suicidalThoughts`: PHQ-9 item 9 scored 1 or more;
 /// - `sideEffect.severe` and `sideEffect.serious`: a severe or serious adverse event;
-/// - the same codes on an `EntryCorrected`: a correction whose replacement reading is alarming
-///   (the store judges the replacement as it judges an original entry and stores its flags).
+/// - `infusion.stoppedEarly`: an infusion stopped before its planned end;
+/// - `discharge.escort.absent`, `discharge.criteria.notMet` and
+///   `discharge.esketamine.shortObservation`: a discharge that did not meet the protocol;
+/// - the same codes on an `EntryCorrected`: a correction whose replacement is alarming (the store
+///   judges the replacement as it judges an original entry and stores its flags).
 ///
-/// Other flags (no escort arranged, a late follow-up, a high dose) are stored and shown in the
-/// timeline and course summary; they are not bedside alerts, so this service ignores them.
+/// Other flags (no escort arranged before the session, a late follow-up, a high dose) are stored
+/// and shown in the timeline and course summary; they are not bedside alerts, so this service
+/// ignores them.
 ///
 /// The printed line names the patient's pseudonymous id, the session id, the event's type, id,
 /// position and clinical time, and each flag's code and rule text. The rule text states the
@@ -32,12 +38,9 @@ struct Alert: Sendable, Equatable {
   /// The alerting flags, in stored order.
   var flags: [ClinicalFlag]
 
-  /// Codes that alert besides every `vitals.*` code.
-  static let sideEffectCodes: Set<String> = ["sideEffect.severe", "sideEffect.serious"]
-
-  /// True for a flag code this service alerts on.
+  /// True for a flag code this service alerts on: the safety flags.
   static func alerts(code: String) -> Bool {
-    code.hasPrefix("vitals.") || sideEffectCodes.contains(code)
+    ClinicalLabels.isSafetyFlag(code)
   }
 
   /// The alert for `event`, or nil when it has no alerting flag or is not in a patient stream.

@@ -21,8 +21,8 @@ struct AlertMonitor: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "alert-monitor",
     abstract:
-      "Print an alert line for each flagged vital-signs reading and each severe or serious side "
-      + "effect, as it is recorded.",
+      "Print an alert line for each safety flag (vital signs, suicidal thoughts, severe or serious "
+      + "side effects, early stops, unsafe discharges) as it is recorded.",
     discussion: """
       An example service embedding the TreatmentLedger library. It follows the store with \
       Ledger.flags(from:), beside any number of processes appending to it (treatment-ledger \
@@ -30,8 +30,10 @@ struct AlertMonitor: AsyncParsableCommand {
       output, flushed line by line. Diagnostics go to standard error. The store is opened \
       read-only.
 
-      Alerts: every vitals.* flag of a VitalsRecorded reading; sideEffect.severe and \
-      sideEffect.serious of a SideEffectObserved; the same codes on an EntryCorrected whose \
+      Alerts: every vitals.* flag of a VitalsRecorded reading; assessment.phq9.suicidalThoughts \
+      (PHQ-9 item 9 scored 1 or more); sideEffect.severe and sideEffect.serious; \
+      infusion.stoppedEarly; discharge.escort.absent, discharge.criteria.notMet and \
+      discharge.esketamine.shortObservation; the same codes on an EntryCorrected whose \
       replacement is alarming. Other flags are not bedside alerts and are skipped. A line names \
       the patient's pseudonymous id, the session, the event's clinical time, type, id and \
       position, and each flag's code and rule; never a measured value:

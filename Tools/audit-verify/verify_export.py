@@ -4,7 +4,7 @@
 Needs only a standard Python 3 (3.8 or later; no third-party packages) and does not use
 TreatmentLedger. docs/AUDIT.md describes the export and every check below.
 
-  python3 verify_export.py EXPORT_DIR [--manifest-sha256 HEX] [--json]
+  python3 verify_export.py EXPORT_DIR [--manifest-sha256 HEX] [--json] [--progress-every N]
 
 Checks, stopping at the first problem:
   1. manifest.json is a manifest of format treatment-ledger-audit-1 whose members fit together;
@@ -23,6 +23,12 @@ Unlike `treatment-ledger audit verify` it does not re-serialize events to check 
 are canonical RFC 8785 JSON (it refuses members an envelope does not have); a line rewritten with
 its hash recomputed still fails here, at the chain link to the next line or at the manifest's end.
 
+"FAILED after N intact events": N counts the events, in file order, that passed every check
+(their line, their place in the chain and their CSV row) before the first problem; the event with
+the problem is not among them. `treatment-ledger audit verify` counts the same way.
+
+Progress goes to standard error: redrawn in place on a terminal, else a line every 100000 events.
+
 Exit status: 0 intact, 1 a problem found, 2 usage error.
 """
 
@@ -33,6 +39,7 @@ import json
 import os
 import re
 import sys
+import time
 
 FORMAT = "treatment-ledger-audit-1"
 ZERO = "0" * 64
@@ -533,6 +540,7 @@ def run(directory, expected_manifest_sha256, state):
     count += 1
     in_range += 1 if matches else 0
     state["events"], state["inRange"] = count, in_range
+    progress(count, total)
 
   # The end of the export.
   if previous is not None:
@@ -612,6 +620,37 @@ def check_ends(filter_, contents, log, before, after, stream_head, store_events,
       raise Problem("anchorMismatch", "the stream head is beyond the store head", MANIFEST)
 
 
+class Progress:
+  """Progress on standard error: a line redrawn in place on a terminal (at most 10 times a
+  second), else a plain line every `every` events (0: none)."""
+
+  def __init__(self, every):
+    self.every = every
+    self.terminal = sys.stderr.isatty()
+    self.last = 0.0
+    self.drawn = False
+
+  def __call__(self, count, total):
+    if self.terminal:
+      now = time.monotonic()
+      if count % 1024 == 0 and now - self.last >= 0.1:
+        self.last = now
+        sys.stderr.write("\rverified %d of %d events\x1b[K" % (count, total))
+        sys.stderr.flush()
+        self.drawn = True
+    elif self.every and count % self.every == 0:
+      sys.stderr.write("verified %d of %d events\n" % (count, total))
+      sys.stderr.flush()
+
+  def finish(self):
+    if self.drawn:
+      sys.stderr.write("\r\x1b[K")
+      sys.stderr.flush()
+
+
+progress = Progress(0)
+
+
 def main(argv):
   parser = argparse.ArgumentParser(
     description="Verify a TreatmentLedger audit export with its manifest alone (docs/AUDIT.md).")
@@ -619,12 +658,17 @@ def main(argv):
   parser.add_argument("--manifest-sha256", metavar="HEX",
                       help="the manifest's SHA-256 as recorded in $audit (treatment-ledger audit log)")
   parser.add_argument("--json", action="store_true", help="print the report as JSON")
+  parser.add_argument("--progress-every", metavar="N", type=int, default=100000,
+                      help="off a terminal, a progress line on standard error every N events (0: none)")
   args = parser.parse_args(argv)
+  global progress
+  progress = Progress(max(0, args.progress_every))
   if args.manifest_sha256 is not None and not re.match(r"^[0-9a-fA-F]{64}$", args.manifest_sha256):
     parser.error("--manifest-sha256 must be 64 hex digits")
   if not os.path.isdir(args.directory):
     parser.error("%s is not a directory" % args.directory)
   result = verify(args.directory, args.manifest_sha256)
+  progress.finish()
   problem = result["problem"]
   if args.json:
     report = {"eventsChecked": result["events"], "eventsInRange": result["inRange"],

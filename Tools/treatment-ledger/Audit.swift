@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditVerifyScript
 import Foundation
 import Logging
 import TreatmentLedger
@@ -11,7 +12,8 @@ struct AuditCommand: AsyncParsableCommand {
     discussion: """
       `audit export` writes events.ndjson (every event with the exact bytes that were hashed), \
       events.csv (for a spreadsheet) and manifest.json (filter, who, why, counts, chain anchors, \
-      SHA-256 of each file), and records the export in the store's $audit stream. \
+      SHA-256 of each file) and a copy of verify_export.py, and records the export in the \
+      store's $audit stream. \
       `audit verify` checks an export with its manifest alone; `audit log` lists the exports. \
       The procedure for auditors, with or without this tool, is in docs/AUDIT.md.
       """,
@@ -49,7 +51,10 @@ struct AuditExportCommand: AsyncParsableCommand {
       export is then recorded in $audit (who, why, filter, counts, manifest SHA-256, no patient \
       data); if that fails, the files are removed and the command exits 1. Until it is \
       recorded the export is written to .<name>.partial-<pid> beside --out, and renamed to \
-      --out only afterwards; a warning names any such directory an earlier export left behind.
+      --out only afterwards; a warning names any such directory an earlier export left behind. \
+      A copy of verify_export.py is put into the export (not listed in the manifest). An export \
+      that selects no event, or names a patient the store does not hold, prints a warning; with \
+      --require-events it exits 65 and nothing is recorded.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
@@ -66,6 +71,12 @@ struct AuditExportCommand: AsyncParsableCommand {
   var occurred = false
   @Option(help: "Files to write: ndjson, csv or ndjson,csv.") var format: String = "ndjson,csv"
   @Option(help: "Events per read transaction.") var eventsPerRead: Int = 1_000
+  @Flag(
+    help: """
+      Exit 65 without recording anything when the export selects no event or names a patient \
+      the store does not hold (without it: a warning, and the empty export is recorded).
+      """)
+  var requireEvents = false
 
   var formats: Set<AuditFormat> {
     Set(
@@ -125,6 +136,18 @@ struct AuditExportCommand: AsyncParsableCommand {
     progress.finish()
     // One process may open a store only once: close the read-only handle before recording.
     reader.close()
+    if let warning = Self.emptinessWarning(export.manifest) {
+      printError("warning: " + warning)
+      if requireEvents {
+        export.removeFiles()
+        printError("--require-events: nothing was exported or recorded")
+        throw Exit.invalidInput
+      }
+    }
+
+    // The verifier goes in before the export is recorded and renamed, so it is there whenever
+    // the export is.
+    let verifierCopied = Self.copyVerifier(into: export.stagingDirectory)
 
     // 2. Record the export in $audit.
     let writer: Ledger
@@ -146,10 +169,58 @@ struct AuditExportCommand: AsyncParsableCommand {
     print(
       "recorded   \(StreamNames.audit) position \(recorded.globalPosition), export id \(export.manifest.exportId)"
     )
+    if verifierCopied {
+      let path = export.directory + "/" + AuditVerifyScript.fileName
+      print("verifier   \(path) (python3 \(path) \(export.directory))")
+    }
     let inRange = counts.eventsInRange == counts.events ? "" : " (\(counts.eventsInRange) in range)"
     print(
       "exported \(counts.events) events\(inRange) to \(export.directory) in "
         + String(format: "%.2f", export.seconds) + " s (\(rate) events/s)")
+  }
+}
+
+extension AuditExportCommand {
+  /// Puts a copy of verify_export.py into the export, so that an auditor can run it there. It is
+  /// not listed in the manifest (the format's file list is events.ndjson and/or events.csv), and
+  /// an auditor should read it, or use a copy obtained independently, before relying on it.
+  /// Returns true when the copy was written.
+  @discardableResult
+  static func copyVerifier(into directory: String) -> Bool {
+    let path = directory + "/" + AuditVerifyScript.fileName
+    guard let bytes = AuditVerifyScript.bytes() else {
+      printError(
+        "warning: \(AuditVerifyScript.fileName) was not found beside the executable; copy "
+          + "Tools/audit-verify/\(AuditVerifyScript.fileName) into the export by hand")
+      return false
+    }
+    guard
+      FileManager.default.createFile(
+        atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o644])
+    else {
+      printError("warning: could not write \(path)")
+      return false
+    }
+    return true
+  }
+
+  /// Why an export that selects nothing is probably not what was meant, or nil when it selects
+  /// events of a patient the store holds. Names the filter and the store's times, no data.
+  static func emptinessWarning(_ manifest: AuditManifest) -> String? {
+    let filter = manifest.filter
+    if let patient = filter.patientId, manifest.anchors.streamHead == nil {
+      return
+        "the store holds no patient \(patient) (no stream patient-\(patient)); the export is empty"
+    }
+    guard manifest.counts.eventsInRange == 0 else { return nil }
+    var text = "the export selects 0 events (\(filter.summary))"
+    if filter.time == .recordedAt && filter.hasRange {
+      let last = manifest.anchors.store.lastRecordedAt.map { ", the newest at \($0)" } ?? ""
+      text +=
+        ": the range applies to recordedAt, when the store recorded each event"
+        + "\(last); add --occurred for clinical time (occurredAt)"
+    }
+    return text
   }
 }
 
@@ -174,6 +245,9 @@ struct AuditVerifyCommand: AsyncParsableCommand {
   var manifestSha256: String?
   @Flag(help: "Print the report as JSON.") var json = false
 
+  /// Off a terminal, a progress line on standard error every this many events.
+  static let progressLineEvery: UInt64 = 100_000
+
   func validate() throws {
     if let manifestSha256, ChainHash(hex: manifestSha256.lowercased()) == nil {
       throw ValidationError("--manifest-sha256 must be 64 hex digits")
@@ -181,6 +255,8 @@ struct AuditVerifyCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    let bar = Progress(label: "verified", lineEvery: Self.progressLineEvery)
+    let verifier = AuditVerifier { done, expected in bar.update(done: done, total: expected) }
     let report: AuditVerificationReport
     if let store {
       var logger = Logger(label: "treatment-ledger")
@@ -193,7 +269,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         throw Exit.report(error)
       }
       defer { ledger.close() }
-      report = AuditVerifier().verify(directory: directory, against: ledger.store)
+      report = verifier.verify(directory: directory, against: ledger.store)
       if report.isIntact, let manifestSha256, manifestSha256.lowercased() != report.manifestSHA256 {
         print(
           "FAILED: manifest.json has SHA-256 \(report.manifestSHA256 ?? "-"), not \(manifestSha256)"
@@ -201,8 +277,9 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         throw Exit.verificationFailed
       }
     } else {
-      report = AuditVerifier().verify(directory: directory, expectedManifestSHA256: manifestSha256)
+      report = verifier.verify(directory: directory, expectedManifestSHA256: manifestSha256)
     }
+    bar.finish()
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
@@ -229,9 +306,11 @@ struct AuditLogCommand: AsyncParsableCommand {
     commandName: "log",
     abstract: "List the audit exports recorded in $audit.",
     discussion: """
-      One line per export: when it was recorded, its position, its id, who exported, the \
-      filter, the number of events, the manifest's SHA-256 and the reason. --json prints each \
-      $audit event's whole envelope, hashes included, as `read --json` does.
+      A table with a header: when each export was recorded, its position, who exported, the \
+      filter, the number of events, the manifest's SHA-256 (in full: compare it with \
+      `sha256sum DIR/manifest.json`) and the reason. --json prints each $audit event's whole \
+      envelope (NDJSON), hashes included, as `read --json` does: its data holds exportId, \
+      filter, events, manifestSha256 and reason.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
@@ -240,30 +319,50 @@ struct AuditLogCommand: AsyncParsableCommand {
   func run() async throws {
     let ledger = try storeOptions.open(readOnly: true)
     defer { ledger.close() }
+    var all: [AuditLogEntry] = []
     var version: UInt64 = 0
-    var printed = 0
     while true {
       let entries: [AuditLogEntry]
       do { entries = try ledger.auditLog(from: version, limit: 1_000) } catch {
         throw Exit.report(error)
       }
       for entry in entries {
-        printed += 1
         if json {
           print(String(decoding: entry.event.envelopeJSON.canonicalBytes, as: UTF8.self))
-          continue
+        } else {
+          all.append(entry)
         }
-        let by = entry.exportedBy
-        let filter = entry.filter?.summary ?? "-"
-        let events = entry.events.map(String.init) ?? "-"
-        print(
-          "\(entry.recordedAt)  \(entry.event.globalPosition)  \(entry.exportId ?? entry.event.type)  "
-            + "by \(by.id) (\(by.name), \(by.role))  \(filter)  \(events) events  "
-            + "manifest \(entry.manifestSHA256 ?? "-")  reason: \(entry.reason ?? "-")")
       }
       guard let last = entries.last, entries.count == 1_000 else { break }
       version = last.event.streamVersion + 1
     }
-    if printed == 0 && !json { print("no audit exports recorded") }
+    guard !json else { return }
+    if all.isEmpty {
+      print("no audit exports recorded")
+      return
+    }
+    let header = ["recorded at", "position", "by", "filter", "events", "manifest sha256", "reason"]
+    let rows = all.map { entry in
+      [
+        entry.recordedAt, String(entry.event.globalPosition),
+        "\(entry.exportedBy.id) (\(entry.exportedBy.role))", entry.filter?.summary ?? "-",
+        entry.events.map(String.init) ?? "-", entry.manifestSHA256 ?? "-", entry.reason ?? "-",
+      ]
+    }
+    for line in Self.table(header: header, rows: rows) { print(line) }
+  }
+
+  /// Columns padded to their widest cell, two spaces apart; the last column is not padded.
+  static func table(header: [String], rows: [[String]]) -> [String] {
+    var widths = header.map(\.count)
+    for row in rows {
+      for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+    }
+    return ([header] + rows).map { cells in
+      cells.enumerated().map { index, cell in
+        index == cells.count - 1
+          ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
+      }.joined(separator: "  ")
+    }
   }
 }

@@ -87,6 +87,7 @@ struct Demo: AsyncParsableCommand {
       Try next:
         treatment-ledger timeline --patient \(clinic.patientId(min(1, patients - 1)))\(store) --as-of 2026-12-01T00:00:00Z
         treatment-ledger summary --patient \(patientId)\(store) --json
+        treatment-ledger report --patient \(patientId)\(store) --out \(patientId)-report.html
         treatment-ledger read --stream \(Ledger.stream(forPatient: patientId))\(store) --json
         treatment-ledger rebuild\(store)
         treatment-ledger stats\(store)

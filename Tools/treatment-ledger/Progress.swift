@@ -1,17 +1,21 @@
 import Foundation
 
-/// A one-line progress bar on standard error, shown only when it is a terminal.
+/// A one-line progress bar on standard error, shown only when it is a terminal; elsewhere (a log
+/// file, CI) a plain line every `lineEvery` events when that is given.
 final class Progress: @unchecked Sendable {
   private let label: String
   private let enabled: Bool
+  private let lineEvery: UInt64?
+  private var lastLine: UInt64 = 0
   private let started = ContinuousClock.now
   private let lock = NSLock()
   private var lastDraw = ContinuousClock.now - .seconds(1)
   private var drawn = false
 
-  init(label: String, enabled: Bool = true) {
+  init(label: String, enabled: Bool = true, lineEvery: UInt64? = nil) {
     self.label = label
     self.enabled = enabled && isatty(STDERR_FILENO) == 1
+    self.lineEvery = enabled && isatty(STDERR_FILENO) != 1 ? lineEvery : nil
   }
 
   /// Elapsed seconds since the bar was made.
@@ -22,6 +26,13 @@ final class Progress: @unchecked Sendable {
 
   /// Redraws at most ten times a second. `fraction` (0...1) enables the bar and the ETA.
   func update(count: UInt64, fraction: Double?) {
+    if let lineEvery, lineEvery > 0, count / lineEvery > lastLine / lineEvery {
+      lock.lock()
+      lastLine = count
+      lock.unlock()
+      let total = fraction.map { $0 > 0 ? " of \(Int((Double(count) / $0).rounded()))" : "" } ?? ""
+      FileHandle.standardError.write(Data("\(label) \(count)\(total) events\n".utf8))
+    }
     guard enabled else { return }
     lock.lock()
     defer { lock.unlock() }

@@ -10,31 +10,16 @@ func printJSON<T: Encodable>(_ value: T) throws {
   print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
-/// A short `key=value` rendering of an event's data for tables.
-func render(_ data: JSONValue, limit: Int = 70) -> String {
-  guard case .object(let members) = data else { return "" }
-  let text = members.keys.sorted().compactMap { key -> String? in
-    guard let value = members[key] else { return nil }
-    switch value {
-    case .string(let string): return "\(key)=\(string)"
-    case .number(let number):
-      return "\(key)=\(String(decoding: JSONValue.number(number).canonicalBytes, as: UTF8.self))"
-    case .bool(let flag): return "\(key)=\(flag)"
-    case .array(let items): return "\(key)=[\(items.count)]"
-    case .object: return "\(key)={…}"
-    case .null: return nil
-    }
-  }.joined(separator: " ")
-  return text.count > limit ? String(text.prefix(limit - 1)) + "…" : text
-}
-
 struct Timeline: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Show a patient's timeline in clinical order, with flags, corrections and voids.",
     discussion: """
-      Entries are ordered by occurredAt, then global position. A corrected entry stays, marked \
-      with what corrected it; a voided one is marked VOIDED. --as-of TIME shows the record as it \
-      was at that recorded time.
+      Entries are ordered by occurredAt, then global position, each with its clinically \
+      important fields first, wrapped to the terminal ($COLUMNS, else the terminal's width, else \
+      100 columns; --wide prints every field on one line). A corrected entry stays, with the \
+      replacement values and who corrected it beneath it; a voided one is marked VOIDED; flags \
+      show their code and the flagged value. Ids are the first 8 hex digits of event ids. \
+      --as-of TIME shows the record as it was at that recorded time.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
@@ -42,6 +27,8 @@ struct Timeline: AsyncParsableCommand {
   @Option(help: "Show the record as it was at this recorded time (RFC 3339 with an offset).")
   var asOf: String?
   @Flag(help: "Print JSON.") var json = false
+  @Flag(help: "Every field on one line per entry, with full ids and offsets, whatever the width.")
+  var wide = false
 
   func validate() throws {
     if let asOf, Timestamp.parseMicros(asOf) == nil {
@@ -60,35 +47,20 @@ struct Timeline: AsyncParsableCommand {
       try printJSON(timeline)
       return
     }
-    print(
-      "Timeline of patient \(timeline.patientId): \(timeline.entries.count) entries\(asOf.map { " as recorded by \($0)" } ?? "")"
-    )
-    print(
-      "occurredAt".padding(toLength: 26, withPad: " ", startingAt: 0)
-        + "type".padding(toLength: 22, withPad: " ", startingAt: 0)
-        + "by".padding(toLength: 12, withPad: " ", startingAt: 0)
-        + "details")
-    for entry in timeline.entries {
-      var marks: [String] = []
-      if entry.isVoided() { marks.append("VOIDED") }
-      if let corrections = entry.correctedBy, !corrections.isEmpty {
-        marks.append("CORRECTED ×\(corrections.count)")
-      }
-      let flags = entry.flags.compactMap { $0["code"]?.stringValue }
-      if !flags.isEmpty { marks.append("⚑ " + flags.joined(separator: ", ")) }
-      print(
-        entry.occurredAt.padding(toLength: 26, withPad: " ", startingAt: 0)
-          + entry.type.padding(toLength: 22, withPad: " ", startingAt: 0)
-          + entry.recordedBy.role.padding(toLength: 12, withPad: " ", startingAt: 0)
-          + render(entry.data) + (marks.isEmpty ? "" : "  [" + marks.joined(separator: "; ") + "]"))
-    }
+    let width = wide ? nil : TerminalWidth.columns()
+    for line in TimelineText(width: width).lines(timeline, asOf: asOf) { print(line) }
   }
 }
 
 struct Summary: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Show a patient's course-of-treatment summaries and open follow-ups.",
-    discussion: "Corrections count with their replacement data; voided entries count for nothing.")
+    discussion: """
+      Safety flags first (with date and session), then per course a dated session table and each \
+      outcome measure's dated series with response and remission marked. Corrections count with \
+      their replacement data; voided entries count for nothing. The worst blood pressure is one \
+      real reading: the one with the highest mean arterial pressure.
+      """)
 
   @OptionGroup var storeOptions: StoreOptions
   @Option(help: "The patient's pseudonymous id.") var patient: String
@@ -112,59 +84,7 @@ struct Summary: AsyncParsableCommand {
       try printJSON(summary)
       return
     }
-    func number(_ value: Double?) -> String {
-      guard let value else { return "–" }
-      return String(
-        decoding: JSONValue.number((value * 100).rounded() / 100).canonicalBytes, as: UTF8.self)
-    }
-    print("Patient \(summary.patientId): \(summary.courses.count) course(s)")
-    for course in summary.courses {
-      print("")
-      print(
-        "Course \(course.courseId)  \(course.drug ?? "?") \(course.route ?? "?"), \(course.phase ?? "?")\(course.completionReason.map { ", ended: \($0)" } ?? "")"
-      )
-      print(
-        "  sessions     planned \(course.sessionsPlanned), started \(course.sessionsStarted), completed \(course.sessionsCompleted)"
-      )
-      print(
-        "  doses        total \(number(course.totalDoseMg)) mg (\(number(course.totalDoseMgPerKg)) mg/kg) over \(course.doses.count) session(s)"
-      )
-      for dose in course.doses {
-        print(
-          "               \(dose.sessionId): \(number(dose.doseMg)) mg, \(number(dose.doseMgPerKg)) mg/kg, \(dose.route)"
-        )
-      }
-      print(
-        "  infusion     \(course.adjustments) adjustment(s), \(course.earlyStops) early stop(s)")
-      let vitals = course.vitals
-      print(
-        "  vitals       \(vitals.readings) reading(s), \(vitals.flaggedReadings) flagged; max BP \(number(vitals.maxSystolicMmHg))/\(number(vitals.maxDiastolicMmHg)) mmHg, HR \(number(vitals.minHeartRateBpm))–\(number(vitals.maxHeartRateBpm)) bpm, min SpO2 \(number(vitals.minSpo2Percent))%"
-      )
-      let effects = course.sideEffects.keys.sorted().map { effect in
-        let counts = (course.sideEffects[effect] ?? [:]).sorted { $0.key < $1.key }.map {
-          "\($0.value) \($0.key)"
-        }
-        return "\(effect) (\(counts.joined(separator: ", ")))"
-      }
-      print("  side effects \(effects.isEmpty ? "none" : effects.joined(separator: "; "))")
-      for instrument in course.outcomes.keys.sorted() {
-        guard let outcome = course.outcomes[instrument] else { continue }
-        let remission = outcome.remission.map { $0 ? ", remission" : "" } ?? ""
-        print(
-          "  \(instrument.padding(toLength: 12, withPad: " ", startingAt: 0)) \(number(outcome.baseline)) → \(number(outcome.latest)) (\(number(outcome.changePercent))%)\(outcome.response ? ", response" : "")\(remission)"
-        )
-      }
-      print(
-        "  flags        \(course.openFlags.isEmpty ? "none" : course.openFlags.map(\.code).joined(separator: ", "))"
-      )
-    }
-    print("")
-    print(
-      "Open follow-ups: \(summary.openFollowUps.count) (\(summary.overdueFollowUps.count) overdue)")
-    for followUp in summary.openFollowUps {
-      let overdue = summary.overdueFollowUps.contains(followUp) ? "  OVERDUE" : ""
-      print("  \(followUp.followUpId) \(followUp.kind) due \(followUp.dueAt)\(overdue)")
-    }
+    for line in SummaryText().lines(summary) { print(line) }
   }
 }
 

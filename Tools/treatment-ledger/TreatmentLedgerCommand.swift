@@ -23,7 +23,8 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
       """,
     subcommands: [
       Demo.self, Init.self, Append.self, Import.self, Validate.self, Read.self, Verify.self, Stats.self,
-      Timeline.self, Summary.self, Rebuild.self, SchemasCommand.self, AuditCommand.self,
+      Timeline.self, Summary.self, Report.self, Rebuild.self, SchemasCommand.self,
+      AuditCommand.self,
     ]
   )
 }

@@ -77,7 +77,9 @@ public struct AuditProblem: Sendable, Hashable, Codable, CustomStringConvertible
 public struct AuditVerificationReport: Sendable, Hashable, Codable {
   /// The export's id, when the manifest could be read.
   public var exportId: String?
-  /// Events checked (lines, or CSV rows when there is no NDJSON).
+  /// Intact events: those, in file order, whose line (or CSV row when there is no NDJSON), place
+  /// in the chain and CSV row all passed, before the first problem if there is one (the `N` of
+  /// "FAILED after N intact events", counted as verify_export.py counts it).
   public var eventsChecked: UInt64
   /// Of those, the events inside the filter's range.
   public var eventsInRange: UInt64
@@ -107,15 +109,21 @@ public struct AuditVerificationReport: Sendable, Hashable, Codable {
 /// `ChainHash.sha256(_:)` over the event's stored canonical bytes, and `previousHash` /
 /// `previousStreamHash` must name the hash of the event before it.
 public struct AuditVerifier: Sendable {
-  /// Creates a verifier.
-  public init() {}
+  /// Called with the intact events so far and the number the manifest announces, every few
+  /// thousand events and once at the end of the events (for a progress display).
+  public var progress: (@Sendable (_ eventsChecked: UInt64, _ expected: UInt64) -> Void)?
+
+  /// Creates a verifier, optionally reporting progress.
+  public init(progress: (@Sendable (_ eventsChecked: UInt64, _ expected: UInt64) -> Void)? = nil) {
+    self.progress = progress
+  }
 
   /// Verifies the export in `directory`. With `expectedManifestSHA256` (from `audit log`, or
   /// handed to the auditor separately) an edit of any manifest member is detected too.
   public func verify(directory: String, expectedManifestSHA256: String? = nil)
     -> AuditVerificationReport
   {
-    var run = VerificationRun(directory: directory)
+    var run = VerificationRun(directory: directory, progress: progress)
     run.verify(expectedManifestSHA256: expectedManifestSHA256?.lowercased(), store: nil)
     return run.report
   }
@@ -123,7 +131,7 @@ public struct AuditVerifier: Sendable {
   /// Verifies the export in `directory` and checks that `store` recorded it in `$audit` with this
   /// very manifest.
   public func verify(directory: String, against store: EventStore) -> AuditVerificationReport {
-    var run = VerificationRun(directory: directory)
+    var run = VerificationRun(directory: directory, progress: progress)
     run.verify(expectedManifestSHA256: nil, store: store)
     return run.report
   }
@@ -256,12 +264,14 @@ private struct Stop: Error {
 
 private struct VerificationRun {
   let directory: String
+  let progress: (@Sendable (UInt64, UInt64) -> Void)?
   var report = AuditVerificationReport(
     exportId: nil, eventsChecked: 0, eventsInRange: 0, hashesRecomputed: false, manifestSHA256: nil,
     manifestChecked: false, problem: nil)
 
-  init(directory: String) {
+  init(directory: String, progress: (@Sendable (UInt64, UInt64) -> Void)?) {
     self.directory = directory
+    self.progress = progress
   }
 
   mutating func verify(expectedManifestSHA256: String?, store: EventStore?) {
@@ -512,8 +522,17 @@ private struct VerificationRun {
       previous = view
       count += 1
       if matches { inRange += 1 }
+    }
+
+    /// The event just checked is intact: its line, its place in the chain and its CSV row all
+    /// hold. Only then does it count among the "intact events before the problem"
+    /// (docs/AUDIT.md 4), as in verify_export.py.
+    func counted() {
       report.eventsChecked = count
       report.eventsInRange = inRange
+      if count % 4_096 == 0 || count == manifest.counts.events {
+        progress?(count, manifest.counts.events)
+      }
     }
 
     func nextCSVRow() throws(Stop) -> [String]? {
@@ -547,7 +566,10 @@ private struct VerificationRun {
             throw fail(kind, Self.ndjson, line: line, detail)
           case .parsed(let view, let matches, let cells):
             try check(view, matches: matches, line: line)
-            guard let cells else { continue }
+            guard let cells else {
+              counted()
+              continue
+            }
             // The CSV row of the same event, after the NDJSON's own checks.
             guard let row = try nextCSVRow() else {
               throw fail(
@@ -565,6 +587,7 @@ private struct VerificationRun {
                 .csvMismatch, Self.csv, line: line + 1,
                 "column \(AuditCSV.header[column]) disagrees with line \(line) of events.ndjson")
             }
+            counted()
           }
         }
       }
@@ -588,6 +611,7 @@ private struct VerificationRun {
             "column inRange should be \(expected) for occurredAt "
               + EchoedName.escaped(view.occurredAt))
         }
+        counted()
       }
     }
 

@@ -30,6 +30,10 @@ public struct VitalsSummary: Codable, Sendable, Hashable {
   public var readings: Int
   /// Readings that carry at least one flag.
   public var flaggedReadings: Int
+  /// The worst blood pressure as one real reading (highest mean arterial pressure), when any
+  /// reading has both pressures. `maxSystolicMmHg` and `maxDiastolicMmHg` may come from two
+  /// different readings; this one never does.
+  public var worstBloodPressure: BloodPressureReading?
 }
 
 /// One instrument's trajectory over a course.
@@ -46,6 +50,8 @@ public struct OutcomeSummary: Codable, Sendable, Hashable {
   public var remission: Bool?
   /// How many assessments with this instrument belong to the course.
   public var assessments: Int
+  /// Every assessment of the instrument in the course, in clinical order.
+  public var series: [OutcomePoint]
 }
 
 /// A flag on one of a course's events.
@@ -58,6 +64,10 @@ public struct OpenFlag: Codable, Sendable, Hashable {
   public var code: String
   /// The flagged field.
   public var field: String
+  /// Clinical time of the flagged event.
+  public var occurredAt: String?
+  /// The session of the flagged event, when it names one.
+  public var sessionId: String?
 }
 
 /// The summary of one course of treatment (DOMAIN.md section 4).
@@ -96,6 +106,8 @@ public struct CourseSummary: Codable, Sendable, Hashable {
   public var outcomes: [String: OutcomeSummary]
   /// Flags of the course's events.
   public var openFlags: [OpenFlag]
+  /// One row per started session, in clinical order: dose, vitals, side effects and flags.
+  public var sessions: [SessionRow]
 }
 
 /// A follow-up that is scheduled and not completed.
@@ -160,6 +172,7 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
     var flaggedBy: UUID
     var globalPosition: UInt64
     var occurredAtMicros: Int64
+    var occurredAt: String
     var type: String
     var data: JSONValue
     var flags: [JSONValue]
@@ -186,7 +199,8 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
       return Effective(
         eventId: fact.eventId, flaggedBy: correction?.eventId ?? fact.eventId,
         globalPosition: fact.globalPosition,
-        occurredAtMicros: Timestamp.parseMicros(fact.occurredAt) ?? 0, type: fact.type,
+        occurredAtMicros: Timestamp.parseMicros(fact.occurredAt) ?? 0, occurredAt: fact.occurredAt,
+        type: fact.type,
         data: correction?.data["replacement"] ?? fact.data, flags: correction?.flags ?? fact.flags)
     }
   }
@@ -267,11 +281,16 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
       guard let first = scores.first?.number("totalScore"), let last = scores.last?.number("totalScore") else { continue }
       outcomes[instrument] = OutcomeSummary(
         baseline: first, latest: last, changePercent: first == 0 ? nil : (last - first) / first * 100,
-        response: last <= first * 0.5, remission: remission(instrument, last), assessments: scores.count)
+        response: last <= first * 0.5, remission: remission(instrument, last),
+        assessments: scores.count,
+        series: outcomeSeries(instrument: instrument, scores: scores, baseline: first))
     }
     let flags = members.flatMap { event in
       event.flags.map {
-        OpenFlag(eventId: event.flaggedBy, type: event.type, code: $0["code"]?.stringValue ?? "", field: $0["field"]?.stringValue ?? "")
+        OpenFlag(
+          eventId: event.flaggedBy, type: event.type, code: $0["code"]?.stringValue ?? "",
+          field: $0["field"]?.stringValue ?? "", occurredAt: event.occurredAt,
+          sessionId: event.string("sessionId"))
       }
     }
     return CourseSummary(
@@ -286,8 +305,10 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
         maxSystolicMmHg: extreme("systolicMmHg") { $0.max() }, maxDiastolicMmHg: extreme("diastolicMmHg") { $0.max() },
         maxHeartRateBpm: extreme("heartRateBpm") { $0.max() }, minHeartRateBpm: extreme("heartRateBpm") { $0.min() },
         minSpo2Percent: extreme("spo2Percent") { $0.min() }, readings: readings.count,
-        flaggedReadings: readings.filter { !$0.flags.isEmpty }.count),
-      sideEffects: sideEffects, outcomes: outcomes, openFlags: flags)
+        flaggedReadings: readings.filter { !$0.flags.isEmpty }.count,
+        worstBloodPressure: worstBloodPressure(readings)),
+      sideEffects: sideEffects, outcomes: outcomes, openFlags: flags,
+      sessions: sessionRows(members))
   }
 
   /// DOMAIN.md's remission thresholds; nil where none is defined (CADSS).
