@@ -82,10 +82,13 @@ struct Demo: AsyncParsableCommand {
     let verify = try Verify.parse(shared)
     try await verify.run()
     let store = storeOptions.store.map { " --store \($0)" } ?? ""
+    // "As of" is recorded time: the record as it stood a minute from now holds everything the
+    // demo wrote (a fixed date would show nothing on a store filled later).
+    let asOf = String(Timestamp.format(micros: Timestamp.nowMicros() + 60_000_000).prefix(19)) + "Z"
     print("""
 
       Try next:
-        treatment-ledger timeline --patient \(clinic.patientId(min(1, patients - 1)))\(store) --as-of 2026-12-01T00:00:00Z
+        treatment-ledger timeline --patient \(clinic.patientId(min(1, patients - 1)))\(store) --as-of \(asOf)
         treatment-ledger summary --patient \(patientId)\(store) --json
         treatment-ledger report --patient \(patientId)\(store) --out \(patientId)-report.html
         treatment-ledger read --stream \(Ledger.stream(forPatient: patientId))\(store) --json
