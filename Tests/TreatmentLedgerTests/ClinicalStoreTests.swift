@@ -256,3 +256,30 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
     #expect(result.stdout.contains("\(lines.count) valid"))
   }
 }
+
+/// Issue 12.11: `EventStore.open(at:)` skipped the clinical rules, so a dose for a patient with no
+/// registration, consent or eligible consultation was accepted.
+@Suite struct ClinicalRulesCannotBeBypassedTests {
+  @Test func aPlainHandleIsRefusedPatientAppendsButNotOtherStreams() async throws {
+    let dir = TemporaryDirectory("bypass")
+    defer { dir.remove() }
+    let ledger = try openLedger(dir)
+    ledger.close()
+    let dose = try #require(try exampleEvents().first { $0.type == "DoseAdministered" })
+    let plain = try EventStore.open(at: dir.path)
+    defer { plain.close() }
+    await #expect {
+      _ = try await plain.append([dose], to: "patient-nobody", expectedVersion: .noStream)
+    } throws: { error in
+      guard case .reviewerRequired(let stream, let reviewer) = error as? EventStoreError else { return false }
+      return stream == "patient-nobody" && reviewer == "treatment-records.clinical"
+        && !"\(error)".contains(dose.eventId.uuidString)
+    }
+    #expect(try plain.nextPosition() == 0)
+    // Streams the clinical rules do not govern are the plain store's to write.
+    let note = ProposedEvent(
+      eventId: UUID(), type: "NoteRecorded", occurredAt: "2026-11-02T10:15:00-05:00",
+      recordedBy: nurse, data: .object(["n": .number(1)]))
+    #expect(try await plain.append([note], to: "inventory-site-1").written == 1)
+  }
+}
