@@ -216,7 +216,7 @@ def main() -> int:
     scratch = os.path.abspath(args.scratch)
     os.makedirs(scratch, exist_ok=True)
     sync(files, scratch)
-    log_path = os.path.join(os.path.dirname(scratch), "mutants.log")
+    log_path = os.path.join(os.path.dirname(scratch), f"mutants-{os.path.basename(scratch)}.log")
     with open(log_path, "a", encoding="utf-8") as log:
         log.write(f"\n==== run at {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
                   f" rev={args.rev or 'working tree'}\n")
