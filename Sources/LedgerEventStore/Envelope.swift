@@ -53,7 +53,7 @@ public struct ProposedEvent: Sendable, Hashable {
   }
 }
 
-/// A stored event with its whole envelope (DOMAIN.md section 2).
+/// A stored event with its whole envelope (docs/CATALOGUE-CONVENTIONS.md, Shapes).
 public struct RecordedEvent: Sendable, Hashable {
   /// Chosen by the writer.
   public var eventId: UUID

@@ -19,7 +19,7 @@ public final class Ledger: Sendable {
   public struct Configuration: Sendable {
     /// The store's directory.
     public var path: String
-    /// The clinic's soft-alert thresholds (DOMAIN.md's defaults unless set).
+    /// The clinic's soft-alert thresholds (docs/CLINICAL-RULES.md defaults unless set).
     public var clinicalProtocol: ClinicalProtocol
     /// Open without the right to append.
     public var readOnly: Bool

@@ -273,11 +273,16 @@ import Testing
   }
 
   @Test func readAsOfARecordedTimeShowsTheLogAsItWas() async throws {
-    let (store, dir) = try openStore()
+    // An injected clock, so that the second commit is recorded after the cut without sleeping.
+    let cut: Int64 = 1_793_613_600_000_000
+    let dir = TemporaryDirectory("store")
+    var options = EventStore.Options()
+    options.initialMapSize = 1 << 20
+    let clock = ScriptedClock([cut, cut + 1])
+    options.clock = { clock.now() }
+    let store = try EventStore.open(at: dir.path, options: options)
     defer { store.close(); dir.remove() }
     _ = try await store.append([event(), event()], to: "patient-a")
-    let cut = Timestamp.nowMicros()
-    try await Task.sleep(for: .milliseconds(5))
     _ = try await store.append([event()], to: "patient-a")
     #expect(try store.readAll(recordedAtOrBefore: cut).count == 2)
     #expect(try store.readAll(recordedAtOrBefore: 0).isEmpty)

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerTestSupport
 import Testing
 
 @Suite struct CanonicalJSONTests {
@@ -30,7 +31,7 @@ import Testing
   }
 
   @Test func parsingCanonicalBytesGivesTheSameValue() throws {
-    var generator = SystemRandomNumberGenerator()
+    var generator = SeededGenerator(seed: 0xC0FFEE)
     for _ in 0..<300 {
       let value = randomValue(depth: 0, using: &generator)
       let bytes = value.canonicalBytes
@@ -49,7 +50,7 @@ import Testing
     }
   }
 
-  private func randomValue(depth: Int, using generator: inout SystemRandomNumberGenerator) -> JSONValue {
+  private func randomValue(depth: Int, using generator: inout SeededGenerator) -> JSONValue {
     let choice = Int.random(in: 0..<(depth > 3 ? 4 : 6), using: &generator)
     switch choice {
     case 0: return .null

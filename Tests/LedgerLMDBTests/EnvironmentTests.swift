@@ -152,20 +152,40 @@ import Testing
     }
   }
 
-  @Test func concurrentReadersOnManyTasksSeeConsistentSnapshots() async throws {
+  @Test func concurrentReadersSeeConsistentSnapshotsWhileAWriterCommits() async throws {
     let dir = TemporaryDirectory()
     defer { dir.remove() }
     let env = try Environment(path: dir.path)
     defer { env.close() }
     let db = try env.write { try $0.createDatabase("d") }
-    try env.write { txn in
-      for i in 0..<100 { try txn.put(db, UInt64(i).bigEndianBytes, [UInt8(i)]) }
-    }
-    try await withThrowingTaskGroup(of: Int.self) { group in
-      for _ in 0..<64 {
-        group.addTask { try env.read { try $0.count(db) } }
+    // Each commit adds 10 keys and sets key [0xFF] to the number of other keys: a reader that
+    // saw half a commit would count a different number than the one it reads.
+    let total: [UInt8] = [0xFF]
+    func commit(round: Int) throws {
+      try env.write { txn in
+        for i in 0..<10 { try txn.put(db, UInt64(round * 10 + i).bigEndianBytes, [1]) }
+        try txn.put(db, total, UInt64((round + 1) * 10).bigEndianBytes)
       }
-      for try await count in group { #expect(count == 100) }
     }
+    try commit(round: 0)
+    let rounds = 60
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask {
+        for round in 1..<rounds { try commit(round: round) }
+      }
+      for _ in 0..<16 {
+        group.addTask {
+          for _ in 0..<30 {
+            let (count, stored) = try env.read { txn in
+              (try txn.count(db), try txn.get(db, total))
+            }
+            let value = stored.map { $0.reduce(0) { $0 << 8 | Int($1) } }
+            #expect(value == count - 1)
+          }
+        }
+      }
+      try await group.waitForAll()
+    }
+    #expect(try env.read { try $0.count(db) } == rounds * 10 + 1)
   }
 }

@@ -57,8 +57,8 @@ import Testing
     #expect(result.stderr.contains("--workloads takes numbers from 1 to 6"))
   }
 
-  @Test func aDebugBuildRefusesToMeasureWithoutAllowDebug() throws {
-    guard BenchTests.isDebugBuild else { return }
+  @Test(.enabled(if: BenchTests.isDebugBuild, "a release build measures without --allow-debug"))
+  func aDebugBuildRefusesToMeasureWithoutAllowDebug() throws {
     let result = try ProcessResult.run(Self.executable, ["--quick"])
     #expect(result.status == 2)
     #expect(result.stderr.contains("debug build"))

@@ -12,18 +12,13 @@ struct IndependentReaderTests {
   static let cli = RepositoryPaths.executable("treatment-ledger")
   static let reader = RepositoryPaths.root + "/Tools/ledger-inspect/read_store.py"
 
-  /// Makes `python3 -c 'import lmdb'` work, installing py-lmdb from PyPI once when it is missing
-  /// (CI installs it up front in `.ci/run`). Evaluated once per process.
+  /// Nil when `python3 -c 'import lmdb'` works; otherwise what is missing. Tests never install
+  /// anything: `.ci/run` installs py-lmdb up front (`python3 -m pip install lmdb`). Evaluated once
+  /// per process.
   static let pythonLMDB: String? = {
-    func importable() -> Bool {
-      (try? ProcessResult.run("/usr/bin/env", ["python3", "-c", "import lmdb"]).status) == 0
-    }
-    if importable() { return nil }
-    let install = try? ProcessResult.run(
-      "/usr/bin/env", ["python3", "-m", "pip", "install", "-q", "lmdb"])
-    if importable() { return nil }
-    return "python3 cannot import lmdb and `python3 -m pip install lmdb` failed: "
-      + (install?.stderr ?? "pip did not run")
+    let status = try? ProcessResult.run("/usr/bin/env", ["python3", "-c", "import lmdb"]).status
+    return status == 0
+      ? nil : "python3 cannot import lmdb: run `python3 -m pip install lmdb` (see .ci/run)"
   }()
 
   static func python(_ arguments: [String]) throws -> ProcessResult {

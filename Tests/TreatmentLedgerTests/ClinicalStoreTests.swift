@@ -136,7 +136,11 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
       _ = try await reopened.store.append([dose], to: stream)
       Issue.record("a dose without consent was accepted after reopening")
     } catch {
-      if case .rejected(_, _, _, _, let rule, _) = error { #expect(rule == "dose.consent.notInForce") }
+      guard case .rejected(_, _, _, _, let rule, _) = error else {
+        Issue.record("expected a rejection, got \(error)")
+        return
+      }
+      #expect(rule == "dose.consent.notInForce")
     }
     let consent = try #require(beforeDose.first { $0.type == "ConsentRecorded" })
     _ = try await reopened.store.append([consent, dose], to: stream)
@@ -233,7 +237,11 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
       _ = try await ledger.store.append([crossStream], to: stream)
       Issue.record("voided another stream's event")
     } catch {
-      if case .rejected(_, _, _, _, let rule, _) = error { #expect(rule == "void.target.otherStream") }
+      guard case .rejected(_, _, _, _, let rule, _) = error else {
+        Issue.record("expected a rejection, got \(error)")
+        return
+      }
+      #expect(rule == "void.target.otherStream")
     }
   }
 

@@ -61,19 +61,51 @@ struct DecisionStateTests {
     #expect(try JSONDecoder().decode(PatientDecisionState.self, from: snapshot) == scratch)
   }
 
-  @Test("The scenarios exercise corrections, voids and late entries")
+  @Test("The scenarios exercise every type, corrections, voids and late entries")
   func scenariosAreRich() {
-    var corrections = 0
-    var voids = 0
+    var types: [String: Int] = [:]
+    var late = 0
+    var doubleCorrections = 0
+    var voidedCorrections = 0
+    var voidedCorrected = 0
+    var multiDoseSessions = 0
+    var meantRefusals = 0
     for seed in 0..<40 {
       var scenario = ScenarioGenerator(seed: UInt64(seed) &* 7919 &+ 17)
-      for item in scenario.generate(length: 60) {
-        if case .entryCorrected = item.event { corrections += 1 }
-        if case .entryVoided = item.event { voids += 1 }
+      let events = scenario.generate(length: 60)
+      meantRefusals += scenario.rejected
+      var latest = Date.distantPast
+      var targets: [UUID: Int] = [:]
+      var corrections: Set<UUID> = []
+      var doses: [String: Int] = [:]
+      for item in events {
+        types[item.event.eventType, default: 0] += 1
+        if item.occurredAt.date < latest { late += 1 }
+        latest = max(latest, item.occurredAt.date)
+        switch item.event {
+        case .entryCorrected(let data):
+          targets[data.correctedEventId, default: 0] += 1
+          corrections.insert(item.eventId)
+        case .entryVoided(let data):
+          if corrections.contains(data.voidedEventId) { voidedCorrections += 1 }
+          if targets[data.voidedEventId] != nil { voidedCorrected += 1 }
+        case .doseAdministered(let data):
+          doses[data.sessionId, default: 0] += 1
+        default: break
+        }
       }
+      doubleCorrections += targets.values.filter { $0 >= 2 }.count
+      multiDoseSessions += doses.values.filter { $0 >= 2 }.count
     }
-    #expect(corrections >= 40)
-    #expect(voids >= 40)
+    #expect(Set(types.keys) == Set(ClinicalEvent.allTypes.map(\.type)), "\(types)")
+    #expect(types["EntryCorrected", default: 0] >= 40)
+    #expect(types["EntryVoided", default: 0] >= 40)
+    #expect(late >= 40)
+    #expect(doubleCorrections > 0)
+    #expect(voidedCorrections > 0)
+    #expect(voidedCorrected > 0)
+    #expect(multiDoseSessions > 0)
+    #expect(meantRefusals > 0)
   }
 
   @Test("Every event of a scenario decodes from its own JSON and validates again in order")

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerTestSupport
+import Testing
 import TreatmentRecords
 
 /// Generates random, structurally valid payloads of every clinical event type.
@@ -208,9 +209,8 @@ struct ClinicalEventGenerator {
 
   mutating func entryCorrected() -> EntryCorrected {
     let replacement = anyOriginalEvent()
-    let data = (try? replacement.jsonData()) ?? Data("{}".utf8)
-    let object = (try? JSONDecoder().decode([String: ClinicalJSONValue].self, from: data)) ?? [:]
-    return EntryCorrected(correctedEventId: uuid(), reason: text(), replacement: object)
+    return EntryCorrected(
+      correctedEventId: uuid(), reason: text(), replacement: jsonObject(replacement))
   }
 
   mutating func entryVoided() -> EntryVoided {
@@ -305,7 +305,18 @@ struct ScenarioGenerator {
   var values: ClinicalEventGenerator
   var state = PatientDecisionState()
   var events: [StreamEvent] = []
+  /// Candidates refused for a reason the generator means to exercise.
   var rejected = 0
+  /// Candidates refused for any other reason: the generator meant them to be accepted, so every
+  /// test that uses it expects this to be empty.
+  var unexpectedRefusals: [String] = []
+  /// What the generator proposes knowing it may be refused: doses (and corrections of doses)
+  /// after a random consultation, consent or contraindication made them unlawful, and
+  /// corrections of a session whose course has since been completed.
+  static let meantRefusals: Set<String> = [
+    "dose.consent.notInForce", "dose.consultation.notEligible", "dose.esketamine.contraindicated",
+    "session.course.completed",
+  ]
   let clinic = ClinicalProtocol()
   let now = Date(timeIntervalSince1970: 1_900_000_000)  // 2030
   private var clock = Date(timeIntervalSince1970: 1_767_600_000)  // January 2026
@@ -324,6 +335,9 @@ struct ScenarioGenerator {
         offer(candidate)
       }
     }
+    if !unexpectedRefusals.isEmpty {
+      Issue.record("the generator's events were refused: \(unexpectedRefusals.prefix(5))")
+    }
     return events
   }
 
@@ -337,7 +351,11 @@ struct ScenarioGenerator {
         event, eventId: eventId, occurredAt: occurredAt, now: now, protocol: clinic,
         otherStreamHasEvent: { _ in false })
     } catch {
-      rejected += 1
+      if Self.meantRefusals.contains(error.rule) {
+        rejected += 1
+      } else {
+        unexpectedRefusals.append("\(event.eventType) after \(events.count) events: \(error)")
+      }
       return false
     }
     state = state.applying(event, eventId: eventId, occurredAt: occurredAt)
@@ -377,6 +395,9 @@ struct ScenarioGenerator {
       consent.given = true
       return .consentRecorded(consent)
     }
+    // Only courses and sessions that still stand (a void removes them).
+    let courseIds = self.courseIds.filter { state.courses[$0] != nil }
+    let sessionIds = self.sessionIds.filter { state.sessions[$0] != nil }
     let openCourses = courseIds.filter { state.courses[$0]?.completed == false }
     let openSessions = sessionIds.filter { state.sessions[$0]?.discharged == false }
     switch values.int(0...19) {
@@ -447,15 +468,15 @@ struct ScenarioGenerator {
     let originals = events.filter { item in
       guard let status = state.entry(item.eventId) else { return false }
       return !status.isCorrection && !status.isVoid && !status.isVoided
+        && referencesStand(currentData(of: item.eventId) ?? item.event)
     }
     guard !originals.isEmpty else { return nil }
     let target = values.pick(originals)
     let current = currentData(of: target.eventId) ?? target.event
-    guard let mutated = mutate(current), let data = try? mutated.jsonData(),
-      let object = try? JSONDecoder().decode([String: ClinicalJSONValue].self, from: data)
-    else { return nil }
+    guard let mutated = mutate(current) else { return nil }
     return .entryCorrected(
-      EntryCorrected(correctedEventId: target.eventId, reason: values.text(), replacement: object))
+      EntryCorrected(
+        correctedEventId: target.eventId, reason: values.text(), replacement: jsonObject(mutated)))
   }
 
   /// A void of a random entry that is not a void and not voided (corrections included).
@@ -468,6 +489,24 @@ struct ScenarioGenerator {
     guard !candidates.isEmpty else { return nil }
     return .entryVoided(
       EntryVoided(voidedEventId: values.pick(candidates).eventId, reason: "entered in error"))
+  }
+
+  /// True when the sessions and courses an entry names still stand (a correction of an entry
+  /// whose session was voided is refused, rightly, so the generator does not propose one).
+  private func referencesStand(_ event: ClinicalEvent) -> Bool {
+    let object = jsonObject(event)
+    if event.eventType != CoursePlanned.eventType, case .string(let course)? = object["courseId"],
+      state.courses[course] == nil
+    {
+      return false
+    }
+    if event.eventType != SessionStarted.eventType,
+      case .string(let session)? = object["sessionId"],
+      state.sessions[session] == nil
+    {
+      return false
+    }
+    return true
   }
 
   /// The data that currently stands for an entry (its latest live correction's replacement).
@@ -528,7 +567,7 @@ struct ScenarioGenerator {
   }
 }
 
-/// Resolves corrections and voids the way DOMAIN.md section 4 states them, independently of the
+/// Resolves corrections and voids the way docs/CLINICAL-RULES.md sections 6-7 states them, independently of the
 /// library: a voided event counts for nothing, a corrected one counts with its latest live
 /// correction's replacement, and corrections and voids themselves count for nothing.
 enum EffectiveStream {
@@ -553,13 +592,27 @@ enum EffectiveStream {
           result.append(item)
           continue
         }
-        guard let data = try? JSONEncoder().encode(correction.replacement),
-          let replacement = try? ClinicalEvent.decode(
+        do {
+          let data = try JSONEncoder().encode(correction.replacement)
+          let replacement = try ClinicalEvent.decode(
             type: item.event.eventType, schemaVersion: 1, json: data)
-        else { continue }
-        result.append((replacement, item.eventId, item.occurredAt))
+          result.append((replacement, item.eventId, item.occurredAt))
+        } catch {
+          Issue.record("a stored correction's replacement does not decode: \(error)")
+        }
       }
     }
     return result
+  }
+}
+
+/// A payload as the JSON object a correction's `replacement` holds; a payload that does not
+/// encode is a generator bug and fails the test.
+func jsonObject(_ event: ClinicalEvent) -> [String: ClinicalJSONValue] {
+  do {
+    return try JSONDecoder().decode([String: ClinicalJSONValue].self, from: try event.jsonData())
+  } catch {
+    Issue.record("a generated \(event.eventType) does not encode: \(error)")
+    return [:]
   }
 }

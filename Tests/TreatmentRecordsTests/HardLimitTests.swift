@@ -66,7 +66,7 @@ func protocolError(_ json: String) -> ClinicalValidationError? {
 
 let validPatient = #"{"patientId":"pt-SENTINEL-1","birthYear":1987,"sexAtBirth":"female"}"#
 
-/// One case per hard limit of DOMAIN.md section 3, plus decoding, format and protocol rules.
+/// One case per hard limit of docs/CLINICAL-RULES.md sections 1-5, plus decoding, format and protocol rules.
 let badInputs: [BadInput] = [
   // Decoding.
   BadInput("decode.json.invalid", sentinels: ["SENTINEL-JSON"]) {

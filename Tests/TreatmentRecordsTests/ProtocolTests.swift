@@ -4,7 +4,7 @@ import TreatmentRecords
 
 @Suite("Clinical protocol")
 struct ProtocolTests {
-  @Test("Defaults are DOMAIN.md's")
+  @Test("Defaults are those of docs/CLINICAL-RULES.md")
   func defaults() {
     let clinic = ClinicalProtocol()
     let t = clinic.thresholds

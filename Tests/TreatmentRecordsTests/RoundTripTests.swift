@@ -4,7 +4,7 @@ import TreatmentRecords
 
 @Suite("Encoding and decoding")
 struct RoundTripTests {
-  @Test("allTypes lists the sixteen types of DOMAIN.md, all at version 1")
+  @Test("allTypes lists the sixteen types of docs/CLINICAL-RULES.md, all at version 1")
   func allTypes() {
     let names = ClinicalEvent.allTypes.map(\.type)
     #expect(
@@ -36,7 +36,7 @@ struct RoundTripTests {
     }
   }
 
-  @Test("Field names are exactly those of DOMAIN.md")
+  @Test("Field names are exactly those of docs/CLINICAL-RULES.md")
   func fieldNames() throws {
     let dose = Fixture.dose()
     let object = try JSONSerialization.jsonObject(

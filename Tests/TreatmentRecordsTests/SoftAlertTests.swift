@@ -35,7 +35,7 @@ func vitals(_ change: (inout VitalsRecorded) -> Void) -> ClinicalEvent {
   return .vitalsRecorded(vitals)
 }
 
-/// One case per soft alert of DOMAIN.md section 3.
+/// One case per soft alert of docs/CLINICAL-RULES.md sections 1-5.
 let alarmingInputs: [AlarmingInput] = [
   AlarmingInput("patient.age.minor", field: "birthYear", sentinels: ["2015"]) {
     flags(
@@ -256,7 +256,7 @@ struct SoftAlertTests {
     #expect(try fixture.add(.patientDischarged(discharge)) == [])
   }
 
-  @Test("Thresholds compare as DOMAIN.md writes them: at or below, at or above, over")
+  @Test("Thresholds compare as docs/CLINICAL-RULES.md writes them: at or below, at or above, over")
   func boundaries() throws {
     let fixture = try Fixture.inSession()
     func codes(_ event: ClinicalEvent) throws -> Set<String> {

@@ -67,7 +67,7 @@ struct StoreOptions: ParsableArguments {
 
   @Option(
     name: .customLong("protocol"),
-    help: "A clinic protocol file (JSON) with soft-alert thresholds; default: DOMAIN.md's defaults.")
+    help: "A clinic protocol file (JSON) of soft-alert thresholds; default: docs/CLINICAL-RULES.md.")
   var protocolFile: String?
 
   @Option(

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A deterministic synthetic clinic: realistic patients, courses and sessions that pass the same
-/// validation as real input and follow DOMAIN.md's clinical ranges. The same seed always gives
+/// validation as real input and follow the ranges of docs/CLINICAL-RULES.md. The same seed gives
 /// the same events (ids, times and values); only `recordedAt` depends on when they are stored.
 ///
 /// Every patient is registered, consulted and consented, then has one course: IV ketamine

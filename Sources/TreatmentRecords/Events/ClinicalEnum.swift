@@ -1,6 +1,6 @@
 import Foundation
 
-/// A closed set of string codes from DOMAIN.md section 3.
+/// A closed set of string codes from docs/CLINICAL-RULES.md sections 1-5.
 ///
 /// Decoding an unknown code fails with the rule `decode.field.unknownEnumValue`, naming the field
 /// but never the value that was sent.

@@ -1,6 +1,7 @@
 import Foundation
 
-/// One clinical event's payload, tagged by type: the sixteen types of DOMAIN.md section 3.
+/// One clinical event's payload, tagged by type: the sixteen types of
+/// docs/CLINICAL-RULES.md section 1.
 ///
 /// ```swift
 /// let event = try ClinicalEvent.decode(type: "SessionStarted", schemaVersion: 1, json: bytes)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The `data` payload of one clinical event type (DOMAIN.md section 3).
+/// The `data` payload of one clinical event type (docs/CLINICAL-RULES.md sections 1-5).
 ///
 /// Each conforming type encodes to and decodes from exactly the JSON field names of its schema
 /// (`Schemas/events/<Type>.v<schemaVersion>.schema.json`); decoding rejects unknown keys.

@@ -70,7 +70,7 @@ public struct OpenFlag: Codable, Sendable, Hashable {
   public var sessionId: String?
 }
 
-/// The summary of one course of treatment (DOMAIN.md section 4).
+/// The summary of one course of treatment (docs/CLINICAL-RULES.md sections 6-7).
 public struct CourseSummary: Codable, Sendable, Hashable {
   /// The course.
   public var courseId: String
@@ -311,7 +311,7 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
       sessions: sessionRows(members))
   }
 
-  /// DOMAIN.md's remission thresholds; nil where none is defined (CADSS).
+  /// Remission thresholds (docs/CLINICAL-RULES.md section 7.3); nil where none is defined (CADSS).
   static func remission(_ instrument: String, _ score: Double) -> Bool? {
     switch instrument {
     case "phq9", "gad7": return score < 5

@@ -3,7 +3,8 @@ import Foundation
 /// A clinic's versioned protocol: the thresholds of the soft alerts.
 ///
 /// The file shape is `{"protocolVersion": "...", "thresholds": {...}}`; missing thresholds take
-/// DOMAIN.md's defaults. Every flag records the `protocolVersion` that produced it.
+/// the defaults of docs/CLINICAL-RULES.md section 5. Every flag records the `protocolVersion`
+/// that produced it.
 ///
 /// ```swift
 /// let clinic = try ClinicalProtocol.load(json: Data(contentsOf: url))
@@ -17,7 +18,8 @@ public struct ClinicalProtocol: Codable, Sendable, Hashable {
   /// The version name of the built-in defaults.
   public static let defaultVersion = "default-1"
 
-  /// Creates a protocol; with no arguments, DOMAIN.md's defaults as `"default-1"`.
+  /// Creates a protocol; with no arguments, the defaults of docs/CLINICAL-RULES.md section 5
+  /// as `"default-1"`.
   public init(
     protocolVersion: String = ClinicalProtocol.defaultVersion,
     thresholds: ClinicalThresholds = ClinicalThresholds()

@@ -1,8 +1,10 @@
 import Foundation
 
-/// The soft-alert thresholds of a clinic's protocol, with DOMAIN.md's defaults.
+/// The soft-alert thresholds of a clinic's protocol, with the defaults of
+/// docs/CLINICAL-RULES.md section 5.
 ///
-/// Comparisons follow DOMAIN.md literally: "HR ≤ 50 or ≥ 111" flags a value at or below
+/// Comparisons follow docs/CLINICAL-RULES.md section 5: "HR ≤ 50 or ≥ 111" flags a value at or
+/// below
 /// ``heartRateLowBpm`` or at or above ``heartRateHighBpm``; "over" means strictly greater.
 public struct ClinicalThresholds: Codable, Sendable, Hashable {
   /// Age in years below which a patient is flagged as a minor (default 18).
@@ -52,7 +54,7 @@ public struct ClinicalThresholds: Codable, Sendable, Hashable {
   /// REMS minimum).
   public var esketamineMinObservationMinutes: Int = 120
 
-  /// The defaults of DOMAIN.md.
+  /// The defaults of docs/CLINICAL-RULES.md section 5.
   public init() {}
 
   enum CodingKeys: String, CodingKey, CaseIterable {

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// It names the event, the field path and the rule, and states the limit in words. By design it
 /// never contains a patient's value: error messages and logs may carry ids, types and field names
-/// only (DOMAIN.md section 5).
+/// only (docs/CLINICAL-RULES.md section 2).
 ///
 /// ```swift
 /// do { _ = try state.validate(event, ...) }

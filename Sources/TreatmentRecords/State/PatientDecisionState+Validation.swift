@@ -1,7 +1,7 @@
 import Foundation
 
 extension PatientDecisionState {
-  /// Checks one event against every hard limit and soft alert of DOMAIN.md section 3, given
+  /// Checks one event against every hard limit and soft alert of docs/CLINICAL-RULES.md, given
   /// this state of the patient's stream.
   ///
   /// - Parameters:

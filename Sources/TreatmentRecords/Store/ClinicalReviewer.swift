@@ -2,7 +2,8 @@ import Foundation
 import LedgerEventStore
 
 /// The clinical rules as the event store's ``AppendReviewer``: every append to a `patient-<id>`
-/// stream is decoded into the catalogue's types and checked against DOMAIN.md's hard limits and
+/// stream is decoded into the catalogue's types and checked against the hard limits of
+/// docs/CLINICAL-RULES.md and
 /// soft alerts inside the append's own write transaction, with the patient's
 /// ``PatientDecisionState`` kept beside the events in that transaction.
 ///
@@ -26,7 +27,8 @@ public struct ClinicalReviewer: AppendReviewer {
   /// The clinic's soft-alert thresholds; their version is stored in every flag.
   public let clinicalProtocol: ClinicalProtocol
 
-  /// Creates a reviewer with `protocol`'s thresholds (DOMAIN.md's defaults unless given).
+  /// Creates a reviewer with `protocol`'s thresholds (docs/CLINICAL-RULES.md defaults unless
+  /// given).
   public init(protocol clinicalProtocol: ClinicalProtocol = ClinicalProtocol()) {
     self.clinicalProtocol = clinicalProtocol
   }
