@@ -117,7 +117,7 @@ public final class EventStore: Sendable {
     }
     do {
       let layout = try prepareLayout(
-        environment, readOnly: options.readOnly, created: !exists,
+        environment, readOnly: options.readOnly, mayCreate: options.createIfMissing, path: path,
         requirement: options.reviewer?.requirement)
       let store = EventStore(
         environment: environment, layout: layout, logger: logger,
@@ -134,11 +134,14 @@ public final class EventStore: Sendable {
     }
   }
 
-  /// Opens the store's databases. Only a `data.mdb` this call created (`created`) is given the
-  /// store's databases and format marker; an existing file must already be a store, so a foreign
-  /// LMDB environment or a damaged one is refused, never taken over.
+  /// Opens the store's databases. Only an environment that holds nothing yet (one this call or a
+  /// concurrent one just created, or one whose creation was interrupted before its first commit)
+  /// is given the store's databases and format marker, and only when `mayCreate`; any other
+  /// environment must already be a store, so a foreign LMDB environment is refused, never taken
+  /// over.
   private static func prepareLayout(
-    _ environment: Environment, readOnly: Bool, created: Bool, requirement: ReviewerRequirement?
+    _ environment: Environment, readOnly: Bool, mayCreate: Bool, path: String,
+    requirement: ReviewerRequirement?
   ) throws(EventStoreError) -> Layout {
     do {
       if readOnly {
@@ -149,8 +152,10 @@ public final class EventStore: Sendable {
         }
       }
       return try environment.write { txn in
-        if !created {
-          // Refuse before creating anything in a file that is not a store.
+        if try txn.environmentIsEmpty() {
+          guard mayCreate else { throw EventStoreError.storeNotFound(path: path) }
+        } else {
+          // Refuse before creating anything in an environment that is not a store.
           let meta = try txn.openDatabase("meta")
           try checkFormat(try txn.get(meta, Layout.formatKey))
         }

@@ -93,6 +93,16 @@ public class Transaction {
     return stat.ms_entries
   }
 
+  /// True when the environment's main (unnamed) database holds nothing: no named database and
+  /// no key, as in an environment that was just created.
+  public func environmentIsEmpty() throws(LMDBError) -> Bool {
+    var dbi: MDB_dbi = 0
+    try check(mdb_dbi_open(try live("mdb_dbi_open"), nil, 0, &dbi), "mdb_dbi_open")
+    var stat = MDB_stat()
+    try check(mdb_stat(try live("mdb_stat"), dbi, &stat), "mdb_stat")
+    return stat.ms_entries == 0
+  }
+
   /// Runs `body` with a cursor over `database`; the cursor is closed when `body` returns.
   public func withCursor<R>(_ database: Database, _ body: (Cursor) throws -> R) throws -> R {
     var raw: OpaquePointer?

@@ -275,12 +275,20 @@ private struct RequiredCountingReviewer: AppendReviewer {
     #expect(throws: LMDBError.self) { try env.read { try $0.openDatabase("meta") } }
   }
 
-  @Test func anExistingFileIsNeverMadeIntoAStoreEvenWhenCreationIsAllowed() throws {
+  @Test func anEmptyEnvironmentBecomesAStoreOnlyWhenCreationIsAllowed() throws {
     let dir = TemporaryDirectory("ownership")
     defer { dir.remove() }
-    // An LMDB environment with nothing in it: what an interrupted `init` could leave.
+    // An LMDB environment with nothing in it: what an interrupted `init` leaves, or what a
+    // concurrent `init` has made but not yet committed its first transaction to.
     try Environment(path: dir.path).close()
-    #expect(throws: EventStoreError.self) { _ = try EventStore.open(at: dir.path) }
+    var noCreation = EventStore.Options()
+    noCreation.createIfMissing = false
+    #expect(throws: EventStoreError.storeNotFound(path: dir.path)) {
+      _ = try EventStore.open(at: dir.path, options: noCreation)
+    }
+    let completed = try EventStore.open(at: dir.path)
+    completed.close()
+    _ = try EventStore.open(at: dir.path, options: noCreation).close()
     // A missing store is created.
     let other = TemporaryDirectory("ownership-new")
     defer { other.remove() }

@@ -133,10 +133,16 @@ struct ClinicalOracleTests {
 
 /// Records where two JSON values (from JSONSerialization) differ: numbers within a relative
 /// 1e-9 (sums may be added in another order), UUID strings in any case, everything else exactly.
+/// Compares two JSON values, naming every difference. Objects must have the same keys, except
+/// the rows of a course's `sessions`: the oracle computes their figures (dose, times, worst blood
+/// pressure, lowest SpO2, highest heart rate, infusion changes, discharge), and the rows' reading
+/// lists and time-axis marks (`vitals`, `events`, `sideEffects`, `flags`), which only rearrange
+/// the same events for display, are left to PresentationTests.
 func compareJSON(_ actual: Any, _ expected: Any, path: String, into differences: inout [String]) {
   switch (actual, expected) {
   case (let a as [String: Any], let e as [String: Any]):
-    if Set(a.keys) != Set(e.keys) {
+    let sessionRow = path.range(of: #"\.sessions\[\d+\]$"#, options: .regularExpression) != nil
+    if sessionRow ? !Set(e.keys).isSubset(of: a.keys) : Set(a.keys) != Set(e.keys) {
       differences.append("\(path): keys \(a.keys.sorted()) != expected \(e.keys.sorted())")
     }
     for key in Set(a.keys).intersection(e.keys).sorted() {

@@ -45,6 +45,7 @@ struct DocumentedOptionsTests {
   @Test func importSkipInvalidCommitsTheRestAndWritesRefusedLines() throws {
     let cli = LedgerCLI("skip-invalid")
     defer { cli.remove() }
+    try cli.succeed(["init"])
     let lines = Self.mixedLines()
     let rejected = cli.directory.appending("refused.ndjson")
     let result = try cli.succeed([
@@ -101,6 +102,7 @@ struct DocumentedOptionsTests {
   @Test func protocolFileThresholdsFlagAndNameTheirVersion() throws {
     let cli = LedgerCLI("protocol")
     defer { cli.remove() }
+    try cli.succeed(["init"])
     let protocolFile = cli.directory.appending("protocol.json")
     try Data(#"{"protocolVersion":"clinic-7","thresholds":{"heartRateHighBpm":100}}"#.utf8)
       .write(to: URL(fileURLWithPath: protocolFile))
@@ -132,6 +134,7 @@ struct DocumentedOptionsTests {
   @Test func csvDataSummariesAreCutAt16000Characters() throws {
     let cli = LedgerCLI("csv-cut")
     defer { cli.remove() }
+    try cli.succeed(["init"])
     let long = String(repeating: "a", count: 20_000)
     let lines = [
       EventLine.make(id: EventLine.id(10, 1), stream: "cli-csv", data: #"{"note":"\#(long)"}"#)

@@ -101,6 +101,73 @@ def outcome(instrument: str, scores: list[float]) -> dict:
     return result
 
 
+def worst_blood_pressure(readings: list[dict]) -> dict | None:
+    """Section 7.3: the one reading with both pressures whose mean arterial pressure,
+    (systolic + 2 x diastolic) / 3, is highest; ties to the higher systolic, then the earlier
+    reading (readings come in clinical order)."""
+    worst, worst_key = None, None
+    for reading in readings:
+        data = reading["data"]
+        systolic, diastolic = data.get("systolicMmHg"), data.get("diastolicMmHg")
+        if systolic is None or diastolic is None:
+            continue
+        key = ((systolic + 2 * diastolic) / 3, systolic)
+        if worst_key is None or key > worst_key:
+            worst_key = key
+            worst = {"systolicMmHg": systolic, "diastolicMmHg": diastolic,
+                     "occurredAt": reading["occurredAt"]}
+            for name in ("sessionId", "timepoint"):
+                if data.get(name) is not None:
+                    worst[name] = data[name]
+    return worst
+
+
+def session_row(start: dict, events: list[dict]) -> dict:
+    """Section 7.3, the figures of one row of `sessions` (the test compares these keys only)."""
+    of = lambda kind: [e for e in events if e["type"] == kind]  # noqa: E731
+    doses, readings, adjustments = of("DoseAdministered"), of("VitalsRecorded"), of("InfusionAdjusted")
+    discharges = of("PatientDischarged")
+    row = {"sessionId": start["data"]["sessionId"], "startedAt": start["occurredAt"],
+           "adjustments": len(adjustments),
+           "stoppedEarly": any(a["data"]["action"] == "stopped" for a in adjustments),
+           "discharged": bool(discharges)}
+    if start["data"].get("weightKg") is not None:
+        row["weightKg"] = start["data"]["weightKg"]
+    if doses:
+        row["doseMg"] = sum(d["data"]["doseMg"] for d in doses)
+        row["doseMgPerKg"] = sum(d["data"]["doseMgPerKg"] for d in doses)
+        row["route"] = doses[0]["data"]["route"]
+        row["dosedAt"] = doses[0]["occurredAt"]
+    spo2 = [r["data"]["spo2Percent"] for r in readings if r["data"].get("spo2Percent") is not None]
+    rates = [r["data"]["heartRateBpm"] for r in readings if r["data"].get("heartRateBpm") is not None]
+    if spo2:
+        row["minSpo2Percent"] = min(spo2)
+    if rates:
+        row["maxHeartRateBpm"] = max(rates)
+    worst = worst_blood_pressure(readings)
+    if worst is not None:
+        row["worstBloodPressure"] = worst
+    if discharges and discharges[-1]["data"].get("minutesObserved") is not None:
+        row["minutesObserved"] = discharges[-1]["data"]["minutesObserved"]
+    return row
+
+
+def outcome_series(instrument: str, assessments: list[dict], baseline: float) -> list[dict]:
+    """Section 7.3: every assessment of the course, dated, marked against the baseline."""
+    series = []
+    for a in assessments:
+        score = a["data"]["totalScore"]
+        point = {"occurredAt": a["occurredAt"], "totalScore": score,
+                 "response": score <= 0.5 * baseline}
+        for name in ("timepoint", "sessionId"):
+            if a["data"].get(name) is not None:
+                point[name] = a["data"][name]
+        if instrument in REMISSION:
+            point["remission"] = REMISSION[instrument](score)
+        series.append(point)
+    return series
+
+
 def summarize_course(plan: dict, members: list[dict], discharged: set[str]) -> dict:
     of = lambda kind: [m for m in members if m["type"] == kind]  # noqa: E731
     sessions = [m["data"]["sessionId"] for m in of("SessionStarted")]
@@ -128,10 +195,23 @@ def summarize_course(plan: dict, members: list[dict], discharged: set[str]) -> d
         by_severity = side_effects.setdefault(effect["data"]["effect"], {})
         severity = effect["data"]["severity"]
         by_severity[severity] = by_severity.get(severity, 0) + 1
+    worst = worst_blood_pressure(of("VitalsRecorded"))
+    if worst is not None:
+        vitals["worstBloodPressure"] = worst
     scores: dict[str, list[float]] = {}
+    assessments: dict[str, list[dict]] = {}
     for assessment in of("AssessmentRecorded"):
         scores.setdefault(assessment["data"]["instrument"], []).append(
             assessment["data"]["totalScore"])
+        assessments.setdefault(assessment["data"]["instrument"], []).append(assessment)
+    by_session: dict[str, list[dict]] = {}
+    for m in members:
+        if m["data"].get("sessionId") is not None:
+            by_session.setdefault(m["data"]["sessionId"], []).append(m)
+    outcomes = {}
+    for name, values in scores.items():
+        outcomes[name] = outcome(name, values)
+        outcomes[name]["series"] = outcome_series(name, assessments[name], values[0])
     adjustments = of("InfusionAdjusted")
     completions = of("CourseCompleted")
     summary = {
@@ -146,9 +226,10 @@ def summarize_course(plan: dict, members: list[dict], discharged: set[str]) -> d
         "earlyStops": sum(1 for a in adjustments if a["data"]["action"] == "stopped"),
         "vitals": vitals,
         "sideEffects": side_effects,
-        "outcomes": {name: outcome(name, values) for name, values in scores.items()},
-        "openFlags": [{"eventId": m["flaggedBy"], "type": m["type"], "code": f["code"],
-                       "field": f["field"]} for m in members for f in m["flags"]],
+        "outcomes": outcomes,
+        "openFlags": [open_flag(m, f) for m in members for f in m["flags"]],
+        "sessions": [session_row(m, by_session.get(m["data"]["sessionId"], []))
+                     for m in of("SessionStarted")],
     }
     for key in ("drug", "route", "phase"):
         if plan["data"].get(key) is not None:
@@ -156,6 +237,15 @@ def summarize_course(plan: dict, members: list[dict], discharged: set[str]) -> d
     if completions:
         summary["completionReason"] = completions[-1]["data"]["reason"]
     return summary
+
+
+def open_flag(member: dict, flag: dict) -> dict:
+    """Section 7.3: a flag of one of the course's events, with when and in which session."""
+    item = {"eventId": member["flaggedBy"], "type": member["type"], "code": flag["code"],
+            "field": flag["field"], "occurredAt": member["occurredAt"]}
+    if member["data"].get("sessionId") is not None:
+        item["sessionId"] = member["data"]["sessionId"]
+    return item
 
 
 def summary(patient_id: str, events: list[dict], now_micros: int) -> dict:
