@@ -1,0 +1,48 @@
+import Foundation
+import LedgerEventStore
+import LedgerLMDB
+import LedgerTestSupport
+import Testing
+
+/// A break that only the global chain shows: the newest event, alone in its stream, rewritten
+/// with another `previousHash`, its own hash and both heads recomputed. Every other check
+/// (content hash, canonical form, positions, stream chain, indexes, heads) still passes.
+@Suite struct ChainLinkTests {
+  @Test func verifyReportsAPreviousHashThatIsNotThePreviousEvent() async throws {
+    let dir = TemporaryDirectory("chain-link")
+    defer { dir.remove() }
+    let store = try EventStore.open(at: dir.path)
+    _ = try await store.append([event()], to: "ward-1")
+    _ = try await store.append([event()], to: "ward-2")
+    let last = try #require(try store.readAll().last)
+    store.close()
+
+    let forged = String(repeating: "ab", count: 32)
+    var bytes = last.canonicalBytes
+    let old = Array("\"previousHash\":\"\(last.previousHash.hex)\"".utf8)
+    let range = try #require(bytes.firstRange(of: old))
+    bytes.replaceSubrange(range, with: Array("\"previousHash\":\"\(forged)\"".utf8))
+    let hash = ChainHash.sha256(bytes)
+    let env = try Environment(path: dir.path)
+    try env.write { txn in
+      try txn.put(
+        try txn.openDatabase("log"), last.globalPosition.bigEndianBytes, [1] + hash.bytes + bytes)
+      try txn.put(
+        try txn.openDatabase("stream-heads"), Array("ward-2".utf8),
+        last.streamVersion.bigEndianBytes + hash.bytes)
+      let meta = try txn.openDatabase("meta")
+      var head = try #require(try txn.get(meta, Array("head".utf8)))
+      head.replaceSubrange(8..<40, with: hash.bytes)
+      try txn.put(meta, Array("head".utf8), head)
+    }
+    env.close()
+
+    let reopened = try EventStore.open(at: dir.path)
+    defer { reopened.close() }
+    let problem = try #require(try reopened.verify().problem)
+    #expect(problem.kind == .brokenChain)
+    #expect(problem.position == last.globalPosition)
+    // The stream on its own still verifies: only the log's chain is broken.
+    #expect(try reopened.verifyStream("ward-2").isIntact)
+  }
+}
