@@ -18,24 +18,9 @@ import Testing
     store.close()
 
     let forged = String(repeating: "ab", count: 32)
-    var bytes = last.canonicalBytes
-    let old = Array("\"previousHash\":\"\(last.previousHash.hex)\"".utf8)
-    let range = try #require(bytes.firstRange(of: old))
-    bytes.replaceSubrange(range, with: Array("\"previousHash\":\"\(forged)\"".utf8))
-    let hash = ChainHash.sha256(bytes)
-    let env = try Environment(path: dir.path)
-    try env.write { txn in
-      try txn.put(
-        try txn.openDatabase("log"), last.globalPosition.bigEndianBytes, [1] + hash.bytes + bytes)
-      try txn.put(
-        try txn.openDatabase("stream-heads"), Array("ward-2".utf8),
-        last.streamVersion.bigEndianBytes + hash.bytes)
-      let meta = try txn.openDatabase("meta")
-      var head = try #require(try txn.get(meta, Array("head".utf8)))
-      head.replaceSubrange(8..<40, with: hash.bytes)
-      try txn.put(meta, Array("head".utf8), head)
-    }
-    env.close()
+    try rewriteNewestEvent(
+      in: dir, last, replacing: "\"previousHash\":\"\(last.previousHash.hex)\"",
+      with: "\"previousHash\":\"\(forged)\"")
 
     let reopened = try EventStore.open(at: dir.path)
     defer { reopened.close() }

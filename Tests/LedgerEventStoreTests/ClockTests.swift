@@ -98,26 +98,9 @@ final class ScriptedClock: Sendable {
     // Rewrite the newest event as recorded an hour before the first one, with its hash and both
     // heads recomputed: only the order of recordedAt is wrong.
     let earlier = Self.t0 - Self.hour
-    let old = Array("\"recordedAt\":\"\(last.recordedAt)\"".utf8)
-    let new = Array("\"recordedAt\":\"\(Timestamp.format(micros: earlier))\"".utf8)
-    var bytes = last.canonicalBytes
-    let range = try #require(bytes.firstRange(of: old))
-    bytes.replaceSubrange(range, with: new)
-    let hash = ChainHash.sha256(bytes)
-    let env = try Environment(path: dir.path)
-    try env.write { txn in
-      try txn.put(
-        try txn.openDatabase("log"), last.globalPosition.bigEndianBytes, [1] + hash.bytes + bytes)
-      try txn.put(
-        try txn.openDatabase("stream-heads"), Array("ward-1".utf8),
-        last.streamVersion.bigEndianBytes + hash.bytes)
-      let meta = try txn.openDatabase("meta")
-      var head = try #require(try txn.get(meta, Array("head".utf8)))
-      head.replaceSubrange(8..<40, with: hash.bytes)
-      head.replaceSubrange(40..<48, with: UInt64(bitPattern: earlier).bigEndianBytes)
-      try txn.put(meta, Array("head".utf8), head)
-    }
-    env.close()
+    try rewriteNewestEvent(
+      in: dir, last, replacing: "\"recordedAt\":\"\(last.recordedAt)\"",
+      with: "\"recordedAt\":\"\(Timestamp.format(micros: earlier))\"", recordedAtMicros: earlier)
 
     let reopened = try open(dir, ScriptedClock([Self.t0]))
     defer { reopened.close() }
