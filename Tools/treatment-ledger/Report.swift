@@ -27,16 +27,9 @@ struct Report: AsyncParsableCommand {
   func run() async throws {
     let ledger = try storeOptions.open(readOnly: true)
     defer { ledger.close() }
-    var summary: PatientSummary
-    do { summary = try ledger.summary(patientId: patient) } catch { throw Exit.report(error) }
-    if let course {
-      summary.courses = summary.courses.filter { $0.courseId == course }
-      guard !summary.courses.isEmpty else {
-        printError("patient \(patient) has no course \(course)")
-        throw Exit.invalidInput
-      }
-    } else if summary.courses.isEmpty {
-      printError("patient \(patient) has no course of treatment in the store")
+    let summary = try patientSummary(ledger, patient: patient, course: course)
+    if summary.courses.isEmpty {
+      printError("patient \(EchoedName.escaped(patient)) has no course of treatment in the store")
       throw Exit.invalidInput
     }
     let page = CourseReport(

@@ -70,16 +70,7 @@ struct Summary: AsyncParsableCommand {
   func run() async throws {
     let ledger = try storeOptions.open(readOnly: true)
     defer { ledger.close() }
-    var summary: PatientSummary
-    do { summary = try ledger.summary(patientId: patient) } catch { throw Exit.report(error) }
-    if let course {
-      summary.courses = summary.courses.filter { $0.courseId == course }
-      guard !summary.courses.isEmpty else {
-        printError(
-          "patient \(EchoedName.escaped(patient)) has no course \(EchoedName.escaped(course))")
-        throw Exit.invalidInput
-      }
-    }
+    let summary = try patientSummary(ledger, patient: patient, course: course)
     if json {
       try printJSON(summary)
       return
@@ -160,4 +151,18 @@ struct Rebuild: AsyncParsableCommand {
       throw Exit.verificationFailed
     }
   }
+}
+
+/// The patient's summary, limited to `course` when one is named (exit 65 when the patient has no
+/// such course), for `summary` and `report`. Names from the command line are echoed escaped.
+func patientSummary(_ ledger: Ledger, patient: String, course: String?) throws -> PatientSummary {
+  var summary: PatientSummary
+  do { summary = try ledger.summary(patientId: patient) } catch { throw Exit.report(error) }
+  guard let course else { return summary }
+  summary.courses = summary.courses.filter { $0.courseId == course }
+  guard !summary.courses.isEmpty else {
+    printError("patient \(EchoedName.escaped(patient)) has no course \(EchoedName.escaped(course))")
+    throw Exit.invalidInput
+  }
+  return summary
 }
