@@ -212,8 +212,12 @@ public struct RecordedEvent: Sendable, Hashable {
       "previousHash": .string(previousHash.hex),
       "previousStreamHash": .string(previousStreamHash.hex),
     ]
-    if let id = proposed.correlationId { members["correlationId"] = .string(id.uuidString.lowercased()) }
-    if let id = proposed.causationId { members["causationId"] = .string(id.uuidString.lowercased()) }
+    if let id = proposed.correlationId {
+      members["correlationId"] = .string(id.uuidString.lowercased())
+    }
+    if let id = proposed.causationId {
+      members["causationId"] = .string(id.uuidString.lowercased())
+    }
     if !flags.isEmpty { members["flags"] = .array(flags) }
     return members
   }

@@ -161,7 +161,9 @@ package enum RecordCodec {
   /// Decodes a log value. Throws `.corruptRecord` naming `position` when it is not well formed:
   /// not strict JSON, not an object, or a field of the envelope missing or of the wrong type.
   /// It does not check the hash; verification does.
-  package static func decode(position: UInt64, _ value: [UInt8]) throws(EventStoreError) -> RecordedEvent {
+  package static func decode(position: UInt64, _ value: [UInt8]) throws(EventStoreError)
+    -> RecordedEvent
+  {
     guard value.count > 33, value[0] == Layout.recordVersion else {
       throw .corruptRecord(position: position, reason: "unknown record version or truncated value")
     }
@@ -228,7 +230,9 @@ package enum RecordCodec {
     }
 
     /// An integral number in `minimum..<limit`, returned as a double that converts exactly.
-    func integer(_ field: String, below limit: Double, minimum: Double) throws(EventStoreError) -> Double {
+    func integer(_ field: String, below limit: Double, minimum: Double) throws(EventStoreError)
+      -> Double
+    {
       guard let member = members[field] else { throw problem(field, "is missing") }
       guard case .number(let number) = member, number >= minimum, number < limit,
         number.rounded(.towardZero) == number
@@ -237,7 +241,9 @@ package enum RecordCodec {
     }
 
     func uuid(_ field: String) throws(EventStoreError) -> UUID {
-      guard let id = Self.parseUUID(try string(field)) else { throw problem(field, "must be a UUID") }
+      guard let id = Self.parseUUID(try string(field)) else {
+        throw problem(field, "must be a UUID")
+      }
       return id
     }
 
@@ -255,7 +261,8 @@ package enum RecordCodec {
               guard bytes[position] == UInt8(ascii: "-") else { return false }
               position += 1
             }
-            guard let high = hexValue(bytes[position]), let low = hexValue(bytes[position + 1]) else {
+            guard let high = hexValue(bytes[position]), let low = hexValue(bytes[position + 1])
+            else {
               return false
             }
             out[index] = high << 4 | low

@@ -91,7 +91,9 @@ struct ProjectionMeta: Codable, Equatable {
   /// The stored JSON, byte for byte what `JSONEncoder` with sorted keys writes:
   /// `{"checkpoint":N,"slot":S,"version":V}`. Read and written in every append, so without
   /// Foundation's coders.
-  var json: [UInt8] { Array("{\"checkpoint\":\(checkpoint),\"slot\":\(slot),\"version\":\(version)}".utf8) }
+  var json: [UInt8] {
+    Array("{\"checkpoint\":\(checkpoint),\"slot\":\(slot),\"version\":\(version)}".utf8)
+  }
 
   init(version: Int, slot: UInt8, checkpoint: UInt64) {
     self.version = version
@@ -111,7 +113,8 @@ struct ProjectionMeta: Codable, Equatable {
   }
 
   private static func integer(_ value: JSONValue?) -> Int64? {
-    guard let number = value?.numberValue, number == number.rounded(), number.magnitude < 9_007_199_254_740_992
+    guard let number = value?.numberValue, number == number.rounded(),
+      number.magnitude < 9_007_199_254_740_992
     else { return nil }
     return Int64(number)
   }
@@ -139,7 +142,9 @@ struct ProjectionHandle: Sendable {
     fold = { bytes, stream, events in
       var state: P.State
       if let bytes {
-        state = try cache.take(stream: stream, storedBytes: bytes) ?? projection.decode(bytes, stream: stream)
+        state =
+          try cache.take(stream: stream, storedBytes: bytes)
+          ?? projection.decode(bytes, stream: stream)
       } else {
         state = projection.initialState(stream: stream)
       }
@@ -174,7 +179,8 @@ extension Layout {
     do {
       return try JSONDecoder().decode(ProjectionMeta.self, from: Data(bytes))
     } catch {
-      throw EventStoreError.incompatibleStore(reason: "projection-meta of '\(name)' does not decode")
+      throw EventStoreError.incompatibleStore(
+        reason: "projection-meta of '\(name)' does not decode")
     }
   }
 

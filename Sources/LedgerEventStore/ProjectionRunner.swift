@@ -59,7 +59,8 @@ extension EventStore {
     try catchUp(projection: name)
     return try withRead { txn in
       guard let meta = try layout.projectionMeta(txn, name) else {
-        throw EventStoreError.projectionStale(name: name, storedVersion: 0, codeVersion: handle.version)
+        throw EventStoreError.projectionStale(
+          name: name, storedVersion: 0, codeVersion: handle.version)
       }
       guard meta.version == handle.version else {
         throw EventStoreError.projectionStale(
@@ -102,13 +103,17 @@ extension EventStore {
     while true {
       let done: Bool = try withWrite { txn in
         let head = try layout.head(txn).nextPosition
-        var meta = try layout.projectionMeta(txn, name) ?? ProjectionMeta(version: handle.version, slot: 0, checkpoint: 0)
+        var meta =
+          try layout.projectionMeta(txn, name)
+          ?? ProjectionMeta(version: handle.version, slot: 0, checkpoint: 0)
         guard meta.version == handle.version else {
           throw EventStoreError.projectionStale(
             name: name, storedVersion: meta.version, codeVersion: handle.version)
         }
         if meta.checkpoint >= head {
-          if try layout.projectionMeta(txn, name) == nil { try layout.putProjectionMeta(txn, name, meta) }
+          if try layout.projectionMeta(txn, name) == nil {
+            try layout.putProjectionMeta(txn, name, meta)
+          }
           return true
         }
         let end = min(head, meta.checkpoint + Self.projectionBatch)
@@ -163,14 +168,18 @@ extension EventStore {
     progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
   ) async throws(EventStoreError) -> [RebuildReport] {
     var handles: [ProjectionHandle] = []
-    for name in names where !handles.contains(where: { $0.name == name }) { handles.append(try handle(name)) }
+    for name in names where !handles.contains(where: { $0.name == name }) {
+      handles.append(try handle(name))
+    }
     guard !handles.isEmpty else { return [] }
     let chosen = handles
-    let result: Result<[RebuildReport], EventStoreError> = await withCheckedContinuation { continuation in
+    let result: Result<[RebuildReport], EventStoreError> = await withCheckedContinuation {
+      continuation in
       let thread = Thread {
-        continuation.resume(returning: Result { () throws(EventStoreError) in
-          try self.rebuildNow(chosen, replaceDiffering: replaceDiffering, progress: progress)
-        })
+        continuation.resume(
+          returning: Result { () throws(EventStoreError) in
+            try self.rebuildNow(chosen, replaceDiffering: replaceDiffering, progress: progress)
+          })
       }
       thread.name = "TreatmentLedger.rebuild.\(chosen.map(\.name).joined(separator: "+"))"
       thread.start()
@@ -215,7 +224,8 @@ extension EventStore {
           try clearSlot(target.handle.name, slot: report.replaced ? liveSlot : target.slot)
         }
         let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds =
+          Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return reports.map { report in
           var report = report
           report.seconds = seconds
@@ -244,7 +254,8 @@ extension EventStore {
       if let previous, previous.version == target.handle.version, previous.checkpoint < head {
         try fold(target.handle, slot: previous.slot, from: previous.checkpoint, to: head, txn)
         try layout.putProjectionMeta(
-          txn, name, ProjectionMeta(version: previous.version, slot: previous.slot, checkpoint: head))
+          txn, name,
+          ProjectionMeta(version: previous.version, slot: previous.slot, checkpoint: head))
       }
       var report = try compareSlots(name, live: previous?.slot, rebuilt: target.slot, txn)
       report.eventsRead = head
@@ -255,7 +266,8 @@ extension EventStore {
       report.replaced = replaceDiffering || !unexpected
       if report.replaced {
         try layout.putProjectionMeta(
-          txn, name, ProjectionMeta(version: target.handle.version, slot: target.slot, checkpoint: head))
+          txn, name,
+          ProjectionMeta(version: target.handle.version, slot: target.slot, checkpoint: head))
       }
       return report
     }
@@ -282,13 +294,18 @@ extension EventStore {
         missingStreams: [], replacedVersion: meta.version, seconds: 0)
       guard handle.includes(stream), !events.isEmpty else { return report }
       let rebuilt = try handle.fold(nil, stream, events)
-      if live == nil { report.missingStreams = [stream] } else if live != rebuilt { report.differingStreams = [stream] }
+      if live == nil {
+        report.missingStreams = [stream]
+      } else if live != rebuilt {
+        report.differingStreams = [stream]
+      }
       report.replaced = replaceDiffering || live == rebuilt
       if report.replaced { try txn.put(layout.projectionState, key, rebuilt) }
       return report
     }
     let elapsed = ContinuousClock.now - started
-    report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    report.seconds =
+      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     return report
   }
 
@@ -301,7 +318,9 @@ extension EventStore {
   }
 
   /// Folds log positions [from, to) into `slot`, stream by stream, in `txn`.
-  func fold(_ handle: ProjectionHandle, slot: UInt8, from: UInt64, to: UInt64, _ txn: WriteTransaction) throws {
+  func fold(
+    _ handle: ProjectionHandle, slot: UInt8, from: UInt64, to: UInt64, _ txn: WriteTransaction
+  ) throws {
     try fold([FoldTarget(handle: handle, slot: slot)], from: from, to: to, txn)
   }
 
@@ -329,7 +348,8 @@ extension EventStore {
 
   /// Folds `events` of `stream` into its stored state in `slot`.
   func foldInto(
-    _ handle: ProjectionHandle, slot: UInt8, stream: String, events: [RecordedEvent], _ txn: WriteTransaction
+    _ handle: ProjectionHandle, slot: UInt8, stream: String, events: [RecordedEvent],
+    _ txn: WriteTransaction
   ) throws {
     let key = Layout.projectionStateKey(handle.name, slot: slot, stream: stream)
     let current = try txn.get(layout.projectionState, key)
@@ -342,7 +362,9 @@ extension EventStore {
     return try txn.withCursor(layout.streams) { cursor in
       var events: [RecordedEvent] = []
       var entry = try cursor.seek(atLeast: prefix)
-      while let current = entry, current.key.starts(with: prefix), current.key.count == prefix.count + 8 {
+      while let current = entry, current.key.starts(with: prefix),
+        current.key.count == prefix.count + 8
+      {
         guard let position = UInt64(bigEndianBytes: current.value) else {
           throw EventStoreError.incompatibleStore(reason: "a streams value has the wrong size")
         }
@@ -354,14 +376,17 @@ extension EventStore {
   }
 
   /// Compares the streams of two slots: which differ, which exist on one side only.
-  private func compareSlots(_ name: String, live: UInt8?, rebuilt: UInt8, _ txn: Transaction) throws -> RebuildReport {
+  private func compareSlots(_ name: String, live: UInt8?, rebuilt: UInt8, _ txn: Transaction) throws
+    -> RebuildReport
+  {
     func states(_ slot: UInt8) throws -> [String: [UInt8]] {
       let prefix = Layout.projectionSlotPrefix(name, slot: slot)
       return try txn.withCursor(layout.projectionState) { cursor in
         var result: [String: [UInt8]] = [:]
         var entry = try cursor.seek(atLeast: prefix)
         while let current = entry, current.key.starts(with: prefix) {
-          result[String(decoding: current.key[prefix.count...], as: UTF8.self)] = ChainHash.sha256(current.value).bytes
+          result[String(decoding: current.key[prefix.count...], as: UTF8.self)] =
+            ChainHash.sha256(current.value).bytes
           entry = try cursor.next()
         }
         return result

@@ -81,7 +81,8 @@ public struct ReviewerRequirement: Sendable, Hashable {
   var encoded: [UInt8] { Array(([name] + streamPrefixes).joined(separator: "\n").utf8) }
 
   init?(encoded bytes: [UInt8]) {
-    let parts = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+    let parts = String(decoding: bytes, as: UTF8.self).split(
+      separator: "\n", omittingEmptySubsequences: false)
     guard let first = parts.first, !first.isEmpty else { return nil }
     self.init(name: String(first), streamPrefixes: parts.dropFirst().map(String.init))
   }
@@ -95,8 +96,12 @@ public struct ReviewContext {
 
   /// The stream and type of a stored event (including events written earlier in the same
   /// transaction), or nil when no event has that id.
-  public func storedEvent(_ eventId: UUID) throws(EventStoreError) -> (stream: String, type: String)? {
-    do { return try locate(eventId) } catch let error as EventStoreError { throw error } catch let error as LMDBError {
+  public func storedEvent(_ eventId: UUID) throws(EventStoreError) -> (
+    stream: String, type: String
+  )? {
+    do { return try locate(eventId) } catch let error as EventStoreError { throw error } catch let
+      error as LMDBError
+    {
       throw .storage(error)
     } catch {
       throw .storage(LMDBError(.other(-1), operation: "review lookup"))

@@ -123,16 +123,19 @@ public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
     switch code {
     case .environmentClosed: return "\(operation): the LMDB environment is closed"
     case .pathAlreadyOpen:
-      return "\(operation): this process already has the environment open (LMDB allows one per path)"
+      return
+        "\(operation): this process already has the environment open (LMDB allows one per path)"
     case .transactionEnded: return "\(operation): the transaction has already ended"
     case .readOnly: return "\(operation): the environment is open read-only"
     case .damagedFile(let reason): return "\(operation): damaged store file: \(reason)"
     case .lockFileReplaced:
-      return "\(operation): lock.mdb was deleted or replaced while this process had the store open; "
+      return
+        "\(operation): lock.mdb was deleted or replaced while this process had the store open; "
         + "nothing was written. Stop every process using the store, then open it again"
     case .system(let errno):
       return "\(operation): system error \(errno) (\(String(cString: mdb_strerror(errno))))"
-    case .other(let rc): return "\(operation): LMDB error \(rc) (\(String(cString: mdb_strerror(rc))))"
+    case .other(let rc):
+      return "\(operation): LMDB error \(rc) (\(String(cString: mdb_strerror(rc))))"
     default: return "\(operation): \(code)"
     }
   }

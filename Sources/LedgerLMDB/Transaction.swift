@@ -1,4 +1,5 @@
 import CTreatmentLedgerLMDB
+import Foundation
 
 /// A named database inside an environment (`MDB_dbi`), opened once and valid until the
 /// environment closes.
@@ -156,7 +157,7 @@ public final class WriteTransaction: Transaction {
     let txn = try live("mdb_txn_commit")
     finish(commit: true)
     let rc = mdb_txn_commit(txn)
-    if rc == 5 /* EIO */ { throw environment.explainIOError(operation: "mdb_txn_commit") }
+    if rc == EIO { throw environment.explainIOError(operation: "mdb_txn_commit") }
     try check(rc, "mdb_txn_commit")
   }
 
@@ -184,7 +185,9 @@ public final class WriteTransaction: Transaction {
       }
     }
     // A large transaction may spill pages to disk during a put: a full disk shows there too.
-    if rc == 5 /* EIO */ { throw environment.explainIOError(operation: "mdb_put(\(database.name))") }
+    if rc == EIO {
+      throw environment.explainIOError(operation: "mdb_put(\(database.name))")
+    }
     try check(rc, "mdb_put(\(database.name))")
   }
 

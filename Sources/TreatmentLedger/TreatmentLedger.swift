@@ -1,7 +1,7 @@
-@_exported import LedgerEventStore
-@_exported import TreatmentRecords
 import Foundation
+@_exported import LedgerEventStore
 import Logging
+@_exported import TreatmentRecords
 
 /// A treatment record store: the event store with the clinical rules switched on.
 ///
@@ -63,7 +63,8 @@ public final class Ledger: Sendable {
     options.reviewer = ClinicalReviewer(protocol: configuration.clinicalProtocol)
     options.projections = [PatientTimelineProjection(), CourseSummaryProjection()]
     options.anchorFile = configuration.anchorFile
-    let store = try EventStore.open(at: configuration.path, options: options, logger: configuration.logger)
+    let store = try EventStore.open(
+      at: configuration.path, options: options, logger: configuration.logger)
     return Ledger(store: store, clinicalProtocol: configuration.clinicalProtocol)
   }
 
@@ -123,22 +124,32 @@ public final class Ledger: Sendable {
 
   /// The patient's timeline in clinical order, optionally as the record showed it at recorded
   /// time `asOf` (RFC 3339 with an offset). An unknown patient has an empty timeline.
-  public func timeline(patientId: String, asOf: String? = nil) throws(EventStoreError) -> PatientTimeline {
+  public func timeline(patientId: String, asOf: String? = nil) throws(EventStoreError)
+    -> PatientTimeline
+  {
     let projection = PatientTimelineProjection()
     let stream = Self.stream(forPatient: patientId)
-    let timeline = try store.projectionState(projection, stream: stream) ?? projection.initialState(stream: stream)
+    let timeline =
+      try store.projectionState(projection, stream: stream)
+      ?? projection.initialState(stream: stream)
     guard let asOf else { return timeline }
     guard let micros = Timestamp.parseMicros(asOf) else {
-      throw .invalidEvent(index: 0, eventId: nil, field: "asOf", reason: "must be an RFC 3339 date-time with an offset")
+      throw .invalidEvent(
+        index: 0, eventId: nil, field: "asOf",
+        reason: "must be an RFC 3339 date-time with an offset")
     }
     return timeline.asOf(Timestamp.format(micros: micros))
   }
 
   /// The patient's course summaries and follow-ups; `now` decides which follow-ups are overdue.
-  public func summary(patientId: String, now: Date = Date()) throws(EventStoreError) -> PatientSummary {
+  public func summary(patientId: String, now: Date = Date()) throws(EventStoreError)
+    -> PatientSummary
+  {
     let projection = CourseSummaryProjection()
     let stream = Self.stream(forPatient: patientId)
-    let state = try store.projectionState(projection, stream: stream) ?? projection.initialState(stream: stream)
+    let state =
+      try store.projectionState(projection, stream: stream)
+      ?? projection.initialState(stream: stream)
     return state.summary(now: now)
   }
 

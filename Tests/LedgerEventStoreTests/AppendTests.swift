@@ -6,8 +6,12 @@ import Testing
 @Suite struct AppendTests {
   @Test func appendAssignsPositionsAndVersionsAndReadsThemBack() async throws {
     let (store, dir) = try openStore()
-    defer { store.close(); dir.remove() }
-    let first = try await store.append([event(), event()], to: "patient-a", expectedVersion: .noStream)
+    defer {
+      store.close()
+      dir.remove()
+    }
+    let first = try await store.append(
+      [event(), event()], to: "patient-a", expectedVersion: .noStream)
     let second = try await store.append([event()], to: "patient-b")
     let third = try await store.append([event()], to: "patient-a", expectedVersion: .exact(1))
     #expect(first.positions.map(\.globalPosition) == [0, 1])
@@ -24,7 +28,10 @@ import Testing
     let backward = try store.readStream("patient-a", direction: .backward)
     #expect(backward.map(\.streamVersion) == [2, 1, 0])
     #expect(try store.readStream("patient-a", from: 1, limit: 1).map(\.streamVersion) == [1])
-    #expect(try store.readStream("patient-a", from: 1, direction: .backward).map(\.streamVersion) == [1, 0])
+    #expect(
+      try store.readStream("patient-a", from: 1, direction: .backward).map(\.streamVersion) == [
+        1, 0,
+      ])
     #expect(try store.readStream("patient").isEmpty, "a prefix of a stream name is another stream")
     #expect(try store.readAll(from: 2, limit: 10).map(\.globalPosition) == [2, 3])
     let byId = try store.event(id: forward[1].eventId)
@@ -34,7 +41,10 @@ import Testing
 
   @Test func envelopeIsCompleteAndChained() async throws {
     let (store, dir) = try openStore()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     let correlation = UUID()
     var proposed = event(data: ["weightKg": .number(70.5), "note": .string("a \"quoted\" line\n")])
     proposed.correlationId = correlation
@@ -59,20 +69,36 @@ import Testing
 
   @Test func wrongExpectedVersionNamesBothVersionsAndWritesNothing() async throws {
     let (store, dir) = try openStore()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     _ = try await store.append([event(), event()], to: "patient-a")
     let before = try store.statistics()
-    await #expect(throws: EventStoreError.wrongExpectedVersion(stream: "patient-a", expected: .exact(0), actual: 1)) {
+    await #expect(
+      throws: EventStoreError.wrongExpectedVersion(
+        stream: "patient-a", expected: .exact(0), actual: 1)
+    ) {
       try await store.append([event()], to: "patient-a", expectedVersion: .exact(0))
     }
-    await #expect(throws: EventStoreError.wrongExpectedVersion(stream: "patient-a", expected: .noStream, actual: 1)) {
+    await #expect(
+      throws: EventStoreError.wrongExpectedVersion(
+        stream: "patient-a", expected: .noStream, actual: 1)
+    ) {
       try await store.append([event()], to: "patient-a", expectedVersion: .noStream)
     }
-    await #expect(throws: EventStoreError.wrongExpectedVersion(stream: "patient-x", expected: .exact(0), actual: nil)) {
+    await #expect(
+      throws: EventStoreError.wrongExpectedVersion(
+        stream: "patient-x", expected: .exact(0), actual: nil)
+    ) {
       try await store.append([event()], to: "patient-x", expectedVersion: .exact(0))
     }
-    let message = EventStoreError.wrongExpectedVersion(stream: "patient-a", expected: .exact(0), actual: 1).description
-    #expect(message.contains("patient-a") && message.contains("expected 0") && message.contains("version 1"))
+    let message = EventStoreError.wrongExpectedVersion(
+      stream: "patient-a", expected: .exact(0), actual: 1
+    ).description
+    #expect(
+      message.contains("patient-a") && message.contains("expected 0")
+        && message.contains("version 1"))
     #expect(try store.statistics() == before)
   }
 
@@ -106,9 +132,13 @@ import Testing
 
   @Test func sameIdWithOtherContentOrStreamIsAConflict() async throws {
     let (store, dir) = try openStore()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     let id = UUID()
-    _ = try await store.append([event(id: id, data: ["heartRateBpm": .number(72)])], to: "patient-a")
+    _ = try await store.append(
+      [event(id: id, data: ["heartRateBpm": .number(72)])], to: "patient-a")
     let before = try store.statistics()
     await #expect(throws: EventStoreError.eventIdConflict(eventId: id, storedAt: 0)) {
       try await store.append([event(id: id, data: ["heartRateBpm": .number(73)])], to: "patient-a")
@@ -117,14 +147,18 @@ import Testing
       try await store.append([event(id: id, data: ["heartRateBpm": .number(72)])], to: "patient-b")
     }
     // Same content with members in another order and 72 written as 72.0 is the same event.
-    let same = try await store.append([event(id: id, data: ["heartRateBpm": .number(72.0)])], to: "patient-a")
+    let same = try await store.append(
+      [event(id: id, data: ["heartRateBpm": .number(72.0)])], to: "patient-a")
     #expect(same.wasAlreadyStored)
     #expect(try store.statistics() == before)
   }
 
   @Test func badEnvelopesAreRejectedWithTheFieldAndWithoutValues() async throws {
     let (store, dir) = try openStore()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     let sentinel = "SENTINEL-93731"
     var cases: [(ProposedEvent, String)] = []
     cases.append((event(occurredAt: "2026-11-02T10:15:00"), "occurredAt"))
@@ -160,7 +194,10 @@ import Testing
   @Test("Recorder fields of only spaces, tabs or Unicode spaces are refused; other text is kept")
   func recorderWhitespace() async throws {
     let (store, dir) = try openStore()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     for blank in ["", " ", "\t \t", "\u{00A0}", " \u{2003}\u{3000} "] {
       var bad = event()
       bad.recordedBy = Recorder(id: "u-1", name: blank, role: "nurse")
@@ -174,7 +211,8 @@ import Testing
     #expect(try store.nextPosition() == 6)
   }
 
-  @Test("Stored bytes are the canonical form of the envelope's members, for every shape of envelope")
+  @Test(
+    "Stored bytes are the canonical form of the envelope's members, for every shape of envelope")
   func storedBytesAreCanonical() async throws {
     let dir = TemporaryDirectory("canonical")
     defer { dir.remove() }
@@ -182,14 +220,19 @@ import Testing
     options.reviewer = CountingReviewer()
     let store = try EventStore.open(at: dir.path, options: options)
     defer { store.close() }
-    let texts = ["", "plain", "quote \" backslash \\ slash /", "tab\t newline\n nul\u{0} bell\u{7}", "é 名 😀 \u{E000} \u{10FFFF}"]
+    let texts = [
+      "", "plain", "quote \" backslash \\ slash /", "tab\t newline\n nul\u{0} bell\u{7}",
+      "é 名 😀 \u{E000} \u{10FFFF}",
+    ]
     var proposed: [ProposedEvent] = []
     for (index, text) in texts.enumerated() {
       var item = event(
         "Type.\(index)-x_y",
         data: [
-          "text": .string(text), text: .number(Double(index) * 0.1), "big": .number(1e21), "neg": .number(-0.000001),
-          "int": .number(9_007_199_254_740_991), "nested": .object(["b": .array([.null, .bool(true), .string(text)]), "a": .bool(false)]),
+          "text": .string(text), text: .number(Double(index) * 0.1), "big": .number(1e21),
+          "neg": .number(-0.000001),
+          "int": .number(9_007_199_254_740_991),
+          "nested": .object(["b": .array([.null, .bool(true), .string(text)]), "a": .bool(false)]),
           "n": .number(index.isMultiple(of: 2) ? 250 : 1),
         ])
       item.recordedBy = Recorder(id: "u-\(index)", name: "Name \(text)x", role: "role \\ \"x\"")
@@ -215,18 +258,28 @@ import Testing
 
   @Test func streamNamesAreCheckedAndSystemStreamsReserved() async throws {
     let (store, dir) = try openStore()
-    defer { store.close(); dir.remove() }
-    for name in ["", "has space", "$audit", "$", String(repeating: "a", count: 201), "nul\u{0}x", "é"] {
+    defer {
+      store.close()
+      dir.remove()
+    }
+    for name in [
+      "", "has space", "$audit", "$", String(repeating: "a", count: 201), "nul\u{0}x", "é",
+    ] {
       await #expect(throws: EventStoreError.self) { try await store.append([event()], to: name) }
     }
     let audit = try await store.appendSystem([event("AuditExported")], to: StreamNames.audit)
     #expect(audit.positions.first?.globalPosition == 0)
-    await #expect(throws: EventStoreError.emptyBatch) { try await store.append([], to: "patient-a") }
+    await #expect(throws: EventStoreError.emptyBatch) {
+      try await store.append([], to: "patient-a")
+    }
   }
 
   @Test func multiStreamBatchIsAllOrNothing() async throws {
     let (store, dir) = try openStore()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     _ = try await store.append([event()], to: "patient-b")
     await #expect(throws: EventStoreError.self) {
       try await store.append([
@@ -248,7 +301,9 @@ import Testing
     let (store, dir) = try openStore()
     defer { dir.remove() }
     store.close()
-    await #expect(throws: EventStoreError.closed) { try await store.append([event()], to: "patient-a") }
+    await #expect(throws: EventStoreError.closed) {
+      try await store.append([event()], to: "patient-a")
+    }
     #expect(throws: EventStoreError.closed) { try store.readAll() }
     store.close()
   }
@@ -269,7 +324,9 @@ import Testing
     defer { reader.close() }
     #expect(reader.isReadOnly)
     #expect(try reader.readAll().count == 1)
-    await #expect(throws: EventStoreError.readOnly) { try await reader.append([event()], to: "patient-a") }
+    await #expect(throws: EventStoreError.readOnly) {
+      try await reader.append([event()], to: "patient-a")
+    }
   }
 
   @Test func readAsOfARecordedTimeShowsTheLogAsItWas() async throws {
@@ -281,7 +338,10 @@ import Testing
     let clock = ScriptedClock([cut, cut + 1])
     options.clock = { clock.now() }
     let store = try EventStore.open(at: dir.path, options: options)
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     _ = try await store.append([event(), event()], to: "patient-a")
     _ = try await store.append([event()], to: "patient-a")
     #expect(try store.readAll(recordedAtOrBefore: cut).count == 2)
@@ -292,7 +352,10 @@ import Testing
 
   @Test func manyConcurrentAppendersShareCommitsAndEachGetsItsOwnResult() async throws {
     let (store, dir) = try openStore()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     _ = try await store.append([event()], to: "patient-0")
     let outcomes = await withTaskGroup(of: Result<AppendResult, EventStoreError>.self) { group in
       for i in 0..<200 {
@@ -300,7 +363,8 @@ import Testing
           // Every tenth caller expects a version the stream cannot have: only it must fail.
           let expected: ExpectedVersion = i % 10 == 0 ? .exact(999) : .any
           do {
-            return .success(try await store.append([event()], to: "patient-\(i % 7)", expectedVersion: expected))
+            return .success(
+              try await store.append([event()], to: "patient-\(i % 7)", expectedVersion: expected))
           } catch let error as EventStoreError {
             return .failure(error)
           } catch {
@@ -315,7 +379,8 @@ import Testing
     let failures = outcomes.filter { if case .failure = $0 { true } else { false } }
     #expect(failures.count == 20)
     for failure in failures {
-      if case .failure(let error) = failure, case .wrongExpectedVersion = error {} else {
+      if case .failure(let error) = failure, case .wrongExpectedVersion = error {
+      } else {
         Issue.record("unexpected failure \(failure)")
       }
     }
@@ -330,7 +395,10 @@ import Testing
 
   @Test func subscriptionCatchesUpThenDeliversLiveAppends() async throws {
     let (store, dir) = try openStore()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     _ = try await store.append([event(), event()], to: "patient-a")
     let received = Task {
       var positions: [UInt64] = []
@@ -349,7 +417,10 @@ import Testing
 
   @Test func subscriptionEndsWhenCancelled() async throws {
     let (store, dir) = try openStore()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     let task = Task {
       var count = 0
       for try await _ in store.subscribe() { count += 1 }

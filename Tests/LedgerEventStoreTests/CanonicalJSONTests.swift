@@ -9,10 +9,12 @@ import Testing
   }
 
   @Test(arguments: [
-    (0.0, "0"), (-0.0, "0"), (1, "1"), (-1, "-1"), (0.5, "0.5"), (35, "35"), (12345.678, "12345.678"),
+    (0.0, "0"), (-0.0, "0"), (1, "1"), (-1, "-1"), (0.5, "0.5"), (35, "35"),
+    (12345.678, "12345.678"),
     (1e-7, "1e-7"), (0.000001, "0.000001"), (1e21, "1e+21"), (1e20, "100000000000000000000"),
-    (123456789012, "123456789012"), (1.5e300, "1.5e+300"), (5e-324, "5e-324"),
-    (0.1 + 0.2, "0.30000000000000004"), (9007199254740992, "9007199254740992"), (-2.5e-8, "-2.5e-8"),
+    (123_456_789_012, "123456789012"), (1.5e300, "1.5e+300"), (5e-324, "5e-324"),
+    (0.1 + 0.2, "0.30000000000000004"), (9_007_199_254_740_992, "9007199254740992"),
+    (-2.5e-8, "-2.5e-8"),
   ])
   func numbersFollowECMAScript(_ value: Double, _ expected: String) {
     #expect(canonical(.number(value)) == expected)
@@ -65,17 +67,21 @@ import Testing
       return .number(kinds[Int.random(in: 0..<kinds.count, using: &generator)])
     case 3:
       let alphabet = Array("aZ09 \"\\\n\t/é€😀\u{1}")
-      return .string(String((0..<Int.random(in: 0...12, using: &generator)).map { _ in
-        alphabet[Int.random(in: 0..<alphabet.count, using: &generator)]
-      }))
+      return .string(
+        String(
+          (0..<Int.random(in: 0...12, using: &generator)).map { _ in
+            alphabet[Int.random(in: 0..<alphabet.count, using: &generator)]
+          }))
     case 4:
-      return .array((0..<Int.random(in: 0...4, using: &generator)).map { _ in
-        randomValue(depth: depth + 1, using: &generator)
-      })
+      return .array(
+        (0..<Int.random(in: 0...4, using: &generator)).map { _ in
+          randomValue(depth: depth + 1, using: &generator)
+        })
     default:
       var members: [String: JSONValue] = [:]
       for index in 0..<Int.random(in: 0...4, using: &generator) {
-        members["k\(index)\(["", "é", "Z", "😀"][index % 4])"] = randomValue(depth: depth + 1, using: &generator)
+        members["k\(index)\(["", "é", "Z", "😀"][index % 4])"] = randomValue(
+          depth: depth + 1, using: &generator)
       }
       return .object(members)
     }

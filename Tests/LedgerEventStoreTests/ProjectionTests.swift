@@ -20,13 +20,17 @@ struct TallyProjection: StreamProjection {
     state[1] += n
     state.append(Double(event.globalPosition))
   }
-  func encode(_ state: [Double]) -> [UInt8] { Array(state.map { String($0) }.joined(separator: ",").utf8) }
+  func encode(_ state: [Double]) -> [UInt8] {
+    Array(state.map { String($0) }.joined(separator: ",").utf8)
+  }
   func decode(_ bytes: [UInt8], stream: String) throws(EventStoreError) -> [Double] {
     String(decoding: bytes, as: UTF8.self).split(separator: ",").compactMap { Double($0) }
   }
 }
 
-private func open(_ dir: TemporaryDirectory, _ projections: [any StreamProjection] = [TallyProjection()]) throws -> EventStore {
+private func open(
+  _ dir: TemporaryDirectory, _ projections: [any StreamProjection] = [TallyProjection()]
+) throws -> EventStore {
   var options = EventStore.Options()
   options.projections = projections
   return try EventStore.open(at: dir.path, options: options)
@@ -37,12 +41,16 @@ private func tally(_ store: EventStore, _ stream: String) throws -> String? {
 }
 
 /// Every stream's stored state, read straight from LMDB after closing the store.
-private func allStates(_ dir: TemporaryDirectory, streams: [String], projection: any StreamProjection = TallyProjection()) throws -> [String: String] {
+private func allStates(
+  _ dir: TemporaryDirectory, streams: [String], projection: any StreamProjection = TallyProjection()
+) throws -> [String: String] {
   let store = try open(dir, [projection])
   defer { store.close() }
   var result: [String: String] = [:]
   for stream in streams {
-    result[stream] = try store.projectionState(projection.name, stream: stream).map { String(decoding: $0, as: UTF8.self) }
+    result[stream] = try store.projectionState(projection.name, stream: stream).map {
+      String(decoding: $0, as: UTF8.self)
+    }
   }
   return result
 }
@@ -53,7 +61,8 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     defer { dir.remove() }
     let store = try open(dir)
     defer { store.close() }
-    _ = try await store.append([event(data: ["n": .number(2)]), event(data: ["n": .number(3)])], to: "ward-1")
+    _ = try await store.append(
+      [event(data: ["n": .number(2)]), event(data: ["n": .number(3)])], to: "ward-1")
     #expect(try tally(store, "ward-1") == "2.0,5.0,0.0,1.0")
     _ = try await store.append([event(data: ["n": .number(1)])], to: "other-1")
     #expect(try tally(store, "other-1") == nil)
@@ -61,7 +70,8 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     #expect(status.isCurrent && status.checkpoint == 3)
     // A refused append leaves the projection as it was.
     await #expect(throws: EventStoreError.self) {
-      try await store.append([event(data: ["n": .number(9)])], to: "ward-1", expectedVersion: .exact(7))
+      try await store.append(
+        [event(data: ["n": .number(9)])], to: "ward-1", expectedVersion: .exact(7))
     }
     #expect(try tally(store, "ward-1") == "2.0,5.0,0.0,1.0")
   }
@@ -71,7 +81,9 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     defer { dir.remove() }
     do {
       let plain = try EventStore.open(at: dir.path)
-      for i in 0..<5 { _ = try await plain.append([event(data: ["n": .number(Double(i))])], to: "ward-\(i % 2)") }
+      for i in 0..<5 {
+        _ = try await plain.append([event(data: ["n": .number(Double(i))])], to: "ward-\(i % 2)")
+      }
       plain.close()
     }
     let store = try open(dir)
@@ -95,7 +107,9 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     v2.version = 2
     let store = try open(dir, [v2])
     defer { store.close() }
-    #expect(throws: EventStoreError.projectionStale(name: "tally", storedVersion: 1, codeVersion: 2)) {
+    #expect(
+      throws: EventStoreError.projectionStale(name: "tally", storedVersion: 1, codeVersion: 2)
+    ) {
       try store.projectionState("tally", stream: "ward-1")
     }
     // Appends go on while it is stale, without touching it.
@@ -118,7 +132,9 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
       // Random batches, some refused, some concurrent, some multi-stream.
       for round in 0..<40 {
         let count = Int.random(in: 1...4, using: &generator)
-        let events = (0..<count).map { _ in event(data: ["n": .number(Double(Int.random(in: -5...50, using: &generator)))]) }
+        let events = (0..<count).map { _ in
+          event(data: ["n": .number(Double(Int.random(in: -5...50, using: &generator)))])
+        }
         let stream = streams[Int.random(in: 0..<streams.count, using: &generator)]
         if round % 7 == 0 {
           _ = try? await store.append(events, to: stream, expectedVersion: .exact(999))
@@ -127,7 +143,10 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
           async let b = store.append([event(data: ["n": .number(1)])], to: streams[0])
           _ = try await (a, b)
         } else {
-          _ = try await store.append([StreamAppend(stream: stream, events: events), StreamAppend(stream: "other", events: [event()])])
+          _ = try await store.append([
+            StreamAppend(stream: stream, events: events),
+            StreamAppend(stream: "other", events: [event()]),
+          ])
         }
       }
       store.close()
@@ -151,7 +170,8 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     let store = try open(dir)
     defer { store.close() }
     for i in 0..<3_000 where i % 500 == 0 {
-      _ = try await store.append((0..<500).map { _ in event(data: ["n": .number(1)]) }, to: "ward-\(i / 500)")
+      _ = try await store.append(
+        (0..<500).map { _ in event(data: ["n": .number(1)]) }, to: "ward-\(i / 500)")
     }
     let appender = Task {
       for i in 0..<200 {
@@ -166,7 +186,12 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     try await appender.value
     #expect(report.differingStreams.isEmpty)
     let total = try (0..<6).map { try store.projectionState("tally", stream: "ward-\($0)") }
-      .compactMap { $0.map { String(decoding: $0, as: UTF8.self).split(separator: ",").first.flatMap { Double($0) } ?? 0 } }
+      .compactMap {
+        $0.map {
+          String(decoding: $0, as: UTF8.self).split(separator: ",").first.flatMap { Double($0) }
+            ?? 0
+        }
+      }
       .reduce(0, +)
     #expect(total == 3_200)
   }
@@ -176,20 +201,26 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     defer { dir.remove() }
     do {
       let store = try open(dir)
-      _ = try await store.append([event(data: ["n": .number(1)]), event(data: ["n": .number(13)])], to: "ward-1")
+      _ = try await store.append(
+        [event(data: ["n": .number(1)]), event(data: ["n": .number(13)])], to: "ward-1")
       store.close()
     }
     var failing = TallyProjection()
     failing.failOn = 13
     let store = try open(dir, [failing])
     defer { store.close() }
-    await #expect(throws: EventStoreError.projectionFailed(name: "tally", position: 1, reason: "refused by the test")) {
+    await #expect(
+      throws: EventStoreError.projectionFailed(
+        name: "tally", position: 1, reason: "refused by the test")
+    ) {
       try await store.rebuild(projection: "tally")
     }
     #expect(try tally(store, "ward-1") == "2.0,14.0,0.0,1.0")
   }
 
-  @Test("Several projections rebuilt in one pass give what incremental updates gave; a failure of one leaves all live")
+  @Test(
+    "Several projections rebuilt in one pass give what incremental updates gave; a failure of one leaves all live"
+  )
   func onePassRebuildOfSeveralProjections() async throws {
     let dir = TemporaryDirectory("projection")
     defer { dir.remove() }
@@ -200,7 +231,10 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
       for round in 0..<30 {
         let events = (0..<(round % 3 + 1)).map { _ in event(data: ["n": .number(Double(round))]) }
         _ = try await store.append(
-          [StreamAppend(stream: streams[round % 4], events: events), StreamAppend(stream: "other", events: [event()])])
+          [
+            StreamAppend(stream: streams[round % 4], events: events),
+            StreamAppend(stream: "other", events: [event()]),
+          ])
       }
       store.close()
     }
@@ -212,9 +246,14 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
       defer { store.close() }
       let reports = try await store.rebuild(projections: ["tally-2", "tally", "tally-2"])
       #expect(reports.map(\.projection) == ["tally-2", "tally"])
-      #expect(reports.allSatisfy { $0.differingStreams.isEmpty && $0.missingStreams.isEmpty && $0.eventsRead == 90 })
+      #expect(
+        reports.allSatisfy {
+          $0.differingStreams.isEmpty && $0.missingStreams.isEmpty && $0.eventsRead == 90
+        })
       #expect(reports.allSatisfy { $0.streams == 4 })
-      #expect(try store.status(projection: "tally").isCurrent && store.status(projection: "tally-2").isCurrent)
+      #expect(
+        try store.status(projection: "tally").isCurrent
+          && store.status(projection: "tally-2").isCurrent)
       #expect(try await store.rebuild(projections: []).isEmpty)
       await #expect(throws: EventStoreError.unknownProjection(name: "nope")) {
         try await store.rebuild(projections: ["tally", "nope"])
@@ -227,13 +266,17 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     do {
       let store = try open(dir, [failing, second])
       defer { store.close() }
-      await #expect(throws: EventStoreError.self) { try await store.rebuild(projections: ["tally-2", "tally"]) }
+      await #expect(throws: EventStoreError.self) {
+        try await store.rebuild(projections: ["tally-2", "tally"])
+      }
     }
     #expect(try allStates(dir, streams: streams) == incremental)
     #expect(try allStates(dir, streams: streams, projection: second) == incrementalSecond)
   }
 
-  @Test("Typed state reads give what decoding the stored bytes gives, after appends, refusals and rebuilds")
+  @Test(
+    "Typed state reads give what decoding the stored bytes gives, after appends, refusals and rebuilds"
+  )
   func typedStateReads() async throws {
     let dir = TemporaryDirectory("projection")
     defer { dir.remove() }
@@ -243,7 +286,11 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     func check(_ stream: String) throws {
       let bytes = try store.projectionState("tally", stream: stream)
       let typed = try store.projectionState(projection, stream: stream)
-      #expect(typed == (try bytes.map { bytes throws(EventStoreError) in try projection.decode(bytes, stream: stream) }))
+      #expect(
+        typed
+          == (try bytes.map { bytes throws(EventStoreError) in
+            try projection.decode(bytes, stream: stream)
+          }))
     }
     try check("ward-1")
     #expect(try store.projectionState(projection, stream: "ward-1") == nil)
@@ -251,7 +298,8 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
       _ = try await store.append([event(data: ["n": .number(Double(round))])], to: "ward-1")
       try check("ward-1")
       try check("ward-1")
-      _ = try? await store.append([event(data: ["n": .number(99)])], to: "ward-1", expectedVersion: .exact(99))
+      _ = try? await store.append(
+        [event(data: ["n": .number(99)])], to: "ward-1", expectedVersion: .exact(99))
       try check("ward-1")
       _ = try await store.append([event(data: ["n": .number(1)])], to: "ward-\(round % 2 + 2)")
     }
@@ -263,17 +311,22 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     // Another projection type under a registered name is decoded with its own code.
     var other = TallyProjection()
     other.version = 7
-    await #expect(throws: EventStoreError.self) { try store.projectionState(TallyProjection(name: "nope"), stream: "ward-1") }
+    await #expect(throws: EventStoreError.self) {
+      try store.projectionState(TallyProjection(name: "nope"), stream: "ward-1")
+    }
     #expect(try store.projectionState(other, stream: "ward-1") == [5, 10, 0, 2, 4, 6, 8])
   }
 
-  @Test("projection-meta stays the sorted-key JSON documented in FORMAT.md, and other spellings of it are read")
+  @Test(
+    "projection-meta stays the sorted-key JSON documented in FORMAT.md, and other spellings of it are read"
+  )
   func projectionMetaFormat() async throws {
     let dir = TemporaryDirectory("projection")
     defer { dir.remove() }
     do {
       let store = try open(dir)
-      _ = try await store.append([event(data: ["n": .number(2)]), event(data: ["n": .number(3)])], to: "ward-1")
+      _ = try await store.append(
+        [event(data: ["n": .number(2)]), event(data: ["n": .number(3)])], to: "ward-1")
       store.close()
     }
     let key = Array("tally".utf8)
@@ -283,12 +336,19 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
       defer { env.close() }
       try env.read { txn in stored = try txn.get(try txn.openDatabase("projection-meta"), key) }
     }
-    #expect(stored.map { String(decoding: $0, as: UTF8.self) } == #"{"checkpoint":2,"slot":0,"version":1}"#)
-    for spelling in [#"{ "version" : 1, "slot" : 0, "checkpoint" : 2 }"#, #"{"checkpoint":2.0,"slot":0,"version":1,"x":null}"#] {
+    #expect(
+      stored.map { String(decoding: $0, as: UTF8.self) }
+        == #"{"checkpoint":2,"slot":0,"version":1}"#)
+    for spelling in [
+      #"{ "version" : 1, "slot" : 0, "checkpoint" : 2 }"#,
+      #"{"checkpoint":2.0,"slot":0,"version":1,"x":null}"#,
+    ] {
       do {
         let env = try Environment(path: dir.path)
         defer { env.close() }
-        try env.write { txn in try txn.put(try txn.openDatabase("projection-meta"), key, Array(spelling.utf8)) }
+        try env.write { txn in
+          try txn.put(try txn.openDatabase("projection-meta"), key, Array(spelling.utf8))
+        }
       }
       let store = try open(dir)
       defer { store.close() }
@@ -302,13 +362,15 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     let dir = TemporaryDirectory("projection")
     defer { dir.remove() }
     let store = try open(dir)
-    _ = try await store.append([event(data: ["n": .number(1)]), event(data: ["n": .number(2)])], to: "ward-1")
+    _ = try await store.append(
+      [event(data: ["n": .number(1)]), event(data: ["n": .number(2)])], to: "ward-1")
     store.close()
     // Damage the live state of ward-1 behind the store's back.
     let env = try Environment(path: dir.path)
     try env.write { txn in
       let states = try txn.openDatabase("projection-state")
-      try txn.put(states, Array("tally".utf8) + [0, 0] + Array("ward-1".utf8), Array("9.0,9.0".utf8))
+      try txn.put(
+        states, Array("tally".utf8) + [0, 0] + Array("ward-1".utf8), Array("9.0,9.0".utf8))
     }
     env.close()
     let reopened = try open(dir)
@@ -317,9 +379,12 @@ private func allStates(_ dir: TemporaryDirectory, streams: [String], projection:
     let report = try reopened.rebuild(projection: "tally", stream: "ward-1")
     #expect(report.differingStreams == ["ward-1"] && !report.replaced)
     #expect(try tally(reopened, "ward-1") == "9.0,9.0")
-    let replaced = try reopened.rebuild(projection: "tally", stream: "ward-1", replaceDiffering: true)
+    let replaced = try reopened.rebuild(
+      projection: "tally", stream: "ward-1", replaceDiffering: true)
     #expect(replaced.differingStreams == ["ward-1"] && replaced.replaced)
     #expect(try tally(reopened, "ward-1") == "2.0,3.0,0.0,1.0")
-    await #expect(throws: EventStoreError.unknownProjection(name: "nope")) { try await reopened.rebuild(projection: "nope") }
+    await #expect(throws: EventStoreError.unknownProjection(name: "nope")) {
+      try await reopened.rebuild(projection: "nope")
+    }
   }
 }

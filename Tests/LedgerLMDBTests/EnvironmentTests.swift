@@ -31,7 +31,9 @@ import Testing
     #expect(value == Array("v256".utf8))
     let missing = try env.read { try $0.get(db, UInt64(5).bigEndianBytes) }
     #expect(missing == nil)
-    let seek = try env.read { txn in try txn.withCursor(db) { try $0.seek(atLeast: UInt64(3).bigEndianBytes) } }
+    let seek = try env.read { txn in
+      try txn.withCursor(db) { try $0.seek(atLeast: UInt64(3).bigEndianBytes) }
+    }
     #expect(seek.flatMap { UInt64(bigEndianBytes: $0.key) } == 256)
   }
 
@@ -75,9 +77,13 @@ import Testing
     let dir = TemporaryDirectory()
     defer { dir.remove() }
     let env = try Environment(path: dir.path)
-    #expect { try Environment(path: dir.path) } throws: { ($0 as? LMDBError)?.code == .pathAlreadyOpen }
+    #expect { try Environment(path: dir.path) } throws: {
+      ($0 as? LMDBError)?.code == .pathAlreadyOpen
+    }
     // The same directory through another spelling of the path is the same environment.
-    #expect { try Environment(path: dir.path + "/.") } throws: { ($0 as? LMDBError)?.code == .pathAlreadyOpen }
+    #expect { try Environment(path: dir.path + "/.") } throws: {
+      ($0 as? LMDBError)?.code == .pathAlreadyOpen
+    }
     env.close()
     let again = try Environment(path: dir.path)
     again.close()
@@ -130,7 +136,9 @@ import Testing
     defer { reader.close() }
     #expect { try reader.write { _ in 1 } } throws: { ($0 as? LMDBError)?.code == .readOnly }
     #expect(try reader.read { try $0.openDatabase("d").name } == "d")
-    #expect { try reader.read { try $0.openDatabase("missing") } } throws: { ($0 as? LMDBError)?.code == .notFound }
+    #expect { try reader.read { try $0.openDatabase("missing") } } throws: {
+      ($0 as? LMDBError)?.code == .notFound
+    }
   }
 
   @Test func invalidKeysAreLMDBErrors() throws {
@@ -139,7 +147,9 @@ import Testing
     let env = try Environment(path: dir.path)
     defer { env.close() }
     let db = try env.write { try $0.createDatabase("d") }
-    #expect { try env.write { try $0.put(db, [], [1]) } } throws: { ($0 as? LMDBError)?.code == .badValueSize }
+    #expect { try env.write { try $0.put(db, [], [1]) } } throws: {
+      ($0 as? LMDBError)?.code == .badValueSize
+    }
     #expect { try env.write { try $0.put(db, [UInt8](repeating: 1, count: 600), [1]) } } throws: {
       ($0 as? LMDBError)?.code == .badValueSize
     }

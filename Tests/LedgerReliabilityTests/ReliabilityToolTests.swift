@@ -148,7 +148,8 @@ struct ReliabilityToolTests {
     "damaged: truncated, empty, zeroed, random and foreign files give errors, never signals",
     .timeLimit(.minutes(4)))
   func damaged() throws {
-    let output = try Self.expectPasses(["damaged", "--cases", "7", "--seed", "9"], minimumPassed: 42)
+    let output = try Self.expectPasses(
+      ["damaged", "--cases", "7", "--seed", "9"], minimumPassed: 42)
     #expect(Self.figure("operations ended by a signal", in: output) == 0, "\(output)")
   }
 
@@ -156,7 +157,10 @@ struct ReliabilityToolTests {
   func help() throws {
     let result = try ProcessResult.run(Self.tool, ["--help"])
     #expect(result.status == 0)
-    for name in ["crash-trials", "multi-process", "map-growth", "disk-full", "tamper", "maintenance", "damaged"] {
+    for name in [
+      "crash-trials", "multi-process", "map-growth", "disk-full", "tamper", "maintenance",
+      "damaged",
+    ] {
       #expect(result.stdout.contains(name), "\(name) missing from --help")
     }
     #expect(!result.stdout.contains("-child"), "a child subcommand is shown in --help")

@@ -149,9 +149,10 @@ struct IndependentReaderTests {
     let pythonHead = verified.stdout.split(separator: " ").last.map {
       $0.trimmingCharacters(in: .whitespacesAndNewlines)
     }
-    let swiftHead = swiftVerified.stdout.split(separator: "\n").first?.split(separator: " ").last.map {
-      $0.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    let swiftHead = swiftVerified.stdout.split(separator: "\n").first?.split(separator: " ").last
+      .map {
+        $0.trimmingCharacters(in: .whitespacesAndNewlines)
+      }
     #expect(pythonHead != nil && pythonHead == swiftHead)
 
     // One stream on its own.

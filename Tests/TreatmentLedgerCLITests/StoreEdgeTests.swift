@@ -150,7 +150,9 @@ private let storeCommands: [[String]] = [
     #expect(json.contains("\"firstDifferingReviewStream\":\"\(key)\""), "\(json)")
     // rebuild keeps nothing it cannot recompute: projections agree, the review state is removed.
     let repaired = try cli.succeed(["rebuild", "--replace-differing"])
-    #expect(repaired.stdout.contains("review state of \(key) differed from the log: removed"), "\(repaired.stdout)")
+    #expect(
+      repaired.stdout.contains("review state of \(key) differed from the log: removed"),
+      "\(repaired.stdout)")
     try cli.succeed(["verify"])
     // The next append recomputes the state from the stream and is judged by it.
     let summary = try cli.succeed(["summary", "--patient", "demo-0002", "--json"]).stdout

@@ -7,11 +7,14 @@ import TreatmentLedger
 func exampleEvents() throws -> [ProposedEvent] {
   let folder = RepositoryPaths.root + "/Schemas/examples"
   let names = try FileManager.default.contentsOfDirectory(atPath: folder)
-    .filter { $0.hasSuffix(".v1.example.json") && !$0.hasPrefix("envelope") && !$0.hasPrefix("protocol") }
+    .filter {
+      $0.hasSuffix(".v1.example.json") && !$0.hasPrefix("envelope") && !$0.hasPrefix("protocol")
+    }
   var events: [ProposedEvent] = []
   for (index, name) in names.enumerated() {
     let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
-    let compact = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: data))
+    let compact = try JSONSerialization.data(
+      withJSONObject: try JSONSerialization.jsonObject(with: data))
     events.append(try InputLine.decode(compact, line: index + 1).event)
   }
   #expect(events.count == 16)
@@ -57,7 +60,8 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
     defer { dir.remove() }
     let ledger = try openLedger(dir)
     defer { ledger.close() }
-    let result = try await ledger.store.append(try exampleEvents(), to: stream, expectedVersion: .noStream)
+    let result = try await ledger.store.append(
+      try exampleEvents(), to: stream, expectedVersion: .noStream)
     #expect(result.written == 16)
     #expect(try ledger.store.verify().isIntact)
   }
@@ -94,14 +98,21 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
     let cases: [(ProposedEvent, String, String)] = [
       (vitals(["heartRateBpm": .number(301.4375)]), "vitals.heartRate.range", "heartRateBpm"),
       (vitals(["sessionId": .string("session-unknown")]), "vitals.session.notStarted", "sessionId"),
-      (vitals(["systolicMmHg": .number(80.8125), "diastolicMmHg": .number(90.8125)]), "vitals.bloodPressure.order", "systolicMmHg"),
+      (
+        vitals(["systolicMmHg": .number(80.8125), "diastolicMmHg": .number(90.8125)]),
+        "vitals.bloodPressure.order", "systolicMmHg"
+      ),
     ]
     for (event, rule, field) in cases {
       do {
-        _ = try await ledger.store.append([vitals(["heartRateBpm": .number(70)]), event], to: stream)
+        _ = try await ledger.store.append(
+          [vitals(["heartRateBpm": .number(70)]), event], to: stream)
         Issue.record("accepted an event breaking \(rule)")
       } catch {
-        guard case .rejected(let index, let eventId, let type, let reportedField, let reportedRule, _) = error else {
+        guard
+          case .rejected(let index, let eventId, let type, let reportedField, let reportedRule, _) =
+            error
+        else {
           Issue.record("unexpected error \(error)")
           continue
         }
@@ -127,7 +138,9 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
       // Without the consent the dose is refused.
       let withoutConsent = beforeDose.filter { $0.type != "ConsentRecorded" }
       _ = try await ledger.store.append(Array(withoutConsent), to: stream)
-      await #expect(throws: EventStoreError.self) { try await ledger.store.append([dose], to: stream) }
+      await #expect(throws: EventStoreError.self) {
+        try await ledger.store.append([dose], to: stream)
+      }
       ledger.close()
     }
     let reopened = try openLedger(dir)
@@ -163,8 +176,11 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
         Issue.record("unexpected \(error)")
       }
     }
-    let unknownType = ProposedEvent(type: "Teleported", occurredAt: "2026-11-04T10:00:00Z", recordedBy: nurse, data: .object([:]))
-    await #expect(throws: EventStoreError.self) { try await ledger.store.append([unknownType], to: stream) }
+    let unknownType = ProposedEvent(
+      type: "Teleported", occurredAt: "2026-11-04T10:00:00Z", recordedBy: nurse, data: .object([:]))
+    await #expect(throws: EventStoreError.self) {
+      try await ledger.store.append([unknownType], to: stream)
+    }
     _ = try await ledger.store.append([unknownType], to: "inventory-site-1")
     #expect(try ledger.store.nextPosition() == 1)
   }
@@ -178,7 +194,8 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
     defer { ledger.close() }
     try await openSession(ledger)
     let start = try ledger.store.nextPosition()
-    _ = try await ledger.store.append([vitals(["heartRateBpm": .number(44)]), vitals(["heartRateBpm": .number(39)])], to: stream)
+    _ = try await ledger.store.append(
+      [vitals(["heartRateBpm": .number(44)]), vitals(["heartRateBpm": .number(39)])], to: stream)
     let stored = try ledger.store.readAll(from: start)
     #expect(stored[0].flags.isEmpty)
     #expect(stored[1].flags.first?["code"] == .string("vitals.heartRate.low"))
@@ -191,9 +208,11 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
     let ledger = try openLedger(dir)
     defer { ledger.close() }
     try await openSession(ledger)
-    let reading = VitalsRecorded(sessionId: session, timepoint: .recovery, heartRateBpm: 120, spo2Percent: 97)
+    let reading = VitalsRecorded(
+      sessionId: session, timepoint: .recovery, heartRateBpm: 120, spo2Percent: 97)
     let result = try await ledger.record(
-      .vitalsRecorded(reading), patientId: patient, occurredAt: "2026-11-04T10:45:00-05:00", recordedBy: nurse)
+      .vitalsRecorded(reading), patientId: patient, occurredAt: "2026-11-04T10:45:00-05:00",
+      recordedBy: nurse)
     let lastId = try #require(try ledger.store.readStream(stream).last?.eventId)
     let stored = try #require(try ledger.store.event(id: lastId))
     #expect(result.written == 1)
@@ -214,25 +233,38 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
       data: .object([
         "correctedEventId": .string(wrong.eventId.uuidString.lowercased()),
         "reason": .string("digits transposed"),
-        "replacement": .object(["sessionId": .string(session), "timepoint": .string("during"), "heartRateBpm": .number(78)]),
+        "replacement": .object([
+          "sessionId": .string(session), "timepoint": .string("during"),
+          "heartRateBpm": .number(78),
+        ]),
       ]))
     let void = ProposedEvent(
       type: "EntryVoided", occurredAt: "2026-11-04T10:31:00-05:00", recordedBy: nurse,
-      data: .object(["voidedEventId": .string(wrong.eventId.uuidString.lowercased()), "reason": .string("wrong patient")]))
+      data: .object([
+        "voidedEventId": .string(wrong.eventId.uuidString.lowercased()),
+        "reason": .string("wrong patient"),
+      ]))
     _ = try await ledger.store.append([correction, void], to: stream)
     // The original is still there, unchanged.
     #expect(try ledger.store.event(id: wrong.eventId)?.data["heartRateBpm"] == .number(87))
     // A second void of the same entry is refused.
     let again = ProposedEvent(
       type: "EntryVoided", occurredAt: "2026-11-04T10:32:00-05:00", recordedBy: nurse,
-      data: .object(["voidedEventId": .string(wrong.eventId.uuidString.lowercased()), "reason": .string("again")]))
-    await #expect(throws: EventStoreError.self) { try await ledger.store.append([again], to: stream) }
+      data: .object([
+        "voidedEventId": .string(wrong.eventId.uuidString.lowercased()), "reason": .string("again"),
+      ]))
+    await #expect(throws: EventStoreError.self) {
+      try await ledger.store.append([again], to: stream)
+    }
     // Correcting an event of another stream names that problem.
-    _ = try await ledger.store.append([vitals(["heartRateBpm": .number(70)])], to: "inventory-site-1")
+    _ = try await ledger.store.append(
+      [vitals(["heartRateBpm": .number(70)])], to: "inventory-site-1")
     let foreign = try #require(try ledger.store.readStream("inventory-site-1").first)
     let crossStream = ProposedEvent(
       type: "EntryVoided", occurredAt: "2026-11-04T10:33:00-05:00", recordedBy: nurse,
-      data: .object(["voidedEventId": .string(foreign.eventId.uuidString.lowercased()), "reason": .string("x")]))
+      data: .object([
+        "voidedEventId": .string(foreign.eventId.uuidString.lowercased()), "reason": .string("x"),
+      ]))
     do {
       _ = try await ledger.store.append([crossStream], to: stream)
       Issue.record("voided another stream's event")
@@ -250,16 +282,21 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
     defer { dir.remove() }
     let ledger = try openLedger(dir)
     try await openSession(ledger)
-    _ = try await ledger.store.append([vitals(["heartRateBpm": .number(44), "temperatureCelsius": .number(38.5)])], to: stream)
+    _ = try await ledger.store.append(
+      [vitals(["heartRateBpm": .number(44), "temperatureCelsius": .number(38.5)])], to: stream)
     let lines = try ledger.store.readAll(limit: 1_000).map {
       String(decoding: $0.envelopeJSON.canonicalBytes, as: UTF8.self)
     }
     ledger.close()
     let file = dir.appending("envelopes.ndjson")
-    try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+    try (lines.joined(separator: "\n") + "\n").write(
+      toFile: file, atomically: true, encoding: .utf8)
     let result = try ProcessResult.run(
       "/usr/bin/env",
-      ["python3", RepositoryPaths.root + "/Tools/schema-validate/validate_events.py", "--kind", "envelope", file])
+      [
+        "python3", RepositoryPaths.root + "/Tools/schema-validate/validate_events.py", "--kind",
+        "envelope", file,
+      ])
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     #expect(result.stdout.contains("\(lines.count) valid"))
   }
@@ -279,7 +316,9 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
     await #expect {
       _ = try await plain.append([dose], to: "patient-nobody", expectedVersion: .noStream)
     } throws: { error in
-      guard case .reviewerRequired(let stream, let reviewer) = error as? EventStoreError else { return false }
+      guard case .reviewerRequired(let stream, let reviewer) = error as? EventStoreError else {
+        return false
+      }
       return stream == "patient-nobody" && reviewer == "treatment-records.clinical"
         && !"\(error)".contains(dose.eventId.uuidString)
     }

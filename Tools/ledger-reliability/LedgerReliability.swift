@@ -9,7 +9,8 @@ import ArgumentParser
 struct LedgerReliability: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ledger-reliability",
-    abstract: "Crash, multi-process, map-growth, disk-full, tamper, maintenance and damaged-file trials.",
+    abstract:
+      "Crash, multi-process, map-growth, disk-full, tamper, maintenance and damaged-file trials.",
     discussion: """
       Each subcommand ends with a line `N passed, M failed` and exits 1 when a check failed \
       (0 otherwise). A trial that cannot run on this machine is reported as skipped, never as \

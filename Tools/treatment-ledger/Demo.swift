@@ -16,11 +16,16 @@ struct Demo: AsyncParsableCommand {
   @OptionGroup var storeOptions: StoreOptions
   @Option(help: "How many patients.") var patients: Int = 12
   @Option(help: "Random seed.") var seed: UInt64 = 1
-  @Option(help: "Which patient to show (1-based; default: the first IV patient with a correction or an early stop).")
+  @Option(
+    help:
+      "Which patient to show (1-based; default: the first IV patient with a correction or an early stop)."
+  )
   var show: Int?
 
   func validate() throws {
-    guard (1...100_000).contains(patients) else { throw ValidationError("--patients must be from 1 to 100000") }
+    guard (1...100_000).contains(patients) else {
+      throw ValidationError("--patients must be from 1 to 100000")
+    }
     if let show, !(1...patients).contains(show) {
       throw ValidationError("--show must be from 1 to --patients")
     }
@@ -53,12 +58,15 @@ struct Demo: AsyncParsableCommand {
     for index in 0..<patients {
       let events = clinic.events(ofPatient: index)
       if interesting == nil, events.contains(where: { $0.data["route"] == .string("iv") }),
-        events.contains(where: { $0.type == "EntryCorrected" || $0.data["action"] == .string("stopped") })
+        events.contains(where: {
+          $0.type == "EntryCorrected" || $0.data["action"] == .string("stopped")
+        })
       {
         interesting = index
       }
       total += events.count
-      batch.append(StreamAppend(stream: Ledger.stream(forPatient: clinic.patientId(index)), events: events))
+      batch.append(
+        StreamAppend(stream: Ledger.stream(forPatient: clinic.patientId(index)), events: events))
       batchEvents += events.count
       if batchEvents >= 5_000 { try await flush() }
     }
@@ -67,7 +75,9 @@ struct Demo: AsyncParsableCommand {
     let elapsed = ContinuousClock.now - started
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let patientId = clinic.patientId(show.map { $0 - 1 } ?? interesting ?? 0)
-    print("Demo clinic: \(patients) patients, \(total) events (\(written) new) in \(String(format: "%.2f", seconds)) s, store \(ledger.store.path)")
+    print(
+      "Demo clinic: \(patients) patients, \(total) events (\(written) new) in \(String(format: "%.2f", seconds)) s, store \(ledger.store.path)"
+    )
     print("")
     ledger.close()
     var shared: [String] = []
@@ -85,7 +95,8 @@ struct Demo: AsyncParsableCommand {
     // "As of" is recorded time: the record as it stood a minute from now holds everything the
     // demo wrote (a fixed date would show nothing on a store filled later).
     let asOf = String(Timestamp.format(micros: Timestamp.nowMicros() + 60_000_000).prefix(19)) + "Z"
-    print("""
+    print(
+      """
 
       Try next:
         treatment-ledger timeline --patient \(clinic.patientId(min(1, patients - 1)))\(store) --as-of \(asOf)

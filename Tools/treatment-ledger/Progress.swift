@@ -46,7 +46,9 @@ final class Progress: @unchecked Sendable {
       let width = 30
       let filled = min(width, Int(fraction * Double(width)))
       let eta = seconds / fraction - seconds
-      line = "\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+      line =
+        "\r[" + String(repeating: "#", count: filled)
+        + String(repeating: " ", count: width - filled)
         + "] \(Int(fraction * 100))% " + line.dropFirst() + ", ETA \(Int(eta.rounded())) s"
     }
     FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))

@@ -138,9 +138,13 @@ struct Rebuild: AsyncParsableCommand {
     }
     if replaceDiffering && patient == nil {
       let removed: [String]
-      do { removed = try ledger.store.removeDifferingReviewStates() } catch { throw Exit.report(error) }
+      do { removed = try ledger.store.removeDifferingReviewStates() } catch {
+        throw Exit.report(error)
+      }
       for stream in removed {
-        print("review state of \(stream) differed from the log: removed (the next append recomputes it)")
+        print(
+          "review state of \(stream) differed from the log: removed (the next append recomputes it)"
+        )
       }
     }
     if reports.contains(where: { !$0.replaced }) {

@@ -22,7 +22,8 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
         66  no store at the path (run `treatment-ledger init`)
       """,
     subcommands: [
-      Demo.self, Init.self, Append.self, Import.self, Validate.self, Read.self, Verify.self, Stats.self,
+      Demo.self, Init.self, Append.self, Import.self, Validate.self, Read.self, Verify.self,
+      Stats.self,
       Timeline.self, Summary.self, Report.self, Rebuild.self, SchemasCommand.self,
       AuditCommand.self,
     ]
@@ -42,7 +43,8 @@ enum Exit {
     printError(error.description)
     switch error {
     case .wrongExpectedVersion, .eventIdConflict: return conflict
-    case .invalidEvent, .invalidStreamName, .emptyBatch, .malformedJSON, .rejected: return invalidInput
+    case .invalidEvent, .invalidStreamName, .emptyBatch, .malformedJSON, .rejected:
+      return invalidInput
     case .storeNotFound: return noStore
     default: return failure
     }
@@ -67,7 +69,8 @@ struct StoreOptions: ParsableArguments {
 
   @Option(
     name: .customLong("protocol"),
-    help: "A clinic protocol file (JSON) of soft-alert thresholds; default: docs/CLINICAL-RULES.md.")
+    help: "A clinic protocol file (JSON) of soft-alert thresholds; default: docs/CLINICAL-RULES.md."
+  )
   var protocolFile: String?
 
   @Option(

@@ -17,8 +17,10 @@ struct Verify: AsyncParsableCommand {
 
   @OptionGroup var storeOptions: StoreOptions
   @Option(help: "Verify only this stream.") var stream: String?
-  @Option(help: "Anchor: the number of events when the chain head was kept.") var anchorEvents: UInt64?
-  @Option(help: "Anchor: the chain head (64 hex digits) kept outside the store.") var anchorHead: String?
+  @Option(help: "Anchor: the number of events when the chain head was kept.") var anchorEvents:
+    UInt64?
+  @Option(help: "Anchor: the chain head (64 hex digits) kept outside the store.") var anchorHead:
+    String?
   @Option(help: "Anchor file written by --anchor-file (JSON with events and chainHead).")
   var anchor: String?
   @Flag(help: "Print the report as JSON.") var json = false
@@ -42,7 +44,9 @@ struct Verify: AsyncParsableCommand {
     let store = ledger.store
     defer { ledger.close() }
     let progress = Progress(label: "verified", enabled: !json && stream == nil)
-    var kept = anchorEvents.map { ChainAnchor(events: $0, chainHead: (anchorHead ?? "").lowercased()) }
+    var kept = anchorEvents.map {
+      ChainAnchor(events: $0, chainHead: (anchorHead ?? "").lowercased())
+    }
     if let anchor {
       guard let data = FileManager.default.contents(atPath: anchor),
         let decoded = try? JSONDecoder().decode(ChainAnchor.self, from: data)
@@ -57,7 +61,9 @@ struct Verify: AsyncParsableCommand {
       if let stream {
         report = try store.verifyStream(stream)
       } else {
-        report = try store.verify(anchor: kept) { done, total in progress.update(done: done, total: total) }
+        report = try store.verify(anchor: kept) { done, total in
+          progress.update(done: done, total: total)
+        }
       }
     } catch {
       progress.finish()
@@ -66,7 +72,9 @@ struct Verify: AsyncParsableCommand {
     progress.finish()
     var derivedReport: DerivedVerificationReport?
     if derived && report.isIntact {
-      do { derivedReport = try store.verifyDerived(stream: stream) } catch { throw Exit.report(error) }
+      do { derivedReport = try store.verifyDerived(stream: stream) } catch {
+        throw Exit.report(error)
+      }
     }
     if json {
       try printJSON(VerifyOutput(report: report, derived: derivedReport))
@@ -81,16 +89,22 @@ struct Verify: AsyncParsableCommand {
       print("FAILED after \(report.eventsChecked) intact events: \(problem)")
       if let position = problem.position { print("first bad position: \(position)") }
     } else {
-      print("intact: \(report.eventsChecked) events in \(report.streamsChecked) streams, chain head \(report.chainHead)")
+      print(
+        "intact: \(report.eventsChecked) events in \(report.streamsChecked) streams, chain head \(report.chainHead)"
+      )
     }
     guard let derived else { return }
     for check in derived.projections {
       if let skipped = check.skipped {
         print("derived: projection \(check.projection) not checked: \(skipped) (run rebuild)")
       } else if let stream = check.firstDifferingStream {
-        print("FAILED derived: projection \(check.projection) differs from the log for stream \(stream)")
+        print(
+          "FAILED derived: projection \(check.projection) differs from the log for stream \(stream)"
+        )
       } else {
-        print("derived: projection \(check.projection) agrees with the log for \(check.streamsChecked) streams")
+        print(
+          "derived: projection \(check.projection) agrees with the log for \(check.streamsChecked) streams"
+        )
       }
     }
     if let stream = derived.firstDifferingReviewStream {
@@ -99,7 +113,9 @@ struct Verify: AsyncParsableCommand {
       print("derived: review state agrees with the log for \(derived.reviewStatesChecked) streams")
     }
     if !derived.isIntact {
-      print("repair: treatment-ledger rebuild --replace-differing (projections); review state: see README")
+      print(
+        "repair: treatment-ledger rebuild --replace-differing (projections); review state: see README"
+      )
     }
   }
 }

@@ -72,7 +72,9 @@ private struct PatientBuilder {
   }
 
   mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
-  mutating func double(_ range: ClosedRange<Double>) -> Double { Double.random(in: range, using: &rng) }
+  mutating func double(_ range: ClosedRange<Double>) -> Double {
+    Double.random(in: range, using: &rng)
+  }
   mutating func chance(_ p: Double) -> Bool { double(0...1) < p }
   mutating func round(_ value: Double, _ places: Double = 1) -> Double {
     let scale = pow(10, places)
@@ -83,8 +85,11 @@ private struct PatientBuilder {
     var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
     bytes[6] = bytes[6] & 0x0F | 0x40
     bytes[8] = bytes[8] & 0x3F | 0x80
-    return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                       bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    return UUID(
+      uuid: (
+        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+        bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+      ))
   }
 
   func time(_ minutes: Int) -> String {
@@ -95,11 +100,15 @@ private struct PatientBuilder {
   }
 
   @discardableResult
-  mutating func add(_ type: String, _ data: [String: JSONValue], by: Int = 1, at minutes: Int? = nil, correlation: UUID? = nil) -> UUID {
+  mutating func add(
+    _ type: String, _ data: [String: JSONValue], by: Int = 1, at minutes: Int? = nil,
+    correlation: UUID? = nil
+  ) -> UUID {
     let id = uuid()
-    events.append(ProposedEvent(
-      eventId: id, type: type, occurredAt: time(minutes ?? clock), recordedBy: Self.staff[by],
-      data: .object(data), correlationId: correlation))
+    events.append(
+      ProposedEvent(
+        eventId: id, type: type, occurredAt: time(minutes ?? clock), recordedBy: Self.staff[by],
+        data: .object(data), correlationId: correlation))
     return id
   }
 
@@ -124,25 +133,59 @@ private struct PatientBuilder {
   mutating func build() -> [ProposedEvent] {
     clock = int(0...60) * 1_440 + 9 * 60
     let birthYear = int(1950...2004)
-    add("PatientRegistered", ["patientId": .string(patientId), "birthYear": .number(Double(birthYear)), "sexAtBirth": .string(["female", "male", "female", "male", "intersex", "unknown"][int(0...3)])], by: 2)
+    add(
+      "PatientRegistered",
+      [
+        "patientId": .string(patientId), "birthYear": .number(Double(birthYear)),
+        "sexAtBirth": .string(
+          ["female", "male", "female", "male", "intersex", "unknown"][int(0...3)]),
+      ], by: 2)
     clock += 45
-    let indication = ["treatmentResistantDepression", "treatmentResistantDepression", "treatmentResistantDepression", "ptsd", "anxiety", "bipolarDepression"][int(0...5)]
-    let diagnosis = ["treatmentResistantDepression": "F33.2", "ptsd": "F43.10", "anxiety": "F41.1", "bipolarDepression": "F31.4"][indication] ?? "F32.9"
-    let trials = (0..<(indication == "treatmentResistantDepression" ? int(1...3) : int(0...2))).map { _ -> JSONValue in
-      .object(["drug": .string(["sertraline", "escitalopram", "venlafaxine", "bupropion", "mirtazapine"][int(0...4)]), "weeks": .number(Double(int(4...12))), "outcome": .string(["none", "partial", "partial"][int(0...2)])])
+    let indication = [
+      "treatmentResistantDepression", "treatmentResistantDepression",
+      "treatmentResistantDepression", "ptsd", "anxiety", "bipolarDepression",
+    ][int(0...5)]
+    let diagnosis =
+      [
+        "treatmentResistantDepression": "F33.2", "ptsd": "F43.10", "anxiety": "F41.1",
+        "bipolarDepression": "F31.4",
+      ][indication] ?? "F32.9"
+    let trials = (0..<(indication == "treatmentResistantDepression" ? int(1...3) : int(0...2))).map
+    { _ -> JSONValue in
+      .object([
+        "drug": .string(
+          ["sertraline", "escitalopram", "venlafaxine", "bupropion", "mirtazapine"][int(0...4)]),
+        "weeks": .number(Double(int(4...12))),
+        "outcome": .string(["none", "partial", "partial"][int(0...2)]),
+      ])
     }
     let plan: Plan = [.iv, .iv, .iv, .im, .esketamine][int(0...4)]
-    add("ConsultationRecorded", [
-      "indication": .string(indication), "diagnoses": .array([.string(diagnosis)]),
-      "allergies": .array(chance(0.2) ? [.string("penicillin")] : []),
-      "currentMedications": .array([.string(["sertraline 100 mg", "lamotrigine 200 mg", "none"][int(0...2)])]),
-      "priorAntidepressantTrials": .array(trials), "contraindications": .array([]), "eligible": .bool(true),
-      "eligibilityNote": .string("Eligible after review of history and blood pressure"),
-    ], by: 0)
+    add(
+      "ConsultationRecorded",
+      [
+        "indication": .string(indication), "diagnoses": .array([.string(diagnosis)]),
+        "allergies": .array(chance(0.2) ? [.string("penicillin")] : []),
+        "currentMedications": .array([
+          .string(["sertraline 100 mg", "lamotrigine 200 mg", "none"][int(0...2)])
+        ]),
+        "priorAntidepressantTrials": .array(trials), "contraindications": .array([]),
+        "eligible": .bool(true),
+        "eligibilityNote": .string("Eligible after review of history and blood pressure"),
+      ], by: 0)
     clock += 20
-    add("ConsentRecorded", ["consentId": .string("consent-\(patientId)-treatment"), "scope": .string("treatment"), "formVersion": .string("2026-03"), "given": .bool(true)], by: 0)
+    add(
+      "ConsentRecorded",
+      [
+        "consentId": .string("consent-\(patientId)-treatment"), "scope": .string("treatment"),
+        "formVersion": .string("2026-03"), "given": .bool(true),
+      ], by: 0)
     if plan == .esketamine {
-      add("ConsentRecorded", ["consentId": .string("consent-\(patientId)-rems"), "scope": .string("rems"), "formVersion": .string("spravato-rems-4"), "given": .bool(true)], by: 0)
+      add(
+        "ConsentRecorded",
+        [
+          "consentId": .string("consent-\(patientId)-rems"), "scope": .string("rems"),
+          "formVersion": .string("spravato-rems-4"), "given": .bool(true),
+        ], by: 0)
     }
     clock += 15
     let courseId = "course-\(patientId)-1"
@@ -151,7 +194,8 @@ private struct PatientBuilder {
       "courseId": .string(courseId), "indication": .string(indication),
       "drug": .string(plan == .esketamine ? "esketamine" : "ketamine"),
       "route": .string(plan == .esketamine ? "intranasal" : (plan == .iv ? "iv" : "im")),
-      "phase": .string("induction"), "plannedSessions": .number(Double(sessions)), "sessionsPerWeek": .number(2),
+      "phase": .string("induction"), "plannedSessions": .number(Double(sessions)),
+      "sessionsPerWeek": .number(2),
     ]
     if plan != .esketamine { course["targetDoseMgPerKg"] = .number(0.5) }
     add("CoursePlanned", course, by: 0)
@@ -163,37 +207,92 @@ private struct PatientBuilder {
     let sessionsHeld = chance(0.15) ? int(2...(sessions - 1)) : sessions
     var lastSession = ""
     for number in 1...sessionsHeld {
-      clock = (clock / 1_440 + (number == 1 ? 7 : (number % 2 == 0 ? 3 : 4))) * 1_440 + 9 * 60 + int(0...4) * 15
+      clock =
+        (clock / 1_440 + (number == 1 ? 7 : (number % 2 == 0 ? 3 : 4))) * 1_440 + 9 * 60 + int(
+          0...4) * 15
       let sessionId = "session-\(patientId)-\(number)"
       lastSession = sessionId
       let correlation = uuid()
       weight = round(weight * double(0.99...1.01))
-      add("SessionStarted", ["sessionId": .string(sessionId), "courseId": .string(courseId), "weightKg": .number(weight), "escortArranged": .bool(!chance(0.03)), "fasted": .bool(true)], correlation: correlation)
+      add(
+        "SessionStarted",
+        [
+          "sessionId": .string(sessionId), "courseId": .string(courseId),
+          "weightKg": .number(weight), "escortArranged": .bool(!chance(0.03)),
+          "fasted": .bool(true),
+        ], correlation: correlation)
       let progress = Double(number - 1) / Double(max(1, sessions - 1))
-      let phq = max(0, min(27, Int((Double(baselinePHQ) * (responder ? 1 - 0.75 * progress : 1 - 0.1 * progress)).rounded()) + int(-1...1)))
+      let phq = max(
+        0,
+        min(
+          27,
+          Int(
+            (Double(baselinePHQ) * (responder ? 1 - 0.75 * progress : 1 - 0.1 * progress)).rounded()
+          ) + int(-1...1)))
       clock += 5
-      let phqItems = items(total: phq, count: 9, maximum: 3, lastItemZero: !(number == 1 && chance(0.1)))
-      add("AssessmentRecorded", ["instrument": .string("phq9"), "itemScores": .array(phqItems), "totalScore": .number(phqItems.reduce(0) { $0 + ($1.numberValue ?? 0) }), "timepoint": .string(number == 1 ? "baseline" : "preSession"), "courseId": .string(courseId), "sessionId": .string(sessionId)], correlation: correlation)
+      let phqItems = items(
+        total: phq, count: 9, maximum: 3, lastItemZero: !(number == 1 && chance(0.1)))
+      add(
+        "AssessmentRecorded",
+        [
+          "instrument": .string("phq9"), "itemScores": .array(phqItems),
+          "totalScore": .number(phqItems.reduce(0) { $0 + ($1.numberValue ?? 0) }),
+          "timepoint": .string(number == 1 ? "baseline" : "preSession"),
+          "courseId": .string(courseId), "sessionId": .string(sessionId),
+        ], correlation: correlation)
       if number == 1 || number == sessionsHeld {
-        let gad = max(0, min(21, Int((Double(baselineGAD) * (responder && number > 1 ? 0.5 : 1)).rounded()) + int(-1...1)))
+        let gad = max(
+          0,
+          min(
+            21,
+            Int((Double(baselineGAD) * (responder && number > 1 ? 0.5 : 1)).rounded()) + int(-1...1)
+          ))
         let gadItems = items(total: gad, count: 7, maximum: 3, lastItemZero: false)
-        add("AssessmentRecorded", ["instrument": .string("gad7"), "itemScores": .array(gadItems), "totalScore": .number(gadItems.reduce(0) { $0 + ($1.numberValue ?? 0) }), "timepoint": .string(number == 1 ? "baseline" : "endOfCourse"), "courseId": .string(courseId), "sessionId": .string(sessionId)], correlation: correlation)
+        add(
+          "AssessmentRecorded",
+          [
+            "instrument": .string("gad7"), "itemScores": .array(gadItems),
+            "totalScore": .number(gadItems.reduce(0) { $0 + ($1.numberValue ?? 0) }),
+            "timepoint": .string(number == 1 ? "baseline" : "endOfCourse"),
+            "courseId": .string(courseId), "sessionId": .string(sessionId),
+          ], correlation: correlation)
       }
       clock += 5
       var systolic = Double(int(112...136))
       var diastolic = Double(int(70...86))
       var heartRate = Double(int(62...84))
       func vitals(_ builder: inout PatientBuilder, _ timepoint: String, spo2: Double) -> UUID {
-        builder.add("VitalsRecorded", ["sessionId": .string(sessionId), "timepoint": .string(timepoint), "heartRateBpm": .number(heartRate), "systolicMmHg": .number(systolic), "diastolicMmHg": .number(diastolic), "spo2Percent": .number(spo2), "respiratoryRatePerMinute": .number(Double(builder.int(12...18)))], correlation: correlation)
+        builder.add(
+          "VitalsRecorded",
+          [
+            "sessionId": .string(sessionId), "timepoint": .string(timepoint),
+            "heartRateBpm": .number(heartRate), "systolicMmHg": .number(systolic),
+            "diastolicMmHg": .number(diastolic), "spo2Percent": .number(spo2),
+            "respiratoryRatePerMinute": .number(Double(builder.int(12...18))),
+          ], correlation: correlation)
       }
       let baselineReading = vitals(&self, "baseline", spo2: Double(int(96...99)))
       if chance(0.05) {
         clock += 3
-        add("EntryCorrected", ["correctedEventId": .string(baselineReading.uuidString.lowercased()), "reason": .string("Pulse transcribed from the wrong monitor"), "replacement": .object(["sessionId": .string(sessionId), "timepoint": .string("baseline"), "heartRateBpm": .number(heartRate + 4), "systolicMmHg": .number(systolic), "diastolicMmHg": .number(diastolic), "spo2Percent": .number(97)])], correlation: correlation)
+        add(
+          "EntryCorrected",
+          [
+            "correctedEventId": .string(baselineReading.uuidString.lowercased()),
+            "reason": .string("Pulse transcribed from the wrong monitor"),
+            "replacement": .object([
+              "sessionId": .string(sessionId), "timepoint": .string("baseline"),
+              "heartRateBpm": .number(heartRate + 4), "systolicMmHg": .number(systolic),
+              "diastolicMmHg": .number(diastolic), "spo2Percent": .number(97),
+            ]),
+          ], correlation: correlation)
       }
       clock += 5
       let route = plan == .esketamine ? "intranasal" : (plan == .iv ? "iv" : "im")
-      var dose: [String: JSONValue] = ["sessionId": .string(sessionId), "courseId": .string(courseId), "drug": .string(plan == .esketamine ? "esketamine" : "ketamine"), "route": .string(route), "weightKg": .number(weight), "lotNumber": .string("LOT-\(2026_000 + int(1...40))")]
+      var dose: [String: JSONValue] = [
+        "sessionId": .string(sessionId), "courseId": .string(courseId),
+        "drug": .string(plan == .esketamine ? "esketamine" : "ketamine"), "route": .string(route),
+        "weightKg": .number(weight), "lotNumber": .string("LOT-\(2026_000 + int(1...40))"),
+      ]
       let doseMg = plan == .esketamine ? (number <= 2 ? 56.0 : 84.0) : round(0.5 * weight)
       dose["doseMg"] = .number(doseMg)
       dose["doseMgPerKg"] = .number(round(doseMg / weight, 4))
@@ -211,23 +310,55 @@ private struct PatientBuilder {
         _ = vitals(&self, reading == readings ? "endOfDose" : "during", spo2: spo2)
         if chance(0.25) && reading == 1 {
           clock += 1
-          add("SideEffectObserved", ["sessionId": .string(sessionId), "effect": .string("dissociation"), "severity": .string("mild"), "serious": .bool(false), "actionTaken": .string("Reassurance; lights dimmed")], correlation: correlation)
+          add(
+            "SideEffectObserved",
+            [
+              "sessionId": .string(sessionId), "effect": .string("dissociation"),
+              "severity": .string("mild"), "serious": .bool(false),
+              "actionTaken": .string("Reassurance; lights dimmed"),
+            ], correlation: correlation)
         }
         if plan == .iv && systolic >= 160 {
           clock += 1
           if systolic >= 180 && chance(0.5) {
-            add("SideEffectObserved", ["sessionId": .string(sessionId), "effect": .string("hypertension"), "severity": .string(systolic >= 190 ? "severe" : "moderate"), "serious": .bool(false), "actionTaken": .string("Infusion stopped; blood pressure rechecked every 5 minutes")], correlation: correlation)
-            add("InfusionAdjusted", ["sessionId": .string(sessionId), "action": .string("stopped"), "reason": .string("Systolic blood pressure at or above 180 mmHg")], by: 0, correlation: correlation)
+            add(
+              "SideEffectObserved",
+              [
+                "sessionId": .string(sessionId), "effect": .string("hypertension"),
+                "severity": .string(systolic >= 190 ? "severe" : "moderate"),
+                "serious": .bool(false),
+                "actionTaken": .string(
+                  "Infusion stopped; blood pressure rechecked every 5 minutes"),
+              ], correlation: correlation)
+            add(
+              "InfusionAdjusted",
+              [
+                "sessionId": .string(sessionId), "action": .string("stopped"),
+                "reason": .string("Systolic blood pressure at or above 180 mmHg"),
+              ], by: 0, correlation: correlation)
             stopped = true
           } else {
-            add("InfusionAdjusted", ["sessionId": .string(sessionId), "action": .string("rateChanged"), "newRateMgPerMinute": .number(round(doseMg / 40 * 0.7, 3)), "reason": .string("Blood pressure rising")], by: 0, correlation: correlation)
+            add(
+              "InfusionAdjusted",
+              [
+                "sessionId": .string(sessionId), "action": .string("rateChanged"),
+                "newRateMgPerMinute": .number(round(doseMg / 40 * 0.7, 3)),
+                "reason": .string("Blood pressure rising"),
+              ], by: 0, correlation: correlation)
             systolic -= 12
           }
         }
       }
       if chance(0.12) {
         clock += 2
-        add("SideEffectObserved", ["sessionId": .string(sessionId), "effect": .string(["nausea", "dizziness", "headache", "anxiety"][int(0...3)]), "severity": .string(chance(0.8) ? "mild" : "moderate"), "serious": .bool(false), "actionTaken": .string("Observed; settled without treatment")], correlation: correlation)
+        add(
+          "SideEffectObserved",
+          [
+            "sessionId": .string(sessionId),
+            "effect": .string(["nausea", "dizziness", "headache", "anxiety"][int(0...3)]),
+            "severity": .string(chance(0.8) ? "mild" : "moderate"), "serious": .bool(false),
+            "actionTaken": .string("Observed; settled without treatment"),
+          ], correlation: correlation)
       }
       clock += plan == .esketamine ? 40 : 15
       systolic = Double(int(112...138))
@@ -236,24 +367,50 @@ private struct PatientBuilder {
       let recovery = vitals(&self, "recovery", spo2: Double(int(96...99)))
       if chance(0.04) {
         clock += 1
-        add("EntryVoided", ["voidedEventId": .string(recovery.uuidString.lowercased()), "reason": .string("Reading entered on the wrong session form")], correlation: correlation)
+        add(
+          "EntryVoided",
+          [
+            "voidedEventId": .string(recovery.uuidString.lowercased()),
+            "reason": .string("Reading entered on the wrong session form"),
+          ], correlation: correlation)
       }
       clock += plan == .esketamine ? 45 : 20
       _ = vitals(&self, "discharge", spo2: Double(int(96...99)))
       let observed = plan == .esketamine ? int(120...150) : int(45...75)
-      add("PatientDischarged", ["sessionId": .string(sessionId), "minutesObserved": .number(Double(observed)), "criteriaMet": .bool(true), "escortPresent": .bool(!chance(0.03)), "noDrivingAdviceGiven": .bool(true)], correlation: correlation)
+      add(
+        "PatientDischarged",
+        [
+          "sessionId": .string(sessionId), "minutesObserved": .number(Double(observed)),
+          "criteriaMet": .bool(true), "escortPresent": .bool(!chance(0.03)),
+          "noDrivingAdviceGiven": .bool(true),
+        ], correlation: correlation)
       clock += 2
       let followUpId = "followup-\(sessionId)-call"
       let due = (clock / 1_440 + 1) * 1_440 + 10 * 60
-      add("FollowUpScheduled", ["followUpId": .string(followUpId), "dueAt": .string(time(due)), "kind": .string("call"), "sessionId": .string(sessionId)], correlation: correlation)
+      add(
+        "FollowUpScheduled",
+        [
+          "followUpId": .string(followUpId), "dueAt": .string(time(due)), "kind": .string("call"),
+          "sessionId": .string(sessionId),
+        ], correlation: correlation)
       if !chance(0.12) {
         let late = chance(0.15)
-        add("FollowUpCompleted", ["followUpId": .string(followUpId), "outcome": .string(late ? "Reached on the second attempt; doing well" : "Slept well; no new symptoms"), "newSideEffects": .array(chance(0.1) ? [.string("mild headache")] : [])], at: due + (late ? int(60...600) : -int(0...45)), correlation: correlation)
+        add(
+          "FollowUpCompleted",
+          [
+            "followUpId": .string(followUpId),
+            "outcome": .string(
+              late ? "Reached on the second attempt; doing well" : "Slept well; no new symptoms"),
+            "newSideEffects": .array(chance(0.1) ? [.string("mild headache")] : []),
+          ], at: due + (late ? int(60...600) : -int(0...45)), correlation: correlation)
       }
     }
     clock += 30
-    let reason = sessionsHeld < sessions ? "patientChoice" : (responder ? "completed" : "nonResponse")
-    add("CourseCompleted", ["courseId": .string(courseId), "reason": .string(reason)], by: 0, at: clock)
+    let reason =
+      sessionsHeld < sessions ? "patientChoice" : (responder ? "completed" : "nonResponse")
+    add(
+      "CourseCompleted", ["courseId": .string(courseId), "reason": .string(reason)], by: 0,
+      at: clock)
     _ = lastSession
     return events
   }

@@ -182,11 +182,13 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
 
   /// The events that count: voided ones removed, corrected ones with their replacement data.
   func effectiveEvents() -> [Effective] {
-    let voided = Set(facts.filter { $0.type == EntryVoided.eventType }.compactMap {
-      $0.data["voidedEventId"]?.stringValue.flatMap(UUID.init(uuidString:))
-    })
+    let voided = Set(
+      facts.filter { $0.type == EntryVoided.eventType }.compactMap {
+        $0.data["voidedEventId"]?.stringValue.flatMap(UUID.init(uuidString:))
+      })
     var latestCorrection: [UUID: Fact] = [:]
-    for fact in facts where fact.type == EntryCorrected.eventType && !voided.contains(fact.eventId) {
+    for fact in facts where fact.type == EntryCorrected.eventType && !voided.contains(fact.eventId)
+    {
       if let target = fact.data["correctedEventId"]?.stringValue.flatMap(UUID.init(uuidString:)) {
         latestCorrection[target] = fact
       }
@@ -209,25 +211,38 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
   public func summary(now: Date = Date()) -> PatientSummary {
     let timeless = memo.value { timelessSummary() }
     let nowMicros = Int64(now.timeIntervalSince1970 * 1_000_000)
-    let overdue = timeless.open.filter { (Timestamp.parseMicros($0.dueAt) ?? Int64.max) < nowMicros }
+    let overdue = timeless.open.filter {
+      (Timestamp.parseMicros($0.dueAt) ?? Int64.max) < nowMicros
+    }
     return PatientSummary(
-      patientId: patientId, courses: timeless.courses, openFollowUps: timeless.open, overdueFollowUps: overdue)
+      patientId: patientId, courses: timeless.courses, openFollowUps: timeless.open,
+      overdueFollowUps: overdue)
   }
 
   /// The courses and open follow-ups: everything of a summary but what is overdue at a time.
   private func timelessSummary() -> SummaryMemo.Timeless {
     let events = effectiveEvents()
-    let byClinicalTime = events.sorted { ($0.occurredAtMicros, $0.globalPosition) < ($1.occurredAtMicros, $1.globalPosition) }
+    let byClinicalTime = events.sorted {
+      ($0.occurredAtMicros, $0.globalPosition) < ($1.occurredAtMicros, $1.globalPosition)
+    }
     var sessionCourse: [String: String] = [:]
     for event in events where event.type == SessionStarted.eventType {
-      if let session = event.string("sessionId"), let course = event.string("courseId") { sessionCourse[session] = course }
+      if let session = event.string("sessionId"), let course = event.string("courseId") {
+        sessionCourse[session] = course
+      }
     }
     func course(of event: Effective) -> String? {
-      if event.type == AssessmentRecorded.eventType, let course = event.string("courseId") { return course }
-      if let session = event.string("sessionId") { return sessionCourse[session] ?? event.string("courseId") }
+      if event.type == AssessmentRecorded.eventType, let course = event.string("courseId") {
+        return course
+      }
+      if let session = event.string("sessionId") {
+        return sessionCourse[session] ?? event.string("courseId")
+      }
       return event.string("courseId")
     }
-    let discharged = Set(events.filter { $0.type == PatientDischarged.eventType }.compactMap { $0.string("sessionId") })
+    let discharged = Set(
+      events.filter { $0.type == PatientDischarged.eventType }.compactMap { $0.string("sessionId") }
+    )
     let courses = byClinicalTime.filter { $0.type == CoursePlanned.eventType }
     // Each event's course, found once (in clinical order), instead of once per course.
     var membersByCourse: [String: [Effective]] = [:]
@@ -237,10 +252,15 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
     let summaries = courses.compactMap { plan -> CourseSummary? in
       guard let courseId = plan.string("courseId") else { return nil }
       return Self.summarize(
-        courseId: courseId, plan: plan, members: membersByCourse[courseId] ?? [], discharged: discharged)
+        courseId: courseId, plan: plan, members: membersByCourse[courseId] ?? [],
+        discharged: discharged)
     }
-    let completed = Set(events.filter { $0.type == FollowUpCompleted.eventType }.compactMap { $0.string("followUpId") })
-    let open = byClinicalTime.filter { $0.type == FollowUpScheduled.eventType }.compactMap { event -> OpenFollowUp? in
+    let completed = Set(
+      events.filter { $0.type == FollowUpCompleted.eventType }.compactMap {
+        $0.string("followUpId")
+      })
+    let open = byClinicalTime.filter { $0.type == FollowUpScheduled.eventType }.compactMap {
+      event -> OpenFollowUp? in
       guard let id = event.string("followUpId"), !completed.contains(id) else { return nil }
       return OpenFollowUp(
         followUpId: id, dueAt: event.string("dueAt") ?? "", kind: event.string("kind") ?? "",
@@ -252,7 +272,9 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
   private static func summarize(
     courseId: String, plan: Effective, members: [Effective], discharged: Set<String>
   ) -> CourseSummary {
-    let sessions = members.filter { $0.type == SessionStarted.eventType }.compactMap { $0.string("sessionId") }
+    let sessions = members.filter { $0.type == SessionStarted.eventType }.compactMap {
+      $0.string("sessionId")
+    }
     var doses: [SessionDose] = []
     for dose in members where dose.type == DoseAdministered.eventType {
       let session = dose.string("sessionId") ?? ""
@@ -260,9 +282,10 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
         doses[index].doseMg += dose.number("doseMg") ?? 0
         doses[index].doseMgPerKg += dose.number("doseMgPerKg") ?? 0
       } else {
-        doses.append(SessionDose(
-          sessionId: session, doseMg: dose.number("doseMg") ?? 0,
-          doseMgPerKg: dose.number("doseMgPerKg") ?? 0, route: dose.string("route") ?? ""))
+        doses.append(
+          SessionDose(
+            sessionId: session, doseMg: dose.number("doseMg") ?? 0,
+            doseMgPerKg: dose.number("doseMgPerKg") ?? 0, route: dose.string("route") ?? ""))
       }
     }
     let adjustments = members.filter { $0.type == InfusionAdjusted.eventType }
@@ -272,15 +295,19 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
     }
     var sideEffects: [String: [String: Int]] = [:]
     for effect in members where effect.type == SideEffectObserved.eventType {
-      sideEffects[effect.string("effect") ?? "other", default: [:]][effect.string("severity") ?? "mild", default: 0] += 1
+      sideEffects[effect.string("effect") ?? "other", default: [:]][
+        effect.string("severity") ?? "mild", default: 0] += 1
     }
     var outcomes: [String: OutcomeSummary] = [:]
     let assessments = members.filter { $0.type == AssessmentRecorded.eventType }
     for instrument in Set(assessments.compactMap { $0.string("instrument") }) {
       let scores = assessments.filter { $0.string("instrument") == instrument }
-      guard let first = scores.first?.number("totalScore"), let last = scores.last?.number("totalScore") else { continue }
+      guard let first = scores.first?.number("totalScore"),
+        let last = scores.last?.number("totalScore")
+      else { continue }
       outcomes[instrument] = OutcomeSummary(
-        baseline: first, latest: last, changePercent: first == 0 ? nil : (last - first) / first * 100,
+        baseline: first, latest: last,
+        changePercent: first == 0 ? nil : (last - first) / first * 100,
         response: last <= first * 0.5, remission: remission(instrument, last),
         assessments: scores.count,
         series: outcomeSeries(instrument: instrument, scores: scores, baseline: first))
@@ -294,16 +321,20 @@ public struct CourseSummaryState: Codable, Sendable, Hashable {
       }
     }
     return CourseSummary(
-      courseId: courseId, drug: plan.string("drug"), route: plan.string("route"), phase: plan.string("phase"),
+      courseId: courseId, drug: plan.string("drug"), route: plan.string("route"),
+      phase: plan.string("phase"),
       completionReason: members.last { $0.type == CourseCompleted.eventType }?.string("reason"),
       sessionsPlanned: Int(plan.number("plannedSessions") ?? 0), sessionsStarted: sessions.count,
       sessionsCompleted: sessions.filter { discharged.contains($0) }.count,
-      totalDoseMg: doses.reduce(0) { $0 + $1.doseMg }, totalDoseMgPerKg: doses.reduce(0) { $0 + $1.doseMgPerKg },
+      totalDoseMg: doses.reduce(0) { $0 + $1.doseMg },
+      totalDoseMgPerKg: doses.reduce(0) { $0 + $1.doseMgPerKg },
       doses: doses, adjustments: adjustments.count,
       earlyStops: adjustments.filter { $0.string("action") == "stopped" }.count,
       vitals: VitalsSummary(
-        maxSystolicMmHg: extreme("systolicMmHg") { $0.max() }, maxDiastolicMmHg: extreme("diastolicMmHg") { $0.max() },
-        maxHeartRateBpm: extreme("heartRateBpm") { $0.max() }, minHeartRateBpm: extreme("heartRateBpm") { $0.min() },
+        maxSystolicMmHg: extreme("systolicMmHg") { $0.max() },
+        maxDiastolicMmHg: extreme("diastolicMmHg") { $0.max() },
+        maxHeartRateBpm: extreme("heartRateBpm") { $0.max() },
+        minHeartRateBpm: extreme("heartRateBpm") { $0.min() },
         minSpo2Percent: extreme("spo2Percent") { $0.min() }, readings: readings.count,
         flaggedReadings: readings.filter { !$0.flags.isEmpty }.count,
         worstBloodPressure: worstBloodPressure(readings)),
@@ -358,15 +389,20 @@ public struct CourseSummaryProjection: StreamProjection {
   public init() {}
 
   /// Patient streams only.
-  public func includes(stream: String) -> Bool { stream.hasPrefix(ClinicalReviewer.patientStreamPrefix) }
+  public func includes(stream: String) -> Bool {
+    stream.hasPrefix(ClinicalReviewer.patientStreamPrefix)
+  }
 
   /// No events yet.
   public func initialState(stream: String) -> CourseSummaryState {
-    CourseSummaryState(patientId: String(stream.dropFirst(ClinicalReviewer.patientStreamPrefix.count)))
+    CourseSummaryState(
+      patientId: String(stream.dropFirst(ClinicalReviewer.patientStreamPrefix.count)))
   }
 
   /// Keeps the event when a summary needs it.
-  public func apply(_ event: RecordedEvent, to state: inout CourseSummaryState) throws(EventStoreError) {
+  public func apply(_ event: RecordedEvent, to state: inout CourseSummaryState)
+    throws(EventStoreError)
+  {
     guard CourseSummaryState.relevantTypes.contains(event.type) else { return }
     state.facts.append(
       CourseSummaryState.Fact(
@@ -378,7 +414,8 @@ public struct CourseSummaryProjection: StreamProjection {
   public func encode(_ state: CourseSummaryState) -> [UInt8] { ProjectionCoding.encode(state) }
 
   /// Decodes stored state; throws `.incompatibleStore` when the bytes do not decode.
-  public func decode(_ bytes: [UInt8], stream: String) throws(EventStoreError) -> CourseSummaryState {
+  public func decode(_ bytes: [UInt8], stream: String) throws(EventStoreError) -> CourseSummaryState
+  {
     try ProjectionCoding.decodeSummary(bytes, projection: name, stream: stream)
   }
 }

@@ -84,19 +84,25 @@ public struct PatientTimelineProjection: StreamProjection {
   public init() {}
 
   /// Patient streams only.
-  public func includes(stream: String) -> Bool { stream.hasPrefix(ClinicalReviewer.patientStreamPrefix) }
+  public func includes(stream: String) -> Bool {
+    stream.hasPrefix(ClinicalReviewer.patientStreamPrefix)
+  }
 
   /// An empty timeline.
   public func initialState(stream: String) -> PatientTimeline {
-    PatientTimeline(patientId: String(stream.dropFirst(ClinicalReviewer.patientStreamPrefix.count)), entries: [])
+    PatientTimeline(
+      patientId: String(stream.dropFirst(ClinicalReviewer.patientStreamPrefix.count)), entries: [])
   }
 
   /// Inserts the event in clinical order and marks what it supersedes.
-  public func apply(_ event: RecordedEvent, to state: inout PatientTimeline) throws(EventStoreError) {
+  public func apply(_ event: RecordedEvent, to state: inout PatientTimeline) throws(EventStoreError)
+  {
     let entry = TimelineEntry(
-      globalPosition: event.globalPosition, streamVersion: event.streamVersion, eventId: event.eventId,
+      globalPosition: event.globalPosition, streamVersion: event.streamVersion,
+      eventId: event.eventId,
       occurredAt: event.occurredAt, recordedAt: event.recordedAt, type: event.type,
-      recordedBy: event.recordedBy, data: event.data, flags: event.flags, correctedBy: nil, voidedBy: nil)
+      recordedBy: event.recordedBy, data: event.data, flags: event.flags, correctedBy: nil,
+      voidedBy: nil)
     let key = Self.sortKey(entry)
     var low = 0
     var high = state.entries.count

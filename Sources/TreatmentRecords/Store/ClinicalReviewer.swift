@@ -40,7 +40,8 @@ public struct ClinicalReviewer: AppendReviewer {
   /// Recorded in every store opened with the clinical rules: afterwards a handle opened without
   /// them (for example `EventStore.open(at:)`) is refused appends to `patient-*` streams.
   public var requirement: ReviewerRequirement? {
-    ReviewerRequirement(name: "treatment-records.clinical", streamPrefixes: [Self.patientStreamPrefix])
+    ReviewerRequirement(
+      name: "treatment-records.clinical", streamPrefixes: [Self.patientStreamPrefix])
   }
 
   /// True for `patient-*` streams.
@@ -86,14 +87,17 @@ public struct ClinicalReviewer: AppendReviewer {
     context: ReviewContext
   ) throws(EventStoreError) -> [JSONValue] {
     func reject(_ field: String, _ rule: String, _ limit: String) -> EventStoreError {
-      .rejected(index: index, eventId: event.eventId, type: event.type, field: field, rule: rule, limit: limit)
+      .rejected(
+        index: index, eventId: event.eventId, type: event.type, field: field, rule: rule,
+        limit: limit)
     }
     guard let patientId = PatientDecisionState.patientId(fromStream: stream) else {
       throw reject(
         "streamId", Self.streamNameRule, "patient-<id> with an id of 1–128 of A–Z a–z 0–9 . _ : -")
     }
     guard let occurredAt = ClinicalTime(event.occurredAt) else {
-      throw reject("occurredAt", "decode.field.invalidFormat", "an RFC 3339 date-time with an offset")
+      throw reject(
+        "occurredAt", "decode.field.invalidFormat", "an RFC 3339 date-time with an offset")
     }
     let clinical: ClinicalEvent
     let flags: [ClinicalFlag]
@@ -103,7 +107,8 @@ public struct ClinicalReviewer: AppendReviewer {
       if case .patientRegistered(let registration) = clinical, registration.patientId != patientId {
         throw ClinicalValidationError(
           eventId: event.eventId, eventType: event.type, field: "patientId",
-          rule: Self.patientIdStreamRule, limit: "must equal the id in the stream name patient-<id>")
+          rule: Self.patientIdStreamRule, limit: "must equal the id in the stream name patient-<id>"
+        )
       }
       var lookupError: EventStoreError?
       flags = try state.validate(
