@@ -203,7 +203,9 @@ private struct BatchWriter {
     for index in fresh {
       let proposed = batch.events[index]
       let flags: [JSONValue]
-      do { flags = try session?.review(proposed, index, context) ?? [] } catch let error as EventStoreError {
+      do { flags = try session?.review(proposed, index, context) ?? [] } catch let error
+        as EventStoreError
+      {
         try refuse(index, error)
         continue
       }
@@ -242,14 +244,16 @@ private struct BatchWriter {
           RecordedEvent(
             eventId: proposed.eventId, type: proposed.type, schemaVersion: proposed.schemaVersion,
             streamId: stream, streamVersion: version, globalPosition: position,
-            occurredAt: proposed.occurredAt, recordedAt: recordedAt, recordedBy: proposed.recordedBy,
+            occurredAt: proposed.occurredAt, recordedAt: recordedAt,
+            recordedBy: proposed.recordedBy,
             correlationId: proposed.correlationId, causationId: proposed.causationId,
             data: proposed.data, flags: flags, previousHash: previousHash,
             previousStreamHash: previousStreamHash, hash: hash, canonicalBytes: canonical))
       }
     }
     for projection in projected where !recorded.isEmpty {
-      try store.foldInto(projection.handle, slot: projection.slot, stream: stream, events: recorded, txn)
+      try store.foldInto(
+        projection.handle, slot: projection.slot, stream: stream, events: recorded, txn)
     }
     if written > 0, let streamHead {
       try txn.put(layout.streamHeads, Array(stream.utf8), streamHead.encoded)

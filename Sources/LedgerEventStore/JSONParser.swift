@@ -58,7 +58,9 @@ struct JSONParser {
     return value
   }
 
-  private static func parseResult(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, EventStoreError> {
+  private static func parseResult(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<
+    JSONValue, EventStoreError
+  > {
     do { return .success(try parse(buffer: buffer)) } catch { return .failure(error) }
   }
 
@@ -216,7 +218,8 @@ struct JSONParser {
     while index < input.count {
       let byte = input[index]
       if byte == UInt8(ascii: "\"") {
-        let string = String(decoding: UnsafeBufferPointer(rebasing: input[start..<index]), as: UTF8.self)
+        let string = String(
+          decoding: UnsafeBufferPointer(rebasing: input[start..<index]), as: UTF8.self)
         index += 1
         return string
       } else if byte == UInt8(ascii: "\\") {
@@ -263,12 +266,20 @@ struct JSONParser {
     var high: UInt8 = 0xBF
     switch lead {
     case 0xC2...0xDF: length = 2
-    case 0xE0: length = 3; low = 0xA0
+    case 0xE0:
+      length = 3
+      low = 0xA0
     case 0xE1...0xEC, 0xEE...0xEF: length = 3
-    case 0xED: length = 3; high = 0x9F  // U+D800–U+DFFF are not scalars
-    case 0xF0: length = 4; low = 0x90
+    case 0xED:
+      length = 3
+      high = 0x9F  // U+D800–U+DFFF are not scalars
+    case 0xF0:
+      length = 4
+      low = 0x90
     case 0xF1...0xF3: length = 4
-    case 0xF4: length = 4; high = 0x8F  // nothing above U+10FFFF
+    case 0xF4:
+      length = 4
+      high = 0x8F  // nothing above U+10FFFF
     default: throw failure("invalid UTF-8")
     }
     guard index + length <= input.count else { throw failure("invalid UTF-8 (truncated sequence)") }
@@ -389,8 +400,11 @@ struct JSONParser {
     } else {
       while isDigit(index) {
         significantDigits += 1
-        if significantDigits <= 19 { mantissa = mantissa &* 10 &+ UInt64(input[index] &- 0x30) }
-        else { decimalExponent += 1 }
+        if significantDigits <= 19 {
+          mantissa = mantissa &* 10 &+ UInt64(input[index] &- 0x30)
+        } else {
+          decimalExponent += 1
+        }
         index += 1
       }
     }
@@ -410,7 +424,8 @@ struct JSONParser {
     if index < input.count, input[index] | 0x20 == UInt8(ascii: "e") {
       index += 1
       var exponentNegative = false
-      if index < input.count, input[index] == UInt8(ascii: "-") || input[index] == UInt8(ascii: "+") {
+      if index < input.count, input[index] == UInt8(ascii: "-") || input[index] == UInt8(ascii: "+")
+      {
         exponentNegative = input[index] == UInt8(ascii: "-")
         index += 1
       }

@@ -87,7 +87,6 @@ extension JSONValue: Codable {
   }
 }
 
-
 // MARK: - Canonical form (RFC 8785, JSON Canonicalization Scheme)
 
 extension JSONValue {
@@ -134,9 +133,11 @@ extension JSONValue {
   /// Writes the members sorted by name. The sort moves plain (prefix, index) pairs rather than
   /// strings and values: the prefix is the name's first eight bytes in an order-preserving form
   /// (``sortPrefix(_:)``), and only names with equal prefixes are compared in full.
-  private static func writeCanonicalMembers(_ members: [String: JSONValue], into out: inout [UInt8]) {
+  private static func writeCanonicalMembers(_ members: [String: JSONValue], into out: inout [UInt8])
+  {
     let entries = Array(members)
-    withUnsafeTemporaryAllocation(of: (prefix: UInt64, index: Int).self, capacity: entries.count) { order in
+    withUnsafeTemporaryAllocation(of: (prefix: UInt64, index: Int).self, capacity: entries.count) {
+      order in
       for index in entries.indices {
         order.initializeElement(at: index, to: (sortPrefix(entries[index].key), index))
       }
@@ -316,7 +317,9 @@ extension JSONValue {
           } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
             position += 1
             var negative = false
-            if position < text.count, text[position] == UInt8(ascii: "-") || text[position] == UInt8(ascii: "+") {
+            if position < text.count,
+              text[position] == UInt8(ascii: "-") || text[position] == UInt8(ascii: "+")
+            {
               negative = text[position] == UInt8(ascii: "-")
               position += 1
             }

@@ -110,37 +110,42 @@ extension EventStore {
     let snapshot: Snapshot
     do {
       snapshot = try withRead { txn in
-      Snapshot(
-        head: try layout.head(txn),
-        streamHeads: try txn.withCursor(layout.streamHeads) { cursor in
-          var heads: [String: [UInt8]] = [:]
-          var entry = try cursor.first()
-          while let current = entry {
-            heads[String(decoding: current.key, as: UTF8.self)] = current.value
-            entry = try cursor.next()
-          }
-          return heads
-        },
-        logEntries: try txn.count(layout.log),
-        lastLogKey: try txn.withCursor(layout.log) { try $0.last() }.flatMap {
-          UInt64(bigEndianBytes: $0.key)
-        },
-        streamEntries: try txn.count(layout.streams), eventIdEntries: try txn.count(layout.eventIds),
-        streamHeadEntries: try txn.count(layout.streamHeads))
+        Snapshot(
+          head: try layout.head(txn),
+          streamHeads: try txn.withCursor(layout.streamHeads) { cursor in
+            var heads: [String: [UInt8]] = [:]
+            var entry = try cursor.first()
+            while let current = entry {
+              heads[String(decoding: current.key, as: UTF8.self)] = current.value
+              entry = try cursor.next()
+            }
+            return heads
+          },
+          logEntries: try txn.count(layout.log),
+          lastLogKey: try txn.withCursor(layout.log) { try $0.last() }.flatMap {
+            UInt64(bigEndianBytes: $0.key)
+          },
+          streamEntries: try txn.count(layout.streams),
+          eventIdEntries: try txn.count(layout.eventIds),
+          streamHeadEntries: try txn.count(layout.streamHeads))
       }
     } catch .incompatibleStore(let reason) {
       return VerificationReport(
         eventsChecked: 0, streamsChecked: 0, chainHead: ChainHash.zero.hex,
-        problem: VerificationProblem(kind: .headMismatch, position: nil, stream: nil, detail: reason))
+        problem: VerificationProblem(
+          kind: .headMismatch, position: nil, stream: nil, detail: reason))
     }
     let total = snapshot.head.nextPosition
     var report = VerificationReport(
       eventsChecked: 0, streamsChecked: 0, chainHead: ChainHash.zero.hex, problem: nil)
-    func fail(_ kind: VerificationProblem.Kind, _ position: UInt64?, _ stream: String?, _ detail: String)
+    func fail(
+      _ kind: VerificationProblem.Kind, _ position: UInt64?, _ stream: String?, _ detail: String
+    )
       -> VerificationReport
     {
       var failed = report
-      failed.problem = VerificationProblem(kind: kind, position: position, stream: stream, detail: detail)
+      failed.problem = VerificationProblem(
+        kind: kind, position: position, stream: stream, detail: detail)
       return failed
     }
 
@@ -160,33 +165,56 @@ extension EventStore {
             return fail(.undecodable, position, nil, "the record does not decode")
           }
           if ChainHash.sha256(event.canonicalBytes) != event.hash {
-            return fail(.hashMismatch, position, event.streamId, "stored bytes do not match their hash")
+            return fail(
+              .hashMismatch, position, event.streamId, "stored bytes do not match their hash")
           }
           if !Self.isCanonical(event) {
-            return fail(.notCanonical, position, event.streamId, "stored bytes are not the canonical form of the envelope")
+            return fail(
+              .notCanonical, position, event.streamId,
+              "stored bytes are not the canonical form of the envelope")
           }
           if event.globalPosition != position {
-            return fail(.positionMismatch, position, event.streamId, "the event names position \(event.globalPosition)")
+            return fail(
+              .positionMismatch, position, event.streamId,
+              "the event names position \(event.globalPosition)")
           }
           if event.previousHash != previousHash {
-            return fail(.brokenChain, position, event.streamId, "previousHash is not the hash of the previous event")
+            return fail(
+              .brokenChain, position, event.streamId,
+              "previousHash is not the hash of the previous event")
           }
           let expectedVersion = streams[event.streamId].map { $0.version + 1 } ?? 0
           let expectedStreamHash = streams[event.streamId]?.hash ?? .zero
-          if event.streamVersion != expectedVersion || event.previousStreamHash != expectedStreamHash {
-            return fail(.brokenStreamChain, position, event.streamId, "the stream's chain does not continue here (version \(event.streamVersion), expected \(expectedVersion))")
+          if event.streamVersion != expectedVersion
+            || event.previousStreamHash != expectedStreamHash
+          {
+            return fail(
+              .brokenStreamChain, position, event.streamId,
+              "the stream's chain does not continue here (version \(event.streamVersion), expected \(expectedVersion))"
+            )
           }
-          guard let recorded = Timestamp.parseMicros(event.recordedAt), recorded >= previousRecorded else {
-            return fail(.recordedAtDecreased, position, event.streamId, "recordedAt is earlier than the previous event's")
+          guard let recorded = Timestamp.parseMicros(event.recordedAt), recorded >= previousRecorded
+          else {
+            return fail(
+              .recordedAtDecreased, position, event.streamId,
+              "recordedAt is earlier than the previous event's")
           }
-          let indexed = try txn.get(layout.streams, Layout.streamKey(event.streamId, event.streamVersion))
+          let indexed = try txn.get(
+            layout.streams, Layout.streamKey(event.streamId, event.streamVersion))
           if indexed != position.bigEndianBytes {
-            return fail(.streamIndexMismatch, position, event.streamId, "the streams index does not point here")
+            return fail(
+              .streamIndexMismatch, position, event.streamId,
+              "the streams index does not point here")
           }
-          if try txn.get(layout.eventIds, Layout.eventIdKey(event.eventId)) != position.bigEndianBytes {
-            return fail(.eventIdIndexMismatch, position, event.streamId, "the event-id index does not point here")
+          if try txn.get(layout.eventIds, Layout.eventIdKey(event.eventId))
+            != position.bigEndianBytes
+          {
+            return fail(
+              .eventIdIndexMismatch, position, event.streamId,
+              "the event-id index does not point here")
           }
-          streams[event.streamId] = Layout.StreamHead(version: event.streamVersion, hash: event.hash)
+          streams[event.streamId] = Layout.StreamHead(
+            version: event.streamVersion, hash: event.hash)
           previousHash = event.hash
           previousRecorded = recorded
           report.eventsChecked += 1
@@ -200,31 +228,45 @@ extension EventStore {
     }
     report.streamsChecked = streams.count
 
-    if snapshot.head.lastHash != previousHash || (total > 0 && snapshot.head.lastRecordedMicros != previousRecorded) {
-      return fail(.headMismatch, total > 0 ? total - 1 : nil, nil, "the stored head does not match the newest event")
+    if snapshot.head.lastHash != previousHash
+      || (total > 0 && snapshot.head.lastRecordedMicros != previousRecorded)
+    {
+      return fail(
+        .headMismatch, total > 0 ? total - 1 : nil, nil,
+        "the stored head does not match the newest event")
     }
     if snapshot.logEntries != Int(total) || (total > 0 && snapshot.lastLogKey != total - 1) {
-      return fail(.countMismatch, total, nil, "the log holds \(snapshot.logEntries) entries, the head says \(total)")
+      return fail(
+        .countMismatch, total, nil,
+        "the log holds \(snapshot.logEntries) entries, the head says \(total)")
     }
     if snapshot.streamEntries != Int(total) || snapshot.eventIdEntries != Int(total) {
-      return fail(.countMismatch, nil, nil, "an index holds entries for events that are not in the log")
+      return fail(
+        .countMismatch, nil, nil, "an index holds entries for events that are not in the log")
     }
     if snapshot.streamHeadEntries != streams.count {
-      return fail(.countMismatch, nil, nil, "there are \(snapshot.streamHeadEntries) stream heads for \(streams.count) streams")
+      return fail(
+        .countMismatch, nil, nil,
+        "there are \(snapshot.streamHeadEntries) stream heads for \(streams.count) streams")
     }
     for (stream, expected) in streams where snapshot.streamHeads[stream] != expected.encoded {
-      return fail(.streamHeadMismatch, nil, stream, "the stream head does not match the stream's last event")
+      return fail(
+        .streamHeadMismatch, nil, stream, "the stream head does not match the stream's last event")
     }
     if let anchor {
       let reached: Bool = try withRead { txn in
         guard anchor.events > 0 else { return true }
-        guard anchor.events <= total, let value = try txn.get(layout.log, (anchor.events - 1).bigEndianBytes) else {
+        guard anchor.events <= total,
+          let value = try txn.get(layout.log, (anchor.events - 1).bigEndianBytes)
+        else {
           return false
         }
         return ChainHash(bytes: value[1..<33])?.hex == anchor.chainHead
       }
       if !reached {
-        return fail(.anchorMismatch, anchor.events > 0 ? anchor.events - 1 : nil, nil, "the store does not contain the anchored chain head (\(anchor.events) events)")
+        return fail(
+          .anchorMismatch, anchor.events > 0 ? anchor.events - 1 : nil, nil,
+          "the store does not contain the anchored chain head (\(anchor.events) events)")
       }
     }
     return report
@@ -245,10 +287,14 @@ extension EventStore {
   /// gap-free versions, and the stream's indexes and head.
   public func verifyStream(_ stream: String) throws(EventStoreError) -> VerificationReport {
     try withRead { txn in
-      var report = VerificationReport(eventsChecked: 0, streamsChecked: 1, chainHead: ChainHash.zero.hex, problem: nil)
-      func fail(_ kind: VerificationProblem.Kind, _ position: UInt64?, _ detail: String) -> VerificationReport {
+      var report = VerificationReport(
+        eventsChecked: 0, streamsChecked: 1, chainHead: ChainHash.zero.hex, problem: nil)
+      func fail(_ kind: VerificationProblem.Kind, _ position: UInt64?, _ detail: String)
+        -> VerificationReport
+      {
         var failed = report
-        failed.problem = VerificationProblem(kind: kind, position: position, stream: stream, detail: detail)
+        failed.problem = VerificationProblem(
+          kind: kind, position: position, stream: stream, detail: detail)
         return failed
       }
       var previous = ChainHash.zero
@@ -257,10 +303,12 @@ extension EventStore {
       let problem: VerificationReport? = try txn.withCursor(layout.streams) { cursor in
         var entry = try cursor.seek(atLeast: prefix)
         while let current = entry, current.key.starts(with: prefix) {
-          guard current.key.count == prefix.count + 8, UInt64(bigEndianBytes: current.key[prefix.count...]) == version,
+          guard current.key.count == prefix.count + 8,
+            UInt64(bigEndianBytes: current.key[prefix.count...]) == version,
             let position = UInt64(bigEndianBytes: current.value)
           else {
-            return fail(.streamIndexMismatch, nil, "the streams index skips or repeats version \(version)")
+            return fail(
+              .streamIndexMismatch, nil, "the streams index skips or repeats version \(version)")
           }
           guard let value = try txn.get(layout.log, position.bigEndianBytes) else {
             return fail(.missingEvent, position, "the streams index points at a missing event")
@@ -273,15 +321,23 @@ extension EventStore {
             return fail(.hashMismatch, position, "stored bytes do not match their hash")
           }
           if !Self.isCanonical(event) {
-            return fail(.notCanonical, position, "stored bytes are not the canonical form of the envelope")
+            return fail(
+              .notCanonical, position, "stored bytes are not the canonical form of the envelope")
           }
-          if event.globalPosition != position || event.streamId != stream || event.streamVersion != version {
-            return fail(.positionMismatch, position, "the event's stream or positions differ from the index")
+          if event.globalPosition != position || event.streamId != stream
+            || event.streamVersion != version
+          {
+            return fail(
+              .positionMismatch, position, "the event's stream or positions differ from the index")
           }
           if event.previousStreamHash != previous {
-            return fail(.brokenStreamChain, position, "previousStreamHash is not the hash of the stream's previous event")
+            return fail(
+              .brokenStreamChain, position,
+              "previousStreamHash is not the hash of the stream's previous event")
           }
-          if try txn.get(layout.eventIds, Layout.eventIdKey(event.eventId)) != position.bigEndianBytes {
+          if try txn.get(layout.eventIds, Layout.eventIdKey(event.eventId))
+            != position.bigEndianBytes
+          {
             return fail(.eventIdIndexMismatch, position, "the event-id index does not point here")
           }
           previous = event.hash
@@ -295,8 +351,11 @@ extension EventStore {
       if let problem { return problem }
       report.streamsChecked = report.eventsChecked > 0 ? 1 : 0
       let head = try layout.streamHead(txn, stream)
-      if report.eventsChecked == 0 ? head != nil : head != Layout.StreamHead(version: version - 1, hash: previous) {
-        return fail(.streamHeadMismatch, nil, "the stream head does not match the stream's last event")
+      if report.eventsChecked == 0
+        ? head != nil : head != Layout.StreamHead(version: version - 1, hash: previous)
+      {
+        return fail(
+          .streamHeadMismatch, nil, "the stream head does not match the stream's last event")
       }
       return report
     }

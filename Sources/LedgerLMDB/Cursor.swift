@@ -16,8 +16,11 @@ public final class Cursor {
     handle = nil
     // Write transactions free their cursors themselves when they end; a cursor closed
     // explicitly before that is fine too, and read transactions require it.
-    if closeHandle && transaction.handle != nil { mdb_cursor_close(cursor) }
-    else if closeHandle && transaction is ReadTransaction { mdb_cursor_close(cursor) }
+    if closeHandle && transaction.handle != nil {
+      mdb_cursor_close(cursor)
+    } else if closeHandle && transaction is ReadTransaction {
+      mdb_cursor_close(cursor)
+    }
   }
 
   /// The first entry, or nil for an empty database.

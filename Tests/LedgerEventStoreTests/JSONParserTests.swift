@@ -23,7 +23,8 @@ private func parseError(_ text: String) -> String? { parseError(Array(text.utf8)
   @Test(arguments: [
     #"[[]   ]"#, #"[""]"#, #"[]"#, #"["a"]"#, #"[false]"#, #"[null, 1, "1", {}]"#, #"[null]"#,
     "[1\n]", " [1]", #"[1,null,null,null,2]"#, "[2] ", #"[123e65]"#, #"[0e+1]"#, #"[0e1]"#,
-    #"[ 4]"#, "[-0.000000000000000000000000000000000000000000000000000000000000000000000000000001]\n",
+    #"[ 4]"#,
+    "[-0.000000000000000000000000000000000000000000000000000000000000000000000000000001]\n",
     #"[20e1]"#, #"[-0]"#, #"[-123]"#, #"[-1]"#, #"[1E22]"#, #"[1E-2]"#, #"[1E+2]"#, #"[123e45]"#,
     #"[123.456e78]"#, #"[1e-2]"#, #"[1e+2]"#, #"[123]"#, #"[123.456789]"#, #"[0.5]"#, #"[1e-400]"#,
     #"{"asd":"sdf", "dfg":"fgh"}"#, #"{"asd":"sdf"}"#, #"{"a":[]}"#, #"{"":0}"#,
@@ -73,28 +74,29 @@ private func parseError(_ text: String) -> String? { parseError(Array(text.utf8)
   }
 
   /// Byte sequences that are not UTF-8, or start with a byte order mark.
-  @Test(arguments: [
-    [0xEF, 0xBB, 0xBF, 0x7B, 0x7D],  // BOM then {}
-    [0xEF, 0xBB, 0x7B, 0x7D],  // partial BOM
-    [0x5B, 0xFF, 0x5D],  // [ 0xFF ]
-    [0x22, 0xFF, 0x22],  // lone 0xFF
-    [0x22, 0x81, 0x22],  // continuation byte without a lead
-    [0x22, 0xE9, 0x22],  // truncated 2-byte sequence (Latin-1 é)
-    [0x22, 0xE0, 0xFF, 0x22],  // bad continuation
-    [0x22, 0xC0, 0xAF, 0x22],  // overlong '/'
-    [0x22, 0xC1, 0xBF, 0x22],  // overlong
-    [0x22, 0xE0, 0x80, 0xAF, 0x22],  // overlong 3-byte
-    [0x22, 0xF0, 0x80, 0x80, 0xAF, 0x22],  // overlong 4-byte
-    [0x22, 0xED, 0xA0, 0x80, 0x22],  // encoded surrogate U+D800
-    [0x22, 0xED, 0xBF, 0xBF, 0x22],  // encoded surrogate U+DFFF
-    [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22],  // above U+10FFFF
-    [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22],  // lead byte beyond F4
-    [0x22, 0xF8, 0x88, 0x80, 0x80, 0x80, 0x22],  // 5-byte form
-    [0x22, 0xE2, 0x82],  // truncated at the end of the input
-    [0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x30, 0x7D],  // invalid byte in a member name
-    [0x5B, 0x00, 0x5D],  // NUL as white space
-    [0x22, 0x61, 0x1F, 0x22],  // raw U+001F
-  ] as [[UInt8]])
+  @Test(
+    arguments: [
+      [0xEF, 0xBB, 0xBF, 0x7B, 0x7D],  // BOM then {}
+      [0xEF, 0xBB, 0x7B, 0x7D],  // partial BOM
+      [0x5B, 0xFF, 0x5D],  // [ 0xFF ]
+      [0x22, 0xFF, 0x22],  // lone 0xFF
+      [0x22, 0x81, 0x22],  // continuation byte without a lead
+      [0x22, 0xE9, 0x22],  // truncated 2-byte sequence (Latin-1 é)
+      [0x22, 0xE0, 0xFF, 0x22],  // bad continuation
+      [0x22, 0xC0, 0xAF, 0x22],  // overlong '/'
+      [0x22, 0xC1, 0xBF, 0x22],  // overlong
+      [0x22, 0xE0, 0x80, 0xAF, 0x22],  // overlong 3-byte
+      [0x22, 0xF0, 0x80, 0x80, 0xAF, 0x22],  // overlong 4-byte
+      [0x22, 0xED, 0xA0, 0x80, 0x22],  // encoded surrogate U+D800
+      [0x22, 0xED, 0xBF, 0xBF, 0x22],  // encoded surrogate U+DFFF
+      [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22],  // above U+10FFFF
+      [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22],  // lead byte beyond F4
+      [0x22, 0xF8, 0x88, 0x80, 0x80, 0x80, 0x22],  // 5-byte form
+      [0x22, 0xE2, 0x82],  // truncated at the end of the input
+      [0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x30, 0x7D],  // invalid byte in a member name
+      [0x5B, 0x00, 0x5D],  // NUL as white space
+      [0x22, 0x61, 0x1F, 0x22],  // raw U+001F
+    ] as [[UInt8]])
   func refusesBytesThatAreNotUTF8(_ bytes: [UInt8]) {
     #expect(parseError(bytes) != nil)
   }
@@ -167,11 +169,13 @@ private func parseError(_ text: String) -> String? { parseError(Array(text.utf8)
     let limit = 128
     let arrays = String(repeating: "[", count: limit) + String(repeating: "]", count: limit)
     #expect(parseError(arrays) == nil)
-    let tooDeep = String(repeating: "[", count: limit + 1) + String(repeating: "]", count: limit + 1)
+    let tooDeep =
+      String(repeating: "[", count: limit + 1) + String(repeating: "]", count: limit + 1)
     let reason = try #require(parseError(tooDeep))
     #expect(reason.contains("deeper than 128"))
     #expect(reason.contains("byte 128"))
-    let objects = String(repeating: #"{"a":"#, count: limit) + "1" + String(repeating: "}", count: limit)
+    let objects =
+      String(repeating: #"{"a":"#, count: limit) + "1" + String(repeating: "}", count: limit)
     #expect(parseError(objects) == nil)
     let deepObjects = String(repeating: #"{"a":["#, count: 65) + String(repeating: "]}", count: 65)
     #expect(parseError(deepObjects)?.contains("deeper than 128") == true)
@@ -227,7 +231,8 @@ private func parseError(_ text: String) -> String? { parseError(Array(text.utf8)
     ("123456789012345678", 123_456_789_012_345_678.0), ("-0", -0.0), ("0", 0), ("-0.0", -0.0),
     ("1.7976931348623157e308", Double.greatestFiniteMagnitude),
     ("2.2250738585072014e-308", Double.leastNormalMagnitude),
-    ("2.2250738585072011e-308", 2.2250738585072011e-308), ("9007199254740993", 9_007_199_254_740_992),
+    ("2.2250738585072011e-308", 2.2250738585072011e-308),
+    ("9007199254740993", 9_007_199_254_740_992),
     ("9007199254740995", 9_007_199_254_740_996), ("1e23", 1e23), ("8.9e22", 8.9e22),
     ("0.30000000000000004", 0.30000000000000004), ("1e-400", 0), ("-1e-400", -0.0),
     ("2.4703282292062327e-324", 0), ("2.4703282292062328e-324", 5e-324),
@@ -280,16 +285,21 @@ private func parseError(_ text: String) -> String? { parseError(Array(text.utf8)
 /// A number in JSON's grammar: sign, integer part, optional fraction and exponent.
 private func randomNumberText(using generator: inout SeededGenerator) -> String {
   func digits(_ count: Int, leadingNonZero: Bool) -> String {
-    String((0..<count).map { index in
-      let low = index == 0 && leadingNonZero ? 1 : 0
-      return Character(String(Int.random(in: low...9, using: &generator)))
-    })
+    String(
+      (0..<count).map { index in
+        let low = index == 0 && leadingNonZero ? 1 : 0
+        return Character(String(Int.random(in: low...9, using: &generator)))
+      })
   }
   var text = Bool.random(using: &generator) ? "-" : ""
-  let integerDigits = [0, 1, 1, 2, 5, 9, 15, 16, 17, 19, 20, 25][Int.random(in: 0..<12, using: &generator)]
+  let integerDigits = [0, 1, 1, 2, 5, 9, 15, 16, 17, 19, 20, 25][
+    Int.random(in: 0..<12, using: &generator)]
   text += integerDigits == 0 ? "0" : digits(integerDigits, leadingNonZero: true)
   if Bool.random(using: &generator) {
-    text += "." + digits([1, 2, 5, 10, 17, 25][Int.random(in: 0..<6, using: &generator)], leadingNonZero: false)
+    text +=
+      "."
+      + digits(
+        [1, 2, 5, 10, 17, 25][Int.random(in: 0..<6, using: &generator)], leadingNonZero: false)
   }
   if Int.random(in: 0..<3, using: &generator) > 0 {
     text += Bool.random(using: &generator) ? "e" : "E"
@@ -314,7 +324,8 @@ private func randomNumberText(using generator: inout SeededGenerator) -> String 
       let bytes = Array(text.utf8)
       let parsed = try JSONValue.parse(bytes)
       #expect(parsed == expected)
-      let foundation = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+      let foundation = try JSONSerialization.jsonObject(
+        with: Data(bytes), options: [.fragmentsAllowed])
       #expect(matches(parsed, foundation), "\(text)")
     }
   }
@@ -399,11 +410,14 @@ private func randomNumberText(using generator: inout SeededGenerator) -> String 
   private func randomString(using generator: inout SeededGenerator) -> (String, String) {
     var encoded = "\""
     var value = ""
-    let raw: [String] = ["a", "Z", "0", " ", "/", "é", "€", "😀", "\u{7F}", "\u{FFFD}", "\u{10FFFF}", "ß"]
+    let raw: [String] = [
+      "a", "Z", "0", " ", "/", "é", "€", "😀", "\u{7F}", "\u{FFFD}", "\u{10FFFF}", "ß",
+    ]
     let escapes: [(String, String)] = [
       (#"\""#, "\""), (#"\\"#, "\\"), (#"\/"#, "/"), (#"\b"#, "\u{8}"), (#"\f"#, "\u{C}"),
       (#"\n"#, "\n"), (#"\r"#, "\r"), (#"\t"#, "\t"), (#"\u0001"#, "\u{1}"), (#"\u00E9"#, "é"),
-      (#"\u20ac"#, "€"), (#"\uD83D\uDE00"#, "😀"), (#"\uDBFF\uDFFF"#, "\u{10FFFF}"), (#"\u0000"#, "\u{0}"),
+      (#"\u20ac"#, "€"), (#"\uD83D\uDE00"#, "😀"), (#"\uDBFF\uDFFF"#, "\u{10FFFF}"),
+      (#"\u0000"#, "\u{0}"),
     ]
     for _ in 0..<Int.random(in: 0...10, using: &generator) {
       if Int.random(in: 0..<3, using: &generator) == 0 {
@@ -426,20 +440,25 @@ private func randomNumberText(using generator: inout SeededGenerator) -> String 
   }
 
   /// RFC 8785 Appendix B: IEEE-754 bit patterns and their canonical text.
-  @Test(arguments: [
-    (0x0000_0000_0000_0000, "0"), (0x8000_0000_0000_0000, "0"), (0x0000_0000_0000_0001, "5e-324"),
-    (0x8000_0000_0000_0001, "-5e-324"), (0x7FEF_FFFF_FFFF_FFFF, "1.7976931348623157e+308"),
-    (0xFFEF_FFFF_FFFF_FFFF, "-1.7976931348623157e+308"), (0x4340_0000_0000_0000, "9007199254740992"),
-    (0xC340_0000_0000_0000, "-9007199254740992"), (0x4430_0000_0000_0000, "295147905179352830000"),
-    (0x44B5_2D02_C7E1_4AF5, "9.999999999999997e+22"), (0x44B5_2D02_C7E1_4AF6, "1e+23"),
-    (0x44B5_2D02_C7E1_4AF7, "1.0000000000000001e+23"), (0x444B_1AE4_D6E2_EF4E, "999999999999999700000"),
-    (0x444B_1AE4_D6E2_EF4F, "999999999999999900000"), (0x444B_1AE4_D6E2_EF50, "1e+21"),
-    (0x3EB0_C6F7_A0B5_ED8C, "9.999999999999997e-7"), (0x3EB0_C6F7_A0B5_ED8D, "0.000001"),
-    (0x41B3_DE43_5555_5553, "333333333.3333332"), (0x41B3_DE43_5555_5554, "333333333.33333325"),
-    (0x41B3_DE43_5555_5555, "333333333.3333333"), (0x41B3_DE43_5555_5556, "333333333.3333334"),
-    (0x41B3_DE43_5555_5557, "333333333.33333343"), (0xBECB_F647_612F_3696, "-0.0000033333333333333333"),
-    (0x4314_3FF3_C1CB_0959, "1424953923781206.2"),
-  ] as [(UInt64, String)])
+  @Test(
+    arguments: [
+      (0x0000_0000_0000_0000, "0"), (0x8000_0000_0000_0000, "0"), (0x0000_0000_0000_0001, "5e-324"),
+      (0x8000_0000_0000_0001, "-5e-324"), (0x7FEF_FFFF_FFFF_FFFF, "1.7976931348623157e+308"),
+      (0xFFEF_FFFF_FFFF_FFFF, "-1.7976931348623157e+308"),
+      (0x4340_0000_0000_0000, "9007199254740992"),
+      (0xC340_0000_0000_0000, "-9007199254740992"),
+      (0x4430_0000_0000_0000, "295147905179352830000"),
+      (0x44B5_2D02_C7E1_4AF5, "9.999999999999997e+22"), (0x44B5_2D02_C7E1_4AF6, "1e+23"),
+      (0x44B5_2D02_C7E1_4AF7, "1.0000000000000001e+23"),
+      (0x444B_1AE4_D6E2_EF4E, "999999999999999700000"),
+      (0x444B_1AE4_D6E2_EF4F, "999999999999999900000"), (0x444B_1AE4_D6E2_EF50, "1e+21"),
+      (0x3EB0_C6F7_A0B5_ED8C, "9.999999999999997e-7"), (0x3EB0_C6F7_A0B5_ED8D, "0.000001"),
+      (0x41B3_DE43_5555_5553, "333333333.3333332"), (0x41B3_DE43_5555_5554, "333333333.33333325"),
+      (0x41B3_DE43_5555_5555, "333333333.3333333"), (0x41B3_DE43_5555_5556, "333333333.3333334"),
+      (0x41B3_DE43_5555_5557, "333333333.33333343"),
+      (0xBECB_F647_612F_3696, "-0.0000033333333333333333"),
+      (0x4314_3FF3_C1CB_0959, "1424953923781206.2"),
+    ] as [(UInt64, String)])
   func rfc8785NumberVectors(_ bits: UInt64, _ expected: String) throws {
     let value = Double(bitPattern: bits)
     #expect(canonical(.number(value)) == expected)
@@ -448,7 +467,9 @@ private func randomNumberText(using generator: inout SeededGenerator) -> String 
   }
 
   @Test func integralValuesPrintAsIntegers() {
-    for value: Double in [1, -1, 42, 1e15, 9_007_199_254_740_991, -9_007_199_254_740_991, 4_503_599_627_370_496.0] {
+    for value: Double in [
+      1, -1, 42, 1e15, 9_007_199_254_740_991, -9_007_199_254_740_991, 4_503_599_627_370_496.0,
+    ] {
       #expect(canonical(.number(value)) == String(Int64(value)))
     }
     #expect(canonical(.number(1e20)) == "100000000000000000000")
@@ -532,11 +553,14 @@ private func randomNumberText(using generator: inout SeededGenerator) -> String 
 
 /// Random values with a text spelling, shared by the round-trip tests.
 private enum JSONParserFoundationTestsAccess {
-  static func document(into text: inout String, using generator: inout SeededGenerator) -> JSONValue {
+  static func document(into text: inout String, using generator: inout SeededGenerator) -> JSONValue
+  {
     value(depth: 0, into: &text, using: &generator)
   }
 
-  private static func value(depth: Int, into text: inout String, using generator: inout SeededGenerator) -> JSONValue {
+  private static func value(
+    depth: Int, into text: inout String, using generator: inout SeededGenerator
+  ) -> JSONValue {
     switch Int.random(in: 0..<(depth > 3 ? 4 : 6), using: &generator) {
     case 0:
       text += "null"
@@ -577,7 +601,8 @@ private enum JSONParserFoundationTestsAccess {
       text += "{"
       var members: [String: JSONValue] = [:]
       for index in 0..<Int.random(in: 0...4, using: &generator) {
-        let name = ["k", "\u{E000}", "😀", "é"][index] + String(Int.random(in: 0...9, using: &generator))
+        let name =
+          ["k", "\u{E000}", "😀", "é"][index] + String(Int.random(in: 0...9, using: &generator))
         if index > 0 { text += ", " }
         text += "\"\(name)\": "
         members[name] = value(depth: depth + 1, into: &text, using: &generator)
@@ -596,19 +621,25 @@ private enum JSONParserFoundationTestsAccess {
     let env = try Environment(path: dir.path)
     defer { env.close() }
     try env.write { txn in
-      try txn.put(txn.openDatabase("log"), position.bigEndianBytes, [1] + ChainHash.sha256(canonical).bytes + canonical)
+      try txn.put(
+        txn.openDatabase("log"), position.bigEndianBytes,
+        [1] + ChainHash.sha256(canonical).bytes + canonical)
     }
   }
 
-  private func storeWithEvents() async throws -> (TemporaryDirectory, [ProposedEvent], [RecordedEvent]) {
+  private func storeWithEvents() async throws -> (
+    TemporaryDirectory, [ProposedEvent], [RecordedEvent]
+  ) {
     let dir = TemporaryDirectory("record-decoding")
     let store = try EventStore.open(at: dir.path)
     defer { store.close() }
     let proposed = [
       ProposedEvent(
-        type: "VitalsRecorded", schemaVersion: 3, occurredAt: "2026-11-02T10:15:00-05:00", recordedBy: nurse,
+        type: "VitalsRecorded", schemaVersion: 3, occurredAt: "2026-11-02T10:15:00-05:00",
+        recordedBy: nurse,
         data: .object([
-          "heartRateBpm": .number(72), "temperatureCelsius": .number(36.8), "note": .string("é \"q\" 😀\n"),
+          "heartRateBpm": .number(72), "temperatureCelsius": .number(36.8),
+          "note": .string("é \"q\" 😀\n"),
           "nested": .object(["list": .array([.null, .bool(true), .number(-0.5), .number(1e-7)])]),
         ]),
         correlationId: UUID(), causationId: UUID()),
@@ -662,25 +693,31 @@ private enum JSONParserFoundationTestsAccess {
     ("streamVersion", JSONValue.string("SENTINEL-77")), ("schemaVersion", .number(1.5)),
     ("globalPosition", .number(-1)), ("globalPosition", .number(1e20)), ("type", .number(7)),
     ("eventId", .string("SENTINEL-not-a-uuid")), ("recordedBy", .string("SENTINEL-77")),
-    ("flags", .string("SENTINEL-77")), ("occurredAt", .null), ("correlationId", .string("SENTINEL-77")),
+    ("flags", .string("SENTINEL-77")), ("occurredAt", .null),
+    ("correlationId", .string("SENTINEL-77")),
     ("previousHash", .array([])), ("eventId", .string("6513270e-269e-4d37-b2a7-4de452e6b43g")),
     ("eventId", .string("6513270e0269e-4d37-b2a7-4de452e6b438")), ("eventId", .string("")),
     ("causationId", .string("6513270e-269e-4d37-b2a7-4de452e6b4381")),
     ("correlationId", .string(" 513270e-269e-4d37-b2a7-4de452e6b438")),
   ])
-  func aFieldOfTheWrongTypeIsACorruptRecord(_ field: String, _ replacement: JSONValue) async throws {
+  func aFieldOfTheWrongTypeIsACorruptRecord(_ field: String, _ replacement: JSONValue) async throws
+  {
     try await expectCorrupt { members in members[field] = replacement }
   }
 
-  @Test(arguments: ["eventId", "type", "schemaVersion", "streamId", "streamVersion", "globalPosition",
-    "occurredAt", "recordedAt", "recordedBy", "data", "previousHash", "previousStreamHash"])
+  @Test(arguments: [
+    "eventId", "type", "schemaVersion", "streamId", "streamVersion", "globalPosition",
+    "occurredAt", "recordedAt", "recordedBy", "data", "previousHash", "previousStreamHash",
+  ])
   func aMissingFieldIsACorruptRecord(_ field: String) async throws {
     try await expectCorrupt { members in members[field] = nil }
   }
 
   @Test func aRecorderFieldOfTheWrongTypeIsACorruptRecord() async throws {
     try await expectCorrupt { members in
-      members["recordedBy"] = .object(["id": .string("SENTINEL-77"), "name": .number(1), "role": .string("x")])
+      members["recordedBy"] = .object([
+        "id": .string("SENTINEL-77"), "name": .number(1), "role": .string("x"),
+      ])
     }
   }
 

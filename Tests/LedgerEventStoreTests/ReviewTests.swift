@@ -57,13 +57,17 @@ struct CountFirstReviewer: AppendReviewer {
   ) throws(EventStoreError) -> [JSONValue] {
     if inPlace {
       guard (event.data["n"]?.numberValue ?? 0) >= 0 else {
-        throw .rejected(index: index, eventId: event.eventId, type: event.type, field: "n", rule: "n", limit: "≥ 0")
+        throw .rejected(
+          index: index, eventId: event.eventId, type: event.type, field: "n", rule: "n",
+          limit: "≥ 0")
       }
       state += 1
     } else {
       state += 1
       guard (event.data["n"]?.numberValue ?? 0) >= 0 else {
-        throw .rejected(index: index, eventId: event.eventId, type: event.type, field: "n", rule: "n", limit: "≥ 0")
+        throw .rejected(
+          index: index, eventId: event.eventId, type: event.type, field: "n", rule: "n",
+          limit: "≥ 0")
       }
     }
     return [.object(["count": .number(Double(state))])]
@@ -71,7 +75,9 @@ struct CountFirstReviewer: AppendReviewer {
 }
 
 @Suite struct ReviewTests {
-  @Test("A refused event leaves the review state as it was, whether reviewed in place or on a copy", arguments: [false, true])
+  @Test(
+    "A refused event leaves the review state as it was, whether reviewed in place or on a copy",
+    arguments: [false, true])
   func refusalsLeaveTheState(inPlace: Bool) async throws {
     let dir = TemporaryDirectory("review")
     defer { dir.remove() }
@@ -79,14 +85,19 @@ struct CountFirstReviewer: AppendReviewer {
     options.reviewer = CountFirstReviewer(inPlace: inPlace)
     let store = try EventStore.open(at: dir.path, options: options)
     defer { store.close() }
-    let events = [event(data: ["n": .number(1)]), event(data: ["n": .number(-1)]), event(data: ["n": .number(2)])]
-    _ = try await store.append([StreamAppend(stream: "s-1", events: events)], options: AppendOptions(skipRejected: true))
-    await #expect(throws: EventStoreError.self) { try await store.append([event(data: ["n": .number(-5)])], to: "s-1") }
+    let events = [
+      event(data: ["n": .number(1)]), event(data: ["n": .number(-1)]),
+      event(data: ["n": .number(2)]),
+    ]
+    _ = try await store.append(
+      [StreamAppend(stream: "s-1", events: events)], options: AppendOptions(skipRejected: true))
+    await #expect(throws: EventStoreError.self) {
+      try await store.append([event(data: ["n": .number(-5)])], to: "s-1")
+    }
     _ = try await store.append([event(data: ["n": .number(3)])], to: "s-1")
     let counts = try store.readStream("s-1").map { $0.flags.first?["count"]?.numberValue }
     #expect(counts == [1, 2, 3])
   }
-
 
   private func open() throws -> (EventStore, TemporaryDirectory) {
     let dir = TemporaryDirectory("review")
@@ -97,12 +108,17 @@ struct CountFirstReviewer: AppendReviewer {
 
   @Test func rejectionRefusesTheBatchAndFlagsAreStoredAndHashed() async throws {
     let (store, dir) = try open()
-    defer { store.close(); dir.remove() }
-    _ = try await store.append([event(data: ["n": .number(5)]), event(data: ["n": .number(500)])], to: "ward-1")
+    defer {
+      store.close()
+      dir.remove()
+    }
+    _ = try await store.append(
+      [event(data: ["n": .number(5)]), event(data: ["n": .number(500)])], to: "ward-1")
     let rejected = event(data: ["n": .number(-1)])
     await #expect(
       throws: EventStoreError.rejected(
-        index: 1, eventId: rejected.eventId, type: "VitalsRecorded", field: "n", rule: "n.nonNegative",
+        index: 1, eventId: rejected.eventId, type: "VitalsRecorded", field: "n",
+        rule: "n.nonNegative",
         limit: "at least 0")
     ) {
       try await store.append([event(data: ["n": .number(1)]), rejected], to: "ward-1")
@@ -138,20 +154,27 @@ struct CountFirstReviewer: AppendReviewer {
 
   @Test func reviewerSeesEarlierEventsOfTheSameTransaction() async throws {
     let (store, dir) = try open()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     let first = event()
     let correction = event(data: ["corrects": .string(first.eventId.uuidString)])
     _ = try await store.append([first, correction], to: "ward-1")
     let elsewhere = event()
     _ = try await store.append([elsewhere], to: "ward-2")
     await #expect(throws: EventStoreError.self) {
-      try await store.append([event(data: ["corrects": .string(elsewhere.eventId.uuidString)])], to: "ward-1")
+      try await store.append(
+        [event(data: ["corrects": .string(elsewhere.eventId.uuidString)])], to: "ward-1")
     }
   }
 
   @Test func skipRejectedWritesTheRestAndReportsEachRefusal() async throws {
     let (store, dir) = try open()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     let events = [
       event(data: ["n": .number(1)]), event(data: ["n": .number(-1)]), event(occurredAt: "noon"),
       event(data: ["n": .number(2)]),
@@ -161,17 +184,25 @@ struct CountFirstReviewer: AppendReviewer {
     #expect(results[0].written == 2)
     #expect(results[0].rejections.map(\.index).sorted() == [1, 2])
     #expect(results[0].positions.map(\.streamVersion) == [0, 1])
-    #expect(try store.readStream("ward-1").map(\.eventId) == [events[0].eventId, events[3].eventId])
+    #expect(
+      try store.readStream("ward-1").map(\.eventId) == [events[0].eventId, events[3].eventId])
   }
 
   @Test func dryRunDecidesLikeAnAppendAndWritesNothing() async throws {
     let (store, dir) = try open()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     _ = try await store.append([event()], to: "ward-1")
     let before = try store.statistics()
-    let events = [event(data: ["n": .number(1)]), event(data: ["n": .number(-1)]), event(data: ["n": .number(300)])]
+    let events = [
+      event(data: ["n": .number(1)]), event(data: ["n": .number(-1)]),
+      event(data: ["n": .number(300)]),
+    ]
     let preview = try await store.append(
-      [StreamAppend(stream: "ward-1", events: events)], options: AppendOptions(skipRejected: true, dryRun: true))
+      [StreamAppend(stream: "ward-1", events: events)],
+      options: AppendOptions(skipRejected: true, dryRun: true))
     #expect(preview[0].written == 2)
     #expect(preview[0].rejections.map(\.index) == [1])
     #expect(preview[0].positions.map(\.streamVersion) == [1, 2])
@@ -185,12 +216,16 @@ struct CountFirstReviewer: AppendReviewer {
 
   @Test func concurrentRequestsAreIsolatedInOneGroup() async throws {
     let (store, dir) = try open()
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     let outcomes = await withTaskGroup(of: Bool.self) { group in
       for i in 0..<60 {
         group.addTask {
           let n: Double = i % 6 == 0 ? -1 : Double(i)
-          return (try? await store.append([event(data: ["n": .number(n)])], to: "ward-\(i % 3)")) != nil
+          return (try? await store.append([event(data: ["n": .number(n)])], to: "ward-\(i % 3)"))
+            != nil
         }
       }
       var accepted = 0

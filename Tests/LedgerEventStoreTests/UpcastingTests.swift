@@ -5,7 +5,8 @@ import Testing
 
 /// The worked example of docs/SCHEMA-EVOLUTION.md: a hypothetical `SessionStarted` v2 that
 /// replaces the boolean `fasted` with `fastingHours` (a number, absent when unknown).
-let sessionStartedV1toV2 = Upcaster(type: "SessionStarted", fromVersion: 1) { data throws(EventStoreError) in
+let sessionStartedV1toV2 = Upcaster(type: "SessionStarted", fromVersion: 1) {
+  data throws(EventStoreError) in
   guard var members = data.objectValue else {
     throw .malformedJSON(reason: "SessionStarted v1 data is not an object")
   }
@@ -17,10 +18,16 @@ let sessionStartedV1toV2 = Upcaster(type: "SessionStarted", fromVersion: 1) { da
 @Suite struct UpcastingTests {
   @Test func storedV1EventsReadAsV2WithoutRewritingTheirBytes() async throws {
     let (store, dir) = try openStore("upcast")
-    defer { store.close(); dir.remove() }
+    defer {
+      store.close()
+      dir.remove()
+    }
     let v1 = event(
       "SessionStarted",
-      data: ["sessionId": .string("s-1"), "courseId": .string("c-1"), "weightKg": .number(70), "escortArranged": .bool(true), "fasted": .bool(true)])
+      data: [
+        "sessionId": .string("s-1"), "courseId": .string("c-1"), "weightKg": .number(70),
+        "escortArranged": .bool(true), "fasted": .bool(true),
+      ])
     _ = try await store.append([v1, event()], to: "trial-1")
     let chain = UpcasterChain([sessionStartedV1toV2])
     let stored = try store.readStream("trial-1")

@@ -19,13 +19,17 @@ import Testing
     return (dir, events)
   }
 
-  private func tamper(_ dir: TemporaryDirectory, _ body: (WriteTransaction, Database) throws -> Void) throws {
+  private func tamper(
+    _ dir: TemporaryDirectory, _ body: (WriteTransaction, Database) throws -> Void
+  ) throws {
     let env = try Environment(path: dir.path)
     defer { env.close() }
     try env.write { txn in try body(txn, try txn.openDatabase("log")) }
   }
 
-  private func verify(_ dir: TemporaryDirectory, anchor: ChainAnchor? = nil) throws -> VerificationReport {
+  private func verify(_ dir: TemporaryDirectory, anchor: ChainAnchor? = nil) throws
+    -> VerificationReport
+  {
     let store = try EventStore.open(at: dir.path)
     defer { store.close() }
     return try store.verify(anchor: anchor)
@@ -53,7 +57,9 @@ import Testing
     let original = try {
       let env = try Environment(path: dir.path)
       defer { env.close() }
-      return try env.read { txn in try txn.get(try txn.openDatabase("log"), target.bigEndianBytes) ?? [] }
+      return try env.read { txn in
+        try txn.get(try txn.openDatabase("log"), target.bigEndianBytes) ?? []
+      }
     }()
     #expect(original.count > 100)
     // Every byte position of the stored value, flipped one at a time.
@@ -105,16 +111,21 @@ import Testing
       let meta = try txn.openDatabase("meta")
       for recorded in events.suffix(2) {
         try txn.delete(log, recorded.globalPosition.bigEndianBytes)
-        try txn.delete(streams, Array(recorded.streamId.utf8) + [0] + recorded.streamVersion.bigEndianBytes)
+        try txn.delete(
+          streams, Array(recorded.streamId.utf8) + [0] + recorded.streamVersion.bigEndianBytes)
         let idKey = withUnsafeBytes(of: recorded.eventId.uuid) { Array($0) }
         try txn.delete(ids, idKey)
       }
       for recorded in events[6..<10] where recorded.globalPosition >= 7 {
-        try txn.put(heads, Array(recorded.streamId.utf8), recorded.streamVersion.bigEndianBytes + recorded.hash.bytes)
+        try txn.put(
+          heads, Array(recorded.streamId.utf8),
+          recorded.streamVersion.bigEndianBytes + recorded.hash.bytes)
       }
       let last = events[9]
       let micros = UInt64(Timestamp.parseMicros(last.recordedAt) ?? 0)
-      try txn.put(meta, Array("head".utf8), UInt64(10).bigEndianBytes + last.hash.bytes + micros.bigEndianBytes)
+      try txn.put(
+        meta, Array("head".utf8),
+        UInt64(10).bigEndianBytes + last.hash.bytes + micros.bigEndianBytes)
     }
     env.close()
     #expect(try verify(dir).isIntact, "without an anchor a consistent truncation cannot be seen")
@@ -129,7 +140,9 @@ import Testing
     try env.write { txn in
       let streams = try txn.openDatabase("streams")
       let recorded = events[4]
-      try txn.put(streams, Array(recorded.streamId.utf8) + [0] + recorded.streamVersion.bigEndianBytes, UInt64(2).bigEndianBytes)
+      try txn.put(
+        streams, Array(recorded.streamId.utf8) + [0] + recorded.streamVersion.bigEndianBytes,
+        UInt64(2).bigEndianBytes)
     }
     env.close()
     let problem = try verify(dir).problem
@@ -148,7 +161,9 @@ import Testing
     store.close()
     let env = try Environment(path: dir.path)
     try env.write { txn in
-      try txn.put(try txn.openDatabase("stream-heads"), Array("ward-1".utf8), UInt64(5).bigEndianBytes + last.hash.bytes)
+      try txn.put(
+        try txn.openDatabase("stream-heads"), Array("ward-1".utf8),
+        UInt64(5).bigEndianBytes + last.hash.bytes)
     }
     env.close()
     let reopened = try EventStore.open(at: dir.path)
@@ -170,8 +185,11 @@ import Testing
     let hash = ChainHash.sha256(bytes)
     let env = try Environment(path: dir.path)
     try env.write { txn in
-      try txn.put(try txn.openDatabase("log"), last.globalPosition.bigEndianBytes, [1] + hash.bytes + bytes)
-      try txn.put(try txn.openDatabase("stream-heads"), Array("ward-1".utf8), last.streamVersion.bigEndianBytes + hash.bytes)
+      try txn.put(
+        try txn.openDatabase("log"), last.globalPosition.bigEndianBytes, [1] + hash.bytes + bytes)
+      try txn.put(
+        try txn.openDatabase("stream-heads"), Array("ward-1".utf8),
+        last.streamVersion.bigEndianBytes + hash.bytes)
       let meta = try txn.openDatabase("meta")
       var head = try #require(try txn.get(meta, Array("head".utf8)))
       head.replaceSubrange(8..<40, with: hash.bytes)

@@ -34,7 +34,9 @@ public enum RepositoryPaths {
 
   /// The folder holding the built products of this test run (next to the test bundle).
   public static var productsDirectory: String {
-    let bundle = URL(fileURLWithPath: CommandLine.arguments.first { $0.contains(".xctest") } ?? CommandLine.arguments[0])
+    let bundle = URL(
+      fileURLWithPath: CommandLine.arguments.first { $0.contains(".xctest") }
+        ?? CommandLine.arguments[0])
     var directory = bundle
     while directory.path != "/" && directory.pathExtension != "xctest" {
       directory.deleteLastPathComponent()

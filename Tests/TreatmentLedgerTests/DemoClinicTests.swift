@@ -14,7 +14,9 @@ import TreatmentLedger
     let batches = clinic.allEvents().map { StreamAppend(stream: $0.stream, events: $0.events) }
     let results = try await ledger.store.append(batches)
     #expect(results.allSatisfy { $0.rejections.isEmpty && $0.written == $0.positions.count })
-    #expect(clinic.allEvents().map(\.events) == DemoClinic(patients: 40, seed: seed).allEvents().map(\.events))
+    #expect(
+      clinic.allEvents().map(\.events)
+        == DemoClinic(patients: 40, seed: seed).allEvents().map(\.events))
   }
 
   @Test func largeClinicsGenerateWithoutStalling() {

@@ -38,7 +38,9 @@ import TreatmentRecords
   private func states(_ store: EventStore, _ streams: [String]) throws -> [String: [UInt8]] {
     var result: [String: [UInt8]] = [:]
     for name in store.projectionNames {
-      for stream in streams { result[name + "/" + stream] = try store.projectionState(name, stream: stream) ?? [] }
+      for stream in streams {
+        result[name + "/" + stream] = try store.projectionState(name, stream: stream) ?? []
+      }
     }
     return result
   }
@@ -98,8 +100,10 @@ import TreatmentRecords
     var state = projection.initialState(stream: "patient-x")
     for (index, event) in events.enumerated() {
       let recorded = RecordedEvent(
-        eventId: event.eventId, type: event.event.eventType, schemaVersion: 1, streamId: "patient-x",
-        streamVersion: UInt64(index), globalPosition: UInt64(index), occurredAt: event.occurredAt.text,
+        eventId: event.eventId, type: event.event.eventType, schemaVersion: 1,
+        streamId: "patient-x",
+        streamVersion: UInt64(index), globalPosition: UInt64(index),
+        occurredAt: event.occurredAt.text,
         recordedAt: "2026-11-23T00:00:00.000000Z", recordedBy: Self.recorder, correlationId: nil,
         causationId: nil, data: try JSONValue.parse(try event.event.jsonData()), flags: [],
         previousHash: .zero, previousStreamHash: .zero, hash: .zero, canonicalBytes: [])

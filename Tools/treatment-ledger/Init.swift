@@ -2,7 +2,8 @@ import ArgumentParser
 import TreatmentLedger
 
 struct Init: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Create a store (harmless if it exists).")
+  static let configuration = CommandConfiguration(
+    abstract: "Create a store (harmless if it exists).")
 
   @OptionGroup var storeOptions: StoreOptions
 

@@ -22,7 +22,9 @@ struct Read: AsyncParsableCommand {
   @Flag(help: "Print NDJSON envelopes.") var json = false
 
   func validate() throws {
-    guard (stream == nil) != (!all) else { throw ValidationError("give exactly one of --stream S or --all") }
+    guard (stream == nil) != (!all) else {
+      throw ValidationError("give exactly one of --stream S or --all")
+    }
     if backward && stream == nil { throw ValidationError("--backward goes with --stream") }
     if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
     if let asOf, Timestamp.parseMicros(asOf) == nil {
@@ -58,7 +60,8 @@ struct Read: AsyncParsableCommand {
       } else {
         var next = from ?? 0
         while remaining > 0 {
-          let events = try store.readAll(from: next, limit: min(remaining, 1_000), recordedAtOrBefore: cutoff)
+          let events = try store.readAll(
+            from: next, limit: min(remaining, 1_000), recordedAtOrBefore: cutoff)
           guard let last = events.last else { break }
           for event in events { emit(event) }
           remaining -= events.count

@@ -18,7 +18,9 @@ struct SchemasCommand: AsyncParsableCommand {
       return
     }
     for entry in types {
-      print("\(entry.type.padding(toLength: 22, withPad: " ", startingAt: 0)) v\(entry.schemaVersion)  Schemas/events/\(entry.type).v\(entry.schemaVersion).schema.json")
+      print(
+        "\(entry.type.padding(toLength: 22, withPad: " ", startingAt: 0)) v\(entry.schemaVersion)  Schemas/events/\(entry.type).v\(entry.schemaVersion).schema.json"
+      )
     }
   }
 }

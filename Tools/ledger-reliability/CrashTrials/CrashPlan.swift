@@ -178,7 +178,8 @@ struct CrashOutcome {
       + ": \(acknowledged.count) acknowledged, \(found) found, "
       + "\(max(0, committedUnacknowledged)) committed without acknowledgement, "
       + "\(eventsAfter) events in store"
-      + (plan.mode == .clinical ? ", \(projectionStreams) projection states equal to a rebuild" : "")
+      + (plan.mode == .clinical
+        ? ", \(projectionStreams) projection states equal to a rebuild" : "")
       + ": \(verdict)"
   }
 }

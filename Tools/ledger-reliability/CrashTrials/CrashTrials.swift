@@ -23,7 +23,10 @@ struct CrashTrials: AsyncParsableCommand {
       """)
 
   @Option(help: "Number of trials (kills).") var trials: Int = 20
-  @Option(help: "import, appenders, clinical, both (import and appenders alternating) or all (the three in turn).")
+  @Option(
+    help:
+      "import, appenders, clinical, both (import and appenders alternating) or all (the three in turn)."
+  )
   var mode: CrashMode = .all
   @Option(help: "Seed for kill instants and batch sizes (default: random, printed).") var seed:
     UInt64?

@@ -8,7 +8,8 @@ import TreatmentLedger
 struct Tamper: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "tamper",
-    abstract: "Flip, delete, reorder and truncate events in the LMDB file; verify must detect each.",
+    abstract:
+      "Flip, delete, reorder and truncate events in the LMDB file; verify must detect each.",
     discussion: """
       A store is filled with the demo clinic (--patients, --seed) through the clinical \
       validation, and copied once per case. Each case changes the copy below the store, through \
@@ -61,7 +62,8 @@ struct Tamper: AsyncParsableCommand {
         try txn.put(log, position.bigEndianBytes, value)
       }
       if problem?.position != position {
-        flipMisses.append("byte \(offset) of position \(position) (mask \(mask)): \(lab.describe(problem))")
+        flipMisses.append(
+          "byte \(offset) of position \(position) (mask \(mask)): \(lab.describe(problem))")
       }
     }
     lab.record("flip one byte of a stored event", tried: flips, missed: flipMisses, &tally)
@@ -97,10 +99,12 @@ struct Tamper: AsyncParsableCommand {
 
     var truncateMisses: [String] = []
     var invisibleWithoutAnchor = 0
-    let anchor = ChainAnchor(events: UInt64(events.count), chainHead: events[events.count - 1].hash.hex)
+    let anchor = ChainAnchor(
+      events: UInt64(events.count), chainHead: events[events.count - 1].hash.hex)
     for trial in 0..<cases {
       let removed = Int.random(in: 1...min(20, events.count - 1), using: &random)
-      let (plain, anchored) = try lab.verifyTruncated(trial: trial, removing: removed, anchor: anchor)
+      let (plain, anchored) = try lab.verifyTruncated(
+        trial: trial, removing: removed, anchor: anchor)
       if plain == nil { invisibleWithoutAnchor += 1 }
       if anchored?.kind != VerificationProblem.Kind.anchorMismatch.rawValue {
         truncateMisses.append("\(removed) newest removed: \(lab.describe(anchored))")
@@ -135,7 +139,8 @@ struct Tamper: AsyncParsableCommand {
         indexMisses.append("\(what) of position \(position): \(lab.describe(problem))")
       }
     }
-    lab.record("change a stream-index or event-id-index entry", tried: cases, missed: indexMisses, &tally)
+    lab.record(
+      "change a stream-index or event-id-index entry", tried: cases, missed: indexMisses, &tally)
 
     print("detected: \(lab.detected) of \(lab.tried) tampered stores")
     work.finish(tally)
@@ -152,7 +157,8 @@ struct Tamper: AsyncParsableCommand {
     }
     let report = try ledger.store.verify()
     guard report.isIntact else {
-      throw ValidationError("the freshly filled store does not verify: \(String(describing: report.problem))")
+      throw ValidationError(
+        "the freshly filled store does not verify: \(String(describing: report.problem))")
     }
     var events: [RecordedEvent] = []
     while true {
@@ -241,7 +247,8 @@ struct TamperLab {
         }
         for stream in Set(gone.map(\.streamId)) {
           if let last = kept.last(where: { $0.streamId == stream }) {
-            try txn.put(heads, Array(stream.utf8), last.streamVersion.bigEndianBytes + last.hash.bytes)
+            try txn.put(
+              heads, Array(stream.utf8), last.streamVersion.bigEndianBytes + last.hash.bytes)
           } else {
             _ = try txn.delete(heads, Array(stream.utf8))
           }
@@ -291,6 +298,7 @@ struct TamperLab {
   /// A problem's kind and position, for a miss (never event content).
   func describe(_ problem: Finding?) -> String {
     guard let problem else { return "not detected" }
-    return "reported \(problem.kind) at \(problem.position.map(String.init) ?? "no position") (\(problem.detail))"
+    return
+      "reported \(problem.kind) at \(problem.position.map(String.init) ?? "no position") (\(problem.detail))"
   }
 }
