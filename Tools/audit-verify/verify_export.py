@@ -534,7 +534,7 @@ def run(directory, expected_manifest_sha256, state):
     elif row is not None:
       want = "true" if matches else "false"
       if row[COLUMNS.index("inRange")] != want:
-        raise Problem("csvMismatch", "column inRange should be %s for occurredAt %s" % (want, view.occurred), CSV_FILE, line + 1)
+        raise Problem("csvMismatch", "column inRange should be %s for the row's occurredAt and the filter's range" % want, CSV_FILE, line + 1)
 
     previous = view
     count += 1

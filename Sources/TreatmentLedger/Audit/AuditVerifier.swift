@@ -608,8 +608,7 @@ private struct VerificationRun {
         if row[AuditCSV.Column.allCases.firstIndex(of: .inRange) ?? 0] != expected {
           throw fail(
             .csvMismatch, Self.csv, line: line + 1,
-            "column inRange should be \(expected) for occurredAt "
-              + EchoedName.escaped(view.occurredAt))
+            "column inRange should be \(expected) for the row's occurredAt and the filter's range")
         }
         counted()
       }
