@@ -1,5 +1,6 @@
 import Foundation
 import LedgerTestSupport
+import Synchronization
 import Testing
 import TreatmentLedger
 
@@ -536,14 +537,29 @@ struct AuditExportTests {
     let request = AuditExportRequest(
       directory: directory.appending("export"), exportedBy: AuditStore.auditor,
       reason: "Export during appends", eventsPerRead: 10)
-    let export = try await Task.detached { try AuditExporter(store: store).export(request) }.value
-    // …and kept committing while it read (readers never block the writer).
-    let afterExport = try ledger.store.nextPosition()
+    // …and keeps committing while it reads (readers never block the writer): once, midway, the
+    // export waits (with a deadline, not a sleep that decides) for a commit past its snapshot.
+    let committedWhileReading = Mutex(false)
+    let export = try await Task.detached {
+      try AuditExporter(store: store).export(request) { written, expected in
+        guard written > 0, written < expected, !committedWhileReading.withLock({ $0 }) else {
+          return
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+          if let next = try? store.nextPosition(), next > expected {
+            committedWhileReading.withLock { $0 = true }
+            return
+          }
+          usleep(1_000)
+        }
+      }
+    }.value
     writing.cancel()
     try await writing.value
     let snapshot = export.manifest.anchors.store.events
     #expect(snapshot > initial, "appends committed before the export began")
-    #expect(afterExport > snapshot, "appends committed while the export ran")
+    #expect(committedWhileReading.withLock { $0 }, "appends committed while the export ran")
     #expect(export.manifest.counts.events == snapshot)
     #expect(export.manifest.anchors.last?.globalPosition == snapshot - 1)
     let report = AuditVerifier().verify(directory: export.stagingDirectory)
