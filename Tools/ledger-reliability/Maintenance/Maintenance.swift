@@ -153,13 +153,6 @@ struct Maintenance: AsyncParsableCommand {
   }
 }
 
-/// Warnings and errors only: the harness prints its own figures.
-func quietLogger() -> Logger {
-  var logger = Logger(label: "ledger-reliability")
-  logger.logLevel = .error
-  return logger
-}
-
 /// One process of a `maintenance` round (spawned by it).
 struct MaintenanceChild: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
