@@ -66,12 +66,12 @@ public final class EventStore: Sendable {
   let clock: @Sendable () -> Int64
   /// Recently saved review states (see ``DecodedStateCache``), so appends skip decoding them.
   let reviewStateCache = DecodedStateCache<Any>()
-  private let writer: GroupCommitWriter?
+  let writer: GroupCommitWriter?
   /// The path of the store's directory.
   public let path: String
 
   private init(
-    environment: Environment, layout: Layout, logger: Logger, maximumEventsPerCommit: Int,
+    environment: Environment, layout: Layout, logger: Logger, writer: GroupCommitWriter?,
     reviewer: (any AppendReviewer)?, projections: [ProjectionHandle], anchorFile: String?,
     clock: @escaping @Sendable () -> Int64
   ) {
@@ -83,11 +83,7 @@ public final class EventStore: Sendable {
     self.layout = layout
     self.logger = logger
     self.path = environment.path
-    if environment.options.readOnly {
-      writer = nil
-    } else {
-      writer = GroupCommitWriter(maximumEvents: maximumEventsPerCommit)
-    }
+    self.writer = writer
   }
 
   /// Opens the store in directory `path`, creating it when `options.createIfMissing` allows.
@@ -115,20 +111,24 @@ public final class EventStore: Sendable {
     do { environment = try Environment(path: path, options: environmentOptions) } catch {
       throw .storage(error)
     }
+    // Every write, the layout setup included, runs on the store's writer thread.
+    let writer =
+      options.readOnly
+      ? nil : GroupCommitWriter(maximumEvents: max(1, options.maximumEventsPerCommit))
+    writer?.start()
     do {
       let layout = try prepareLayout(
-        environment, readOnly: options.readOnly, mayCreate: options.createIfMissing, path: path,
+        environment, writer: writer, mayCreate: options.createIfMissing, path: path,
         requirement: options.reviewer?.requirement)
       let store = EventStore(
-        environment: environment, layout: layout, logger: logger,
-        maximumEventsPerCommit: max(1, options.maximumEventsPerCommit), reviewer: options.reviewer,
-        projections: options.projections.map { ProjectionHandle($0) },
-        anchorFile: options.anchorFile,
-        clock: options.clock)
-      store.writer?.start(store: store)
+        environment: environment, layout: layout, logger: logger, writer: writer,
+        reviewer: options.reviewer, projections: options.projections.map { ProjectionHandle($0) },
+        anchorFile: options.anchorFile, clock: options.clock)
+      writer?.attach(store)
       logger.debug("opened event store", metadata: ["path": "\(environment.path)"])
       return store
     } catch {
+      writer?.stop()
       environment.close()
       throw error
     }
@@ -140,36 +140,18 @@ public final class EventStore: Sendable {
   /// environment must already be a store, so a foreign LMDB environment is refused, never taken
   /// over.
   private static func prepareLayout(
-    _ environment: Environment, readOnly: Bool, mayCreate: Bool, path: String,
+    _ environment: Environment, writer: GroupCommitWriter?, mayCreate: Bool, path: String,
     requirement: ReviewerRequirement?
   ) throws(EventStoreError) -> Layout {
     do {
-      if readOnly {
+      guard let writer else {
         return try environment.read { txn in
           let layout = try Layout.open(in: txn)
           try checkFormat(try txn.get(layout.meta, Layout.formatKey))
           return layout
         }
       }
-      return try environment.write { txn in
-        if try txn.environmentIsEmpty() {
-          guard mayCreate else { throw EventStoreError.storeNotFound(path: path) }
-        } else {
-          // Refuse before creating anything in an environment that is not a store.
-          let meta = try txn.openDatabase("meta")
-          try checkFormat(try txn.get(meta, Layout.formatKey))
-        }
-        let layout = try Layout.create(in: txn)
-        if let format = try txn.get(layout.meta, Layout.formatKey) {
-          try checkFormat(format)
-        } else {
-          try txn.put(layout.meta, Layout.formatKey, Array(Layout.formatName.utf8))
-        }
-        if let requirement, try txn.get(layout.meta, Layout.reviewerKey) == nil {
-          try txn.put(layout.meta, Layout.reviewerKey, requirement.encoded)
-        }
-        return layout
-      }
+      return try writer.perform { try setUpLayout(environment, mayCreate, path, requirement) }
     } catch let error as EventStoreError {
       throw error
     } catch let error as LMDBError where error.code == .notFound || error.code == .incompatible {
@@ -180,6 +162,33 @@ public final class EventStore: Sendable {
       throw .storage(error)
     } catch {
       throw .incompatibleStore(reason: "unexpected error while opening")
+    }
+  }
+
+  /// The write half of ``prepareLayout(_:writer:mayCreate:path:requirement:)``; runs on the
+  /// writer thread.
+  private static func setUpLayout(
+    _ environment: Environment, _ mayCreate: Bool, _ path: String,
+    _ requirement: ReviewerRequirement?
+  ) throws -> Layout {
+    return try environment.write { txn in
+      if try txn.environmentIsEmpty() {
+        guard mayCreate else { throw EventStoreError.storeNotFound(path: path) }
+      } else {
+        // Refuse before creating anything in an environment that is not a store.
+        let meta = try txn.openDatabase("meta")
+        try checkFormat(try txn.get(meta, Layout.formatKey))
+      }
+      let layout = try Layout.create(in: txn)
+      if let format = try txn.get(layout.meta, Layout.formatKey) {
+        try checkFormat(format)
+      } else {
+        try txn.put(layout.meta, Layout.formatKey, Array(Layout.formatName.utf8))
+      }
+      if let requirement, try txn.get(layout.meta, Layout.reviewerKey) == nil {
+        try txn.put(layout.meta, Layout.reviewerKey, requirement.encoded)
+      }
+      return layout
     }
   }
 
@@ -238,8 +247,9 @@ public final class EventStore: Sendable {
     try await submit(batches, system: false, options: options)
   }
 
-  /// Appends to a reserved `$` stream (see ``StreamNames``). For the store's own records.
-  public func appendSystem(
+  /// Appends to a reserved `$` stream (see ``StreamNames``). For the library's own records (the
+  /// audit log): `package` access, so no embedding service can write a system stream.
+  package func appendSystem(
     _ events: [ProposedEvent], to stream: String
   ) async throws(EventStoreError) -> AppendResult {
     let results = try await submit(

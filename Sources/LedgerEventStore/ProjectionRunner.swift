@@ -422,12 +422,14 @@ extension EventStore {
     }
   }
 
-  /// Runs `body` in a write transaction on the calling thread (a synchronous closure, so it
-  /// begins and commits on one thread), mapping errors to ``EventStoreError``.
+  /// Runs `body` in a write transaction of its own on the store's writer thread (after the
+  /// appends queued before it; the calling thread waits), mapping errors to ``EventStoreError``.
+  /// Catch-up, rebuild batches and repairs write through here, so every write transaction of
+  /// the store begins and commits on the one writer thread.
   func withWrite<R>(_ body: (WriteTransaction) throws -> R) throws(EventStoreError) -> R {
-    if isReadOnly { throw .readOnly }
+    guard let writer else { throw .readOnly }
     do {
-      return try environment.write { txn in try body(txn) }
+      return try writer.perform { try environment.write { txn in try body(txn) } }
     } catch let error as EventStoreError {
       throw error
     } catch let error as LMDBError {
