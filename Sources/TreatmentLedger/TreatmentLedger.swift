@@ -1,5 +1,6 @@
 import Foundation
 @_exported import LedgerEventStore
+import LedgerLMDB
 import Logging
 @_exported import TreatmentRecords
 
@@ -8,14 +9,22 @@ import Logging
 /// ```swift
 /// let ledger = try Ledger.open(Ledger.Configuration(path: "/var/lib/clinic/ledger"))
 /// let vitals = VitalsRecorded(sessionId: "s-1", timepoint: .during, heartRateBpm: 72)
-/// try await ledger.record(.vitalsRecorded(vitals), patientId: "7f3a",
-///                         occurredAt: "2026-11-04T10:15:00-05:00", recordedBy: nurse)
+/// try await ledger.record(
+///   .vitalsRecorded(vitals), patient: "7f3a",
+///   occurredAt: try ClinicalTime(validating: "2026-11-04T10:15:00-05:00"), by: nurse)
 /// ```
 ///
 /// Every append to a `patient-<id>` stream, through this type or through ``store``, is validated
 /// by `ClinicalReviewer` in the append's own transaction.
 public final class Ledger: Sendable {
   /// How to open a ledger.
+  ///
+  /// ```swift
+  /// var configuration = Ledger.Configuration(path: "/var/lib/clinic/ledger", logger: logger)
+  /// configuration.clinicalProtocol = try ClinicalProtocol.load(from: protocolFile)
+  /// configuration.initialMapSize = 1 << 30
+  /// let ledger = try Ledger.open(configuration)
+  /// ```
   public struct Configuration: Sendable {
     /// The store's directory.
     public var path: String
@@ -25,16 +34,26 @@ public final class Ledger: Sendable {
     public var readOnly: Bool
     /// Create the store when the path holds none.
     public var createIfMissing: Bool
-    /// The caller's logger; the library never configures logging itself.
-    public var logger: Logger
+    /// The caller's logger. When nil, the ledger logs through swift-log's task-local
+    /// `Logger.current` of the task that opens it; the library never configures logging.
+    public var logger: Logger?
     /// Where to keep the chain anchor after every commit (see `EventStore.Options.anchorFile`).
     public var anchorFile: String?
+    /// Commit durability. Leave at `.durable` for clinical data: every append is on disk when it
+    /// returns. The other settings are for tests and benchmarks only.
+    public var durability: Environment.Durability = .durable
+    /// The LMDB map size to start with, in bytes; the map grows on demand (default 64 MiB).
+    public var initialMapSize: Int = 64 << 20
+    /// Most events one group commit writes (default 20,000).
+    public var maximumEventsPerCommit: Int = 20_000
+    /// Projections of the service's own, kept beside the ledger's `patient-timeline` and
+    /// `course-summary` (names must differ from those).
+    public var extraProjections: [any StreamProjection] = []
 
     /// Creates a configuration with default protocol, read-write, creating the store if missing.
     public init(
       path: String, clinicalProtocol: ClinicalProtocol = ClinicalProtocol(), readOnly: Bool = false,
-      createIfMissing: Bool = true, logger: Logger = Logger(label: "TreatmentLedger"),
-      anchorFile: String? = nil
+      createIfMissing: Bool = true, logger: Logger? = nil, anchorFile: String? = nil
     ) {
       self.anchorFile = anchorFile
       self.path = path
@@ -56,16 +75,28 @@ public final class Ledger: Sendable {
   }
 
   /// Opens the ledger described by `configuration`.
-  public static func open(_ configuration: Configuration) throws(EventStoreError) -> Ledger {
+  ///
+  /// - Throws: ``LedgerError`` (`.storeNotFound` when there is no store and none may be created,
+  ///   `.needsOperator` for damaged or foreign files, `.storage` for the disk).
+  public static func open(_ configuration: Configuration) throws(LedgerError) -> Ledger {
     var options = EventStore.Options()
     options.readOnly = configuration.readOnly
     options.createIfMissing = configuration.createIfMissing
     options.reviewer = ClinicalReviewer(protocol: configuration.clinicalProtocol)
-    options.projections = [PatientTimelineProjection(), CourseSummaryProjection()]
+    options.projections =
+      [PatientTimelineProjection(), CourseSummaryProjection()] + configuration.extraProjections
     options.anchorFile = configuration.anchorFile
-    let store = try EventStore.open(
-      at: configuration.path, options: options, logger: configuration.logger)
-    return Ledger(store: store, clinicalProtocol: configuration.clinicalProtocol)
+    options.durability = configuration.durability
+    options.initialMapSize = configuration.initialMapSize
+    options.maximumEventsPerCommit = configuration.maximumEventsPerCommit
+    do {
+      let store = try EventStore.open(
+        at: configuration.path, options: options,
+        logger: configuration.logger ?? Logger.current)
+      return Ledger(store: store, clinicalProtocol: configuration.clinicalProtocol)
+    } catch {
+      throw LedgerError(error)
+    }
   }
 
   /// Closes the store; pending appends finish first.
@@ -80,6 +111,9 @@ public final class Ledger: Sendable {
   ///
   /// - Throws: `.rejected` for a hard limit (naming the field, rule and limit), or any other
   ///   `EventStoreError` of an append.
+  @available(
+    *, deprecated, message: "use record(_:patient:occurredAt:by:), which takes a ClinicalTime"
+  )
   @discardableResult
   public func record(
     _ event: ClinicalEvent, patientId: String, occurredAt: String, recordedBy: Recorder,
@@ -105,16 +139,19 @@ public final class Ledger: Sendable {
   /// event; its `flags` are JSON objects (`code`, `field`, `rule`, `protocolVersion`) that
   /// `ClinicalFlag(json:)` turns into typed flags. For alerting services (see
   /// `Tools/alert-monitor`).
+  @available(*, deprecated, renamed: "flaggedEvents(from:until:)")
   public func flags(from position: UInt64 = 0) -> AsyncFilterSequence<EventSubscription> {
     store.subscribe(from: position).filter { !$0.flags.isEmpty }
   }
 
   /// The position the next event will get: subscribe from here to follow only new events.
-  public func nextPosition() throws(EventStoreError) -> UInt64 { try store.nextPosition() }
+  public func nextPosition() throws(LedgerError) -> UInt64 {
+    do { return try store.nextPosition() } catch { throw LedgerError(error) }
+  }
 
   /// Verifies the whole log (hashes, both chains, indexes), and the anchor when given.
-  public func verify(anchor: ChainAnchor? = nil) throws(EventStoreError) -> VerificationReport {
-    try store.verify(anchor: anchor)
+  public func verify(anchor: ChainAnchor? = nil) throws(LedgerError) -> VerificationReport {
+    do { return try store.verify(anchor: anchor) } catch { throw LedgerError(error) }
   }
 
   // MARK: Projections
@@ -124,6 +161,7 @@ public final class Ledger: Sendable {
 
   /// The patient's timeline in clinical order, optionally as the record showed it at recorded
   /// time `asOf` (RFC 3339 with an offset). An unknown patient has an empty timeline.
+  @available(*, deprecated, message: "use timeline(of:asOf:), which takes a ClinicalTime")
   public func timeline(patientId: String, asOf: String? = nil) throws(EventStoreError)
     -> PatientTimeline
   {
@@ -142,6 +180,7 @@ public final class Ledger: Sendable {
   }
 
   /// The patient's course summaries and follow-ups; `now` decides which follow-ups are overdue.
+  @available(*, deprecated, renamed: "summary(of:now:)")
   public func summary(patientId: String, now: Date = Date()) throws(EventStoreError)
     -> PatientSummary
   {

@@ -57,7 +57,7 @@ func presentationRecord(_ ledger: Ledger) async throws {
     let ledger = try openLedger(dir)
     defer { ledger.close() }
     try await presentationRecord(ledger)
-    let course = try #require(try ledger.summary(patientId: patient).courses.first)
+    let course = try #require(try ledger.summary(of: patient).courses.first)
     // DOMAIN.md 4's extremes stay as they were: from two different readings.
     #expect(course.vitals.maxSystolicMmHg == 164)
     #expect(course.vitals.maxDiastolicMmHg == 104)
@@ -105,7 +105,7 @@ func presentationRecord(_ ledger: Ledger) async throws {
     let ledger = try openLedger(dir)
     defer { ledger.close() }
     try await presentationRecord(ledger)
-    let timeline = try ledger.timeline(patientId: patient)
+    let timeline = try ledger.timeline(of: patient)
     let narrow = TimelineText(width: 80).lines(timeline)
     #expect(narrow.allSatisfy { $0.count <= 80 }, "\(narrow.filter { $0.count > 80 })")
     let lines = TimelineText(width: 200).lines(timeline)
@@ -153,7 +153,7 @@ func presentationRecord(_ ledger: Ledger) async throws {
     let ledger = try openLedger(dir)
     defer { ledger.close() }
     try await presentationRecord(ledger)
-    let lines = SummaryText().lines(try ledger.summary(patientId: patient))
+    let lines = SummaryText().lines(try ledger.summary(of: patient))
     let text = lines.joined(separator: "\n")
     let safety = try #require(lines.firstIndex { $0.hasPrefix("SAFETY FLAGS: 2") })
     let course = try #require(lines.firstIndex { $0.hasPrefix("Course course-demo-0001-a") })
@@ -189,7 +189,7 @@ func presentationRecord(_ ledger: Ledger) async throws {
     let ledger = try openLedger(dir)
     defer { ledger.close() }
     try await presentationRecord(ledger)
-    let page = CourseReport(summary: try ledger.summary(patientId: patient)).html()
+    let page = CourseReport(summary: try ledger.summary(of: patient)).html()
     #expect(page.hasPrefix("<!DOCTYPE html>"))
     #expect(!page.lowercased().contains("<script"))
     #expect(!page.contains("<b>&</b>"))

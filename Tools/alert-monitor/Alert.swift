@@ -64,6 +64,20 @@ struct Alert: Sendable, Equatable {
     }
   }
 
+  /// The alert for a flagged event, or nil when none of its flags is an alerting one.
+  init?(_ event: FlaggedEvent) {
+    let flags = event.flags.filter { Self.alerts(code: $0.code) }
+    guard !flags.isEmpty else { return nil }
+    patientId = event.patientId
+    type = event.type
+    eventId = event.eventId.uuidString.lowercased()
+    position = event.globalPosition
+    occurredAt = event.occurredAt
+    self.flags = flags
+    correctedEventId = event.correctedEventId?.uuidString.lowercased()
+    sessionId = event.sessionId
+  }
+
   /// A stored flag (`{"code", "field", "rule", "protocolVersion"}`) as a ``ClinicalFlag``.
   static func decodeFlag(_ value: JSONValue) -> ClinicalFlag? {
     guard let code = value["code"]?.stringValue else { return nil }

@@ -14,7 +14,7 @@ import TreatmentLedger
 ///    and a typo in `--store` must fail loudly (exit 66), not start watching an empty new store.
 /// 3. It takes the start position *before* it announces itself: whatever is appended after
 ///    that position is seen, whichever process appends it.
-/// 4. It follows `Ledger.flags(from:)` in one task; SIGINT and SIGTERM cancel that task, the
+/// 4. It follows `Ledger.flaggedEvents(from:)` in one task; SIGINT and SIGTERM cancel that task, the
 ///    `for try await` loop ends, and the ledger is closed on the normal path.
 @main
 struct AlertMonitor: AsyncParsableCommand {
@@ -25,7 +25,7 @@ struct AlertMonitor: AsyncParsableCommand {
       + "side effects, early stops, unsafe discharges) as it is recorded.",
     discussion: """
       An example service embedding the TreatmentLedger library. It follows the store with \
-      Ledger.flags(from:), beside any number of processes appending to it (treatment-ledger \
+      Ledger.flaggedEvents(from:), beside any number of processes appending to it (treatment-ledger \
       import, a clinic's own service), and prints one line per alerting event on standard \
       output, flushed line by line. Diagnostics go to standard error. The store is opened \
       read-only.
@@ -106,7 +106,7 @@ struct AlertMonitor: AsyncParsableCommand {
 
     let ledger: Ledger
     let start: UInt64
-    do throws(EventStoreError) {
+    do throws(LedgerError) {
       ledger = try Ledger.open(
         Ledger.Configuration(
           path: path, clinicalProtocol: clinicalProtocol, readOnly: true, createIfMissing: false,
@@ -115,7 +115,7 @@ struct AlertMonitor: AsyncParsableCommand {
       throw Self.exitCode(for: error, logger: logger)
     }
     defer { ledger.close() }
-    do throws(EventStoreError) {
+    do throws(LedgerError) {
       start = fromStart ? 0 : try ledger.nextPosition()
     } catch {
       throw Self.exitCode(for: error, logger: logger)
@@ -152,7 +152,7 @@ struct AlertMonitor: AsyncParsableCommand {
 
   /// Why following stopped early.
   enum FollowError: Error {
-    case store(EventStoreError)
+    case store(LedgerError)
     case output(String)
   }
 
@@ -166,7 +166,7 @@ struct AlertMonitor: AsyncParsableCommand {
     var printed = 0
     var reportedVersions: Set<String> = []
     do {
-      for try await event in ledger.flags(from: start) {
+      for try await event in ledger.flaggedEvents(from: start) {
         guard let alert = Alert(event) else {
           logger.debug(
             "flagged event without an alerting flag",
@@ -215,9 +215,9 @@ struct AlertMonitor: AsyncParsableCommand {
   }
 
   /// Logs `error` (its description names no patient data) and returns the matching exit code.
-  static func exitCode(for error: EventStoreError, logger: Logger) -> ExitCode {
+  static func exitCode(for error: LedgerError, logger: Logger) -> ExitCode {
     logger.error("\(error.description)")
-    if case .storeNotFound = error { return noStore }
+    if error.code == .storeNotFound { return noStore }
     return .failure
   }
 }

@@ -466,7 +466,7 @@ enum Workloads {
     var measurements: [Measurement] = []
     let timelineRun = Run()
     var begin = monotonicNanos()
-    let entries = try ledger.timeline(patientId: patient).entries.count
+    let entries = try ledger.timeline(of: patient).entries.count
     let timelineNanos = monotonicNanos() - begin
     guard entries == expected else {
       throw BenchError("the long patient's timeline has \(entries) entries, expected \(expected)")
@@ -479,7 +479,7 @@ enum Workloads {
         note: "first Ledger.timeline(patientId:) of the process"))
     let summaryRun = Run()
     begin = monotonicNanos()
-    consume(try ledger.summary(patientId: patient).courses.count)
+    consume(try ledger.summary(of: patient).courses.count)
     let summaryNanos = monotonicNanos() - begin
     measurements.append(
       summaryRun.finish(
@@ -511,9 +511,9 @@ enum Workloads {
 
   private static func readOnce(_ ledger: Ledger, _ operation: String, _ patient: String) throws {
     if operation == "timeline" {
-      consume(try ledger.timeline(patientId: patient).entries.count)
+      consume(try ledger.timeline(of: patient).entries.count)
     } else {
-      consume(try ledger.summary(patientId: patient).courses.count)
+      consume(try ledger.summary(of: patient).courses.count)
     }
   }
 

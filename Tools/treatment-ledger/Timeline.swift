@@ -40,7 +40,18 @@ struct Timeline: AsyncParsableCommand {
     let ledger = try storeOptions.open(readOnly: true)
     defer { ledger.close() }
     let timeline: PatientTimeline
-    do { timeline = try ledger.timeline(patientId: patient, asOf: asOf) } catch {
+    do {
+      let time = try asOf.map { text throws(LedgerError) in
+        guard let time = ClinicalTime(text) else {
+          throw LedgerError(
+            .invalidEvent(
+              index: 0, eventId: nil, field: "asOf",
+              reason: "must be an RFC 3339 date-time with an offset"))
+        }
+        return time
+      }
+      timeline = try ledger.timeline(of: patient, asOf: time)
+    } catch {
       throw Exit.report(error)
     }
     if json {
@@ -161,7 +172,7 @@ struct Rebuild: AsyncParsableCommand {
 /// such course), for `summary` and `report`. Names from the command line are echoed escaped.
 func patientSummary(_ ledger: Ledger, patient: String, course: String?) throws -> PatientSummary {
   var summary: PatientSummary
-  do { summary = try ledger.summary(patientId: patient) } catch { throw Exit.report(error) }
+  do { summary = try ledger.summary(of: patient) } catch { throw Exit.report(error) }
   guard let course else { return summary }
   summary.courses = summary.courses.filter { $0.courseId == course }
   guard !summary.courses.isEmpty else {

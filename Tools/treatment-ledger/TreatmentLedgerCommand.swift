@@ -38,6 +38,10 @@ enum Exit {
   static let invalidInput = ExitCode(65)
   static let noStore = ExitCode(66)
 
+  /// Prints a ledger error to standard error and returns its exit code (that of the store error
+  /// it wraps).
+  static func report(_ error: LedgerError) -> ExitCode { report(error.underlying) }
+
   /// Prints `error` to standard error and returns the exit code that matches it.
   static func report(_ error: EventStoreError) -> ExitCode {
     printError(error.description)

@@ -10,7 +10,7 @@ import Foundation
 /// changes and flags on the time axis. All text from the record is HTML-escaped.
 ///
 /// ```swift
-/// let page = CourseReport(summary: try ledger.summary(patientId: "7f3a"),
+/// let page = CourseReport(summary: try ledger.summary(of: "7f3a"),
 ///                         thresholds: ledger.clinicalProtocol.thresholds).html()
 /// ```
 public struct CourseReport: Sendable {

@@ -142,8 +142,8 @@ struct DamagedChild: AsyncParsableCommand {
       switch operation {
       case "verify": _ = try ledger.store.verify()
       case "summary":
-        _ = try ledger.summary(patientId: "demo-0001")
-        _ = try ledger.timeline(patientId: "demo-0001")
+        _ = try ledger.summary(of: "demo-0001")
+        _ = try ledger.timeline(of: "demo-0001")
       case "rebuild": _ = try await ledger.store.rebuild(projections: ledger.projectionNames)
       case "append":
         _ = try await ledger.store.append([TrialEvents.make(sequence: 0)], to: "note-damaged")
