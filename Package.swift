@@ -66,6 +66,15 @@ let package = Package(
       ],
       path: "Tools/treatment-ledger"
     ),
+    // Every Swift snippet of README.md and the DocC articles, compiled and run by the tests.
+    .executableTarget(
+      name: "EmbeddingExamples",
+      dependencies: [
+        "TreatmentLedger",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Tools/embedding-examples"
+    ),
     .executableTarget(
       name: "AlertMonitor",
       dependencies: [
@@ -128,6 +137,7 @@ let package = Package(
       name: "TreatmentLedgerCLITests",
       dependencies: [
         "LedgerTestSupport", "TreatmentLedgerCLI", "TreatmentLedger", "AlertMonitor", "LedgerBench",
+        "EmbeddingExamples",
       ]
     ),
     .testTarget(
