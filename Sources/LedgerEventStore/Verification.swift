@@ -149,9 +149,7 @@ extension EventStore {
       return failed
     }
 
-    var previousHash = ChainHash.zero
-    var previousRecorded: Int64 = .min
-    var streams: [String: Layout.StreamHead] = [:]
+    var follower = ChainFollower(.log(streams: true))
     var position: UInt64 = 0
     while position < total {
       let end = min(total, position + Self.verificationChunk)
@@ -164,40 +162,11 @@ extension EventStore {
           do { event = try RecordCodec.decode(position: position, value) } catch {
             return fail(.undecodable, position, nil, "the record does not decode")
           }
-          if ChainHash.sha256(event.canonicalBytes) != event.hash {
-            return fail(
-              .hashMismatch, position, event.streamId, "stored bytes do not match their hash")
+          if let problem = Self.checkBytes(event) {
+            return fail(problem.kind, position, event.streamId, problem.detail)
           }
-          if !Self.isCanonical(event) {
-            return fail(
-              .notCanonical, position, event.streamId,
-              "stored bytes are not the canonical form of the envelope")
-          }
-          if event.globalPosition != position {
-            return fail(
-              .positionMismatch, position, event.streamId,
-              "the event names position \(event.globalPosition)")
-          }
-          if event.previousHash != previousHash {
-            return fail(
-              .brokenChain, position, event.streamId,
-              "previousHash is not the hash of the previous event")
-          }
-          let expectedVersion = streams[event.streamId].map { $0.version + 1 } ?? 0
-          let expectedStreamHash = streams[event.streamId]?.hash ?? .zero
-          if event.streamVersion != expectedVersion
-            || event.previousStreamHash != expectedStreamHash
-          {
-            return fail(
-              .brokenStreamChain, position, event.streamId,
-              "the stream's chain does not continue here (version \(event.streamVersion), expected \(expectedVersion))"
-            )
-          }
-          guard let recorded = Timestamp.parseMicros(event.recordedAt), recorded >= previousRecorded
-          else {
-            return fail(
-              .recordedAtDecreased, position, event.streamId,
-              "recordedAt is earlier than the previous event's")
+          if let broken = follower.follow(ChainLink(event)) {
+            return fail(broken.kind, position, event.streamId, Self.logDetail(broken))
           }
           let indexed = try txn.get(
             layout.streams, Layout.streamKey(event.streamId, event.streamVersion))
@@ -213,10 +182,6 @@ extension EventStore {
               .eventIdIndexMismatch, position, event.streamId,
               "the event-id index does not point here")
           }
-          streams[event.streamId] = Layout.StreamHead(
-            version: event.streamVersion, hash: event.hash)
-          previousHash = event.hash
-          previousRecorded = recorded
           report.eventsChecked += 1
           report.chainHead = event.hash.hex
           position += 1
@@ -226,6 +191,11 @@ extension EventStore {
       if let failure { return failure }
       progress?(position, total)
     }
+    let streams = follower.streamHeads.mapValues {
+      Layout.StreamHead(version: $0.index, hash: $0.hash)
+    }
+    let previousHash = follower.nextLink
+    let previousRecorded = follower.last?.recordedAtMicros ?? .min
     report.streamsChecked = streams.count
 
     if snapshot.head.lastHash != previousHash
@@ -272,6 +242,34 @@ extension EventStore {
     return report
   }
 
+  /// The first problem of an event's bytes on their own: its hash, then its canonical form.
+  static func checkBytes(_ event: RecordedEvent) -> (
+    kind: VerificationProblem.Kind, detail: String
+  )? {
+    if ChainHash.sha256(event.canonicalBytes) != event.hash {
+      return (.hashMismatch, "stored bytes do not match their hash")
+    }
+    if !isCanonical(event) {
+      return (.notCanonical, "stored bytes are not the canonical form of the envelope")
+    }
+    return nil
+  }
+
+  /// `verify`'s sentence for a break of the chain.
+  static func logDetail(_ broken: ChainBreak) -> String {
+    switch broken {
+    case .position(_, let found): return "the event names position \(found)"
+    case .logLink: return "previousHash is not the hash of the previous event"
+    case .streamVersion(let expected, let found):
+      return "the stream's chain does not continue here (version \(found), expected \(expected))"
+    case .streamLink(let version):
+      return "the stream's chain does not continue here (version \(version), expected \(version))"
+    case .otherStream, .positionNotIncreasing:
+      return "the event's stream or position does not follow the chain"
+    case .recordedAtDecreased: return "recordedAt is earlier than the previous event's"
+    }
+  }
+
   /// True when the stored bytes are exactly the canonical form of the envelope they decode to
   /// (which also rules out members the envelope does not have).
   static func isCanonical(_ event: RecordedEvent) -> Bool {
@@ -297,18 +295,18 @@ extension EventStore {
           kind: kind, position: position, stream: stream, detail: detail)
         return failed
       }
-      var previous = ChainHash.zero
-      var version: UInt64 = 0
+      var follower = ChainFollower(.stream(stream))
       let prefix = Layout.streamPrefix(stream)
       let problem: VerificationReport? = try txn.withCursor(layout.streams) { cursor in
         var entry = try cursor.seek(atLeast: prefix)
         while let current = entry, current.key.starts(with: prefix) {
           guard current.key.count == prefix.count + 8,
-            UInt64(bigEndianBytes: current.key[prefix.count...]) == version,
+            UInt64(bigEndianBytes: current.key[prefix.count...]) == follower.nextIndex,
             let position = UInt64(bigEndianBytes: current.value)
           else {
             return fail(
-              .streamIndexMismatch, nil, "the streams index skips or repeats version \(version)")
+              .streamIndexMismatch, nil,
+              "the streams index skips or repeats version \(follower.nextIndex)")
           }
           guard let value = try txn.get(layout.log, position.bigEndianBytes) else {
             return fail(.missingEvent, position, "the streams index points at a missing event")
@@ -317,33 +315,33 @@ extension EventStore {
           do { event = try RecordCodec.decode(position: position, value) } catch {
             return fail(.undecodable, position, "the record does not decode")
           }
-          if ChainHash.sha256(event.canonicalBytes) != event.hash {
-            return fail(.hashMismatch, position, "stored bytes do not match their hash")
+          if let problem = Self.checkBytes(event) {
+            return fail(problem.kind, position, problem.detail)
           }
-          if !Self.isCanonical(event) {
-            return fail(
-              .notCanonical, position, "stored bytes are not the canonical form of the envelope")
-          }
-          if event.globalPosition != position || event.streamId != stream
-            || event.streamVersion != version
-          {
+          if event.globalPosition != position {
             return fail(
               .positionMismatch, position, "the event's stream or positions differ from the index")
           }
-          if event.previousStreamHash != previous {
+          switch follower.follow(ChainLink(event)) {
+          case nil: break
+          case .streamLink?:
             return fail(
               .brokenStreamChain, position,
               "previousStreamHash is not the hash of the stream's previous event")
+          case .recordedAtDecreased?:
+            return fail(
+              .recordedAtDecreased, position, "recordedAt is earlier than the previous event's")
+          case .position?, .logLink?, .otherStream?, .streamVersion?, .positionNotIncreasing?:
+            return fail(
+              .positionMismatch, position, "the event's stream or positions differ from the index")
           }
           if try txn.get(layout.eventIds, Layout.eventIdKey(event.eventId))
             != position.bigEndianBytes
           {
             return fail(.eventIdIndexMismatch, position, "the event-id index does not point here")
           }
-          previous = event.hash
           report.eventsChecked += 1
           report.chainHead = event.hash.hex
-          version += 1
           entry = try cursor.next()
         }
         return nil
@@ -352,7 +350,8 @@ extension EventStore {
       report.streamsChecked = report.eventsChecked > 0 ? 1 : 0
       let head = try layout.streamHead(txn, stream)
       if report.eventsChecked == 0
-        ? head != nil : head != Layout.StreamHead(version: version - 1, hash: previous)
+        ? head != nil
+        : head != follower.head.map { Layout.StreamHead(version: $0.index, hash: $0.hash) }
       {
         return fail(
           .streamHeadMismatch, nil, "the stream head does not match the stream's last event")
