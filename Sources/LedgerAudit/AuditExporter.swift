@@ -393,30 +393,11 @@ private struct ExportJob {
         chain: .stream, first: nil, last: nil, before: nil, after: nil, store: storeHead,
         streamHead: nil)
     }
-    /// The event at `version`, or nil when there is none or it was stored at or after `end`.
-    func event(_ version: UInt64) throws -> RecordedEvent? {
-      guard let event = try store.readStream(stream, from: version, limit: 1).first,
-        event.streamVersion == version, event.globalPosition < end
-      else { return nil }
-      return event
-    }
-
     var low: UInt64 = 0
     if !filter.coversWholeChain, let from = filter.fromMicros, let top = currentVersion {
-      // The first version recorded at or after `from` (or stored after the snapshot):
-      // recordedAt never decreases along a stream, so a binary search finds it.
-      var lower: UInt64 = 0
-      var upper = top + 1
-      while lower < upper {
-        let middle = lower + (upper - lower) / 2
-        let candidate = try event(middle)
-        let reached =
-          candidate.map { (Timestamp.parseMicros($0.recordedAt) ?? .max) >= from } ?? true
-        if reached { upper = middle } else { lower = middle + 1 }
-      }
-      low = lower
+      low = try firstVersion(of: stream, recordedFrom: from, upTo: top, end: end)
     }
-    let before = low > 0 ? try event(low - 1) : nil
+    let before = low > 0 ? try event(of: stream, low - 1, end: end) : nil
     var after: RecordedEvent?
     var version = low
     var reachedEnd = false
@@ -444,24 +425,8 @@ private struct ExportJob {
       version = lastRead.streamVersion + 1
     }
 
-    var streamHead: RecordedEvent?
-    if after == nil {
-      streamHead = last ?? before
-    } else {
-      // The stream went on past the range: its head is its last event stored before `end`.
-      var from: UInt64? = nil
-      search: while true {
-        let events = try store.readStream(stream, from: from, direction: .backward, limit: chunk)
-        for event in events where event.globalPosition < end {
-          streamHead = event
-          break search
-        }
-        guard let oldest = events.last, oldest.streamVersion > 0, events.count == chunk else {
-          break
-        }
-        from = oldest.streamVersion - 1
-      }
-    }
+    // When the stream went on past the range, its head is its last event stored before `end`.
+    let streamHead = after == nil ? last ?? before : try lastEvent(of: stream, end: end)
     return AuditManifest.Anchors(
       chain: .stream, first: first, last: last.map(AuditManifest.EventAnchor.init),
       before: before.map(AuditManifest.EventAnchor.init),
@@ -471,6 +436,46 @@ private struct ExportJob {
         AuditManifest.StreamHead(
           streamVersion: $0.streamVersion, globalPosition: $0.globalPosition, hash: $0.hash.hex)
       })
+  }
+
+  /// The event at `version` of `stream`, or nil when there is none or it was stored at or after
+  /// `end`.
+  private func event(of stream: String, _ version: UInt64, end: UInt64) throws -> RecordedEvent? {
+    guard let event = try store.readStream(stream, from: version, limit: 1).first,
+      event.streamVersion == version, event.globalPosition < end
+    else { return nil }
+    return event
+  }
+
+  /// The first version of `stream` (up to `top`) recorded at or after `from`, or stored at or
+  /// after `end`: recordedAt never decreases along a stream, so a binary search finds it.
+  private func firstVersion(
+    of stream: String, recordedFrom from: Int64, upTo top: UInt64, end: UInt64
+  ) throws -> UInt64 {
+    var lower: UInt64 = 0
+    var upper = top + 1
+    while lower < upper {
+      let middle = lower + (upper - lower) / 2
+      let candidate = try event(of: stream, middle, end: end)
+      let reached =
+        candidate.map { (Timestamp.parseMicros($0.recordedAt) ?? .max) >= from } ?? true
+      if reached { upper = middle } else { lower = middle + 1 }
+    }
+    return lower
+  }
+
+  /// The last event of `stream` stored before position `end`, read backward a chunk at a time.
+  private func lastEvent(of stream: String, end: UInt64) throws -> RecordedEvent? {
+    let chunk = request.eventsPerRead
+    var from: UInt64? = nil
+    while true {
+      let events = try store.readStream(stream, from: from, direction: .backward, limit: chunk)
+      if let event = events.first(where: { $0.globalPosition < end }) { return event }
+      guard let oldest = events.last, oldest.streamVersion > 0, events.count == chunk else {
+        return nil
+      }
+      from = oldest.streamVersion - 1
+    }
   }
 
   // MARK: Writing
