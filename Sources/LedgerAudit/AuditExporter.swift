@@ -84,7 +84,7 @@ public struct AuditExport: Sendable, Hashable {
 /// - It works on a read-only store; recording needs a writable one. One process cannot open the
 ///   same store twice, so a tool that exported read-only closes that handle before it opens the
 ///   store to record (the `treatment-ledger audit export` command does this), while a service
-///   uses its own open ledger for both (``Ledger/exportAudit(_:progress:)``).
+///   uses its own open ledger for both (`Ledger.exportAudit(_:progress:)` in TreatmentLedger).
 /// - The exporter is `Sendable` and keeps no state between exports.
 public struct AuditExporter: Sendable {
   /// The store read from.
