@@ -1,11 +1,18 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers, arrows pointing down only:
-//   CTreatmentLedgerLMDB (C shim) → LedgerLMDB (knows no events)
-//   → LedgerEventStore (streams, positions, concurrency, integrity; knows no clinic)
-//   → TreatmentRecords (clinical events, validation, projections)
-//   → TreatmentLedger (the facade services embed) → Tools/
+// Layers, read top to bottom; each depends only on layers above it:
+//   CTreatmentLedgerLMDB   C shim over liblmdb
+//   LedgerLMDB             typed environments and transactions; knows no events
+//   LedgerEventStore       streams, positions, the hash chain and its follower, projections;
+//                          knows no clinic
+//   LedgerAudit            audit export and verification (needs LedgerEventStore only; asks the
+//                          records what they mean through its AuditSemantics protocol)
+//   TreatmentRecords       clinical events, validation, projections (needs LedgerEventStore only)
+//   TreatmentLedger        the facade services embed: Ledger, presentation, and the clinical
+//                          AuditSemantics that joins LedgerAudit to TreatmentRecords
+//   LedgerDemo             the synthetic clinic; linked by tools and tests only, never by the facade
+//   Tools/                 executables over the facade (and LedgerDemo)
 let package = Package(
   name: "TreatmentLedger",
   platforms: [.macOS(.v15)],
@@ -38,6 +45,13 @@ let package = Package(
       ]
     ),
     .target(
+      name: "LedgerAudit",
+      dependencies: [
+        "LedgerEventStore",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
+    .target(
       name: "TreatmentRecords",
       dependencies: ["LedgerEventStore"]
     ),
@@ -45,10 +59,14 @@ let package = Package(
       name: "TreatmentLedger",
       dependencies: [
         "LedgerEventStore",
+        "LedgerAudit",
         "TreatmentRecords",
-        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
       ]
+    ),
+    .target(
+      name: "LedgerDemo",
+      dependencies: ["TreatmentLedger"]
     ),
     // verify_export.py as a resource, so that `audit export` can copy it into every export.
     .target(
@@ -60,6 +78,7 @@ let package = Package(
       name: "TreatmentLedgerCLI",
       dependencies: [
         "TreatmentLedger",
+        "LedgerDemo",
         "AuditVerifyScript",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -89,6 +108,7 @@ let package = Package(
       dependencies: [
         "LedgerLMDB",
         "TreatmentLedger",
+        "LedgerDemo",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
@@ -105,6 +125,7 @@ let package = Package(
       name: "LedgerBench",
       dependencies: [
         "TreatmentLedger",
+        "LedgerDemo",
         "CTreatmentLedgerLMDB",
         "CLedgerBenchSQLite",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -132,7 +153,12 @@ let package = Package(
       name: "TreatmentRecordsTests",
       dependencies: ["TreatmentRecords", "LedgerEventStore", "LedgerTestSupport"]),
     .testTarget(
+      name: "LedgerAuditTests",
+      dependencies: ["LedgerAudit", "TreatmentLedger", "LedgerTestSupport"]),
+    .testTarget(
       name: "TreatmentLedgerTests", dependencies: ["TreatmentLedger", "LedgerTestSupport"]),
+    .testTarget(
+      name: "LedgerDemoTests", dependencies: ["LedgerDemo", "TreatmentLedger", "LedgerTestSupport"]),
     .testTarget(
       name: "TreatmentLedgerCLITests",
       dependencies: [

@@ -12,7 +12,7 @@ import LedgerLMDB
 /// - **Versioned**: ``version`` is the code's version. When the stored state was made by another
 ///   version it is *stale*: it is not updated and reads of it throw
 ///   ``EventStoreError/projectionStale(name:storedVersion:codeVersion:)`` until it is rebuilt
-///   (``EventStore/rebuild(projection:progress:)``). Stale state is never served silently.
+///   (``EventStore/rebuild(projection:replaceDiffering:progress:)``). Stale state is never served silently.
 ///
 /// The law every projection must keep: applying events one append at a time gives byte for byte
 /// the same state as a rebuild from the log.

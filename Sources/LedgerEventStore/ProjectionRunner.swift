@@ -146,7 +146,7 @@ extension EventStore {
 
   /// Rebuilds several projections in one pass over the log: each event is read and decoded once
   /// and folded into every projection, each beside its live state as
-  /// ``rebuild(projection:progress:)`` does. All are swapped in in the same transaction, and a
+  /// ``rebuild(projection:replaceDiffering:progress:)`` does. All are swapped in in the same transaction, and a
   /// failure of any leaves every live state untouched. Returns one report per projection, in
   /// the order named (a name given twice is rebuilt once); `seconds` is the whole pass.
   ///

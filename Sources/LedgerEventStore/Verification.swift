@@ -98,37 +98,9 @@ extension EventStore {
   public func verify(
     anchor: ChainAnchor? = nil, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
   ) throws(EventStoreError) -> VerificationReport {
-    struct Snapshot {
-      var head: Layout.Head
-      var streamHeads: [String: [UInt8]]
-      var logEntries: Int
-      var lastLogKey: UInt64?
-      var streamEntries: Int
-      var eventIdEntries: Int
-      var streamHeadEntries: Int
-    }
-    let snapshot: Snapshot
+    let snapshot: VerificationSnapshot
     do {
-      snapshot = try withRead { txn in
-        Snapshot(
-          head: try layout.head(txn),
-          streamHeads: try txn.withCursor(layout.streamHeads) { cursor in
-            var heads: [String: [UInt8]] = [:]
-            var entry = try cursor.first()
-            while let current = entry {
-              heads[String(decoding: current.key, as: UTF8.self)] = current.value
-              entry = try cursor.next()
-            }
-            return heads
-          },
-          logEntries: try txn.count(layout.log),
-          lastLogKey: try txn.withCursor(layout.log) { try $0.last() }.flatMap {
-            UInt64(bigEndianBytes: $0.key)
-          },
-          streamEntries: try txn.count(layout.streams),
-          eventIdEntries: try txn.count(layout.eventIds),
-          streamHeadEntries: try txn.count(layout.streamHeads))
-      }
+      snapshot = try withRead { txn in try VerificationSnapshot(txn, layout) }
     } catch .incompatibleStore(let reason) {
       return VerificationReport(
         eventsChecked: 0, streamsChecked: 0, chainHead: ChainHash.zero.hex,
@@ -138,138 +110,119 @@ extension EventStore {
     let total = snapshot.head.nextPosition
     var report = VerificationReport(
       eventsChecked: 0, streamsChecked: 0, chainHead: ChainHash.zero.hex, problem: nil)
-    func fail(
-      _ kind: VerificationProblem.Kind, _ position: UInt64?, _ stream: String?, _ detail: String
-    )
-      -> VerificationReport
+    var follower = ChainFollower(.log(streams: true))
+    if let problem = try followLog(
+      total: total, with: &follower, report: &report, progress: progress)
     {
-      var failed = report
-      failed.problem = VerificationProblem(
-        kind: kind, position: position, stream: stream, detail: detail)
-      return failed
+      report.problem = problem
+      return report
     }
+    report.streamsChecked = follower.streamHeads.count
+    report.problem = snapshot.problem(after: follower)
+    if report.problem == nil, let anchor {
+      report.problem = try problem(reaching: anchor, total: total)
+    }
+    return report
+  }
 
-    var previousHash = ChainHash.zero
-    var previousRecorded: Int64 = .min
-    var streams: [String: Layout.StreamHead] = [:]
+  /// Reads positions 0..<`total` in chunks of short read transactions, checks each event's bytes,
+  /// follows it with `follower` and checks the indexes point at it; the first problem, or nil.
+  private func followLog(
+    total: UInt64, with follower: inout ChainFollower, report: inout VerificationReport,
+    progress: (@Sendable (UInt64, UInt64) -> Void)?
+  ) throws(EventStoreError) -> VerificationProblem? {
     var position: UInt64 = 0
     while position < total {
       let end = min(total, position + Self.verificationChunk)
-      let failure: VerificationReport? = try withRead { txn in
+      let problem: VerificationProblem? = try withRead { txn in
         while position < end {
+          func fail(_ kind: VerificationProblem.Kind, _ stream: String?, _ detail: String)
+            -> VerificationProblem
+          {
+            VerificationProblem(kind: kind, position: position, stream: stream, detail: detail)
+          }
           guard let value = try txn.get(layout.log, position.bigEndianBytes) else {
-            return fail(.missingEvent, position, nil, "no event is stored at this position")
+            return fail(.missingEvent, nil, "no event is stored at this position")
           }
           let event: RecordedEvent
           do { event = try RecordCodec.decode(position: position, value) } catch {
-            return fail(.undecodable, position, nil, "the record does not decode")
+            return fail(.undecodable, nil, "the record does not decode")
           }
-          if ChainHash.sha256(event.canonicalBytes) != event.hash {
-            return fail(
-              .hashMismatch, position, event.streamId, "stored bytes do not match their hash")
+          if let problem = Self.checkBytes(event) {
+            return fail(problem.kind, event.streamId, problem.detail)
           }
-          if !Self.isCanonical(event) {
-            return fail(
-              .notCanonical, position, event.streamId,
-              "stored bytes are not the canonical form of the envelope")
+          if let broken = follower.follow(ChainLink(event)) {
+            return fail(broken.kind, event.streamId, Self.logDetail(broken))
           }
-          if event.globalPosition != position {
-            return fail(
-              .positionMismatch, position, event.streamId,
-              "the event names position \(event.globalPosition)")
-          }
-          if event.previousHash != previousHash {
-            return fail(
-              .brokenChain, position, event.streamId,
-              "previousHash is not the hash of the previous event")
-          }
-          let expectedVersion = streams[event.streamId].map { $0.version + 1 } ?? 0
-          let expectedStreamHash = streams[event.streamId]?.hash ?? .zero
-          if event.streamVersion != expectedVersion
-            || event.previousStreamHash != expectedStreamHash
+          if try txn.get(layout.streams, Layout.streamKey(event.streamId, event.streamVersion))
+            != position.bigEndianBytes
           {
             return fail(
-              .brokenStreamChain, position, event.streamId,
-              "the stream's chain does not continue here (version \(event.streamVersion), expected \(expectedVersion))"
-            )
-          }
-          guard let recorded = Timestamp.parseMicros(event.recordedAt), recorded >= previousRecorded
-          else {
-            return fail(
-              .recordedAtDecreased, position, event.streamId,
-              "recordedAt is earlier than the previous event's")
-          }
-          let indexed = try txn.get(
-            layout.streams, Layout.streamKey(event.streamId, event.streamVersion))
-          if indexed != position.bigEndianBytes {
-            return fail(
-              .streamIndexMismatch, position, event.streamId,
-              "the streams index does not point here")
+              .streamIndexMismatch, event.streamId, "the streams index does not point here")
           }
           if try txn.get(layout.eventIds, Layout.eventIdKey(event.eventId))
             != position.bigEndianBytes
           {
             return fail(
-              .eventIdIndexMismatch, position, event.streamId,
-              "the event-id index does not point here")
+              .eventIdIndexMismatch, event.streamId, "the event-id index does not point here")
           }
-          streams[event.streamId] = Layout.StreamHead(
-            version: event.streamVersion, hash: event.hash)
-          previousHash = event.hash
-          previousRecorded = recorded
           report.eventsChecked += 1
           report.chainHead = event.hash.hex
           position += 1
         }
         return nil
       }
-      if let failure { return failure }
+      if let problem { return problem }
       progress?(position, total)
     }
-    report.streamsChecked = streams.count
+    return nil
+  }
 
-    if snapshot.head.lastHash != previousHash
-      || (total > 0 && snapshot.head.lastRecordedMicros != previousRecorded)
-    {
-      return fail(
-        .headMismatch, total > 0 ? total - 1 : nil, nil,
-        "the stored head does not match the newest event")
-    }
-    if snapshot.logEntries != Int(total) || (total > 0 && snapshot.lastLogKey != total - 1) {
-      return fail(
-        .countMismatch, total, nil,
-        "the log holds \(snapshot.logEntries) entries, the head says \(total)")
-    }
-    if snapshot.streamEntries != Int(total) || snapshot.eventIdEntries != Int(total) {
-      return fail(
-        .countMismatch, nil, nil, "an index holds entries for events that are not in the log")
-    }
-    if snapshot.streamHeadEntries != streams.count {
-      return fail(
-        .countMismatch, nil, nil,
-        "there are \(snapshot.streamHeadEntries) stream heads for \(streams.count) streams")
-    }
-    for (stream, expected) in streams where snapshot.streamHeads[stream] != expected.encoded {
-      return fail(
-        .streamHeadMismatch, nil, stream, "the stream head does not match the stream's last event")
-    }
-    if let anchor {
-      let reached: Bool = try withRead { txn in
-        guard anchor.events > 0 else { return true }
-        guard anchor.events <= total,
-          let value = try txn.get(layout.log, (anchor.events - 1).bigEndianBytes)
-        else {
-          return false
-        }
-        return ChainHash(bytes: value[1..<33])?.hex == anchor.chainHead
+  /// Whether the store still reaches `anchor`: event `anchor.events - 1` exists and has its hash.
+  private func problem(reaching anchor: ChainAnchor, total: UInt64) throws(EventStoreError)
+    -> VerificationProblem?
+  {
+    let reached: Bool = try withRead { txn in
+      guard anchor.events > 0 else { return true }
+      guard anchor.events <= total,
+        let value = try txn.get(layout.log, (anchor.events - 1).bigEndianBytes)
+      else {
+        return false
       }
-      if !reached {
-        return fail(
-          .anchorMismatch, anchor.events > 0 ? anchor.events - 1 : nil, nil,
-          "the store does not contain the anchored chain head (\(anchor.events) events)")
-      }
+      return ChainHash(bytes: value[1..<33])?.hex == anchor.chainHead
     }
-    return report
+    if reached { return nil }
+    return VerificationProblem(
+      kind: .anchorMismatch, position: anchor.events > 0 ? anchor.events - 1 : nil, stream: nil,
+      detail: "the store does not contain the anchored chain head (\(anchor.events) events)")
+  }
+
+  /// The first problem of an event's bytes on their own: its hash, then its canonical form.
+  static func checkBytes(_ event: RecordedEvent) -> (
+    kind: VerificationProblem.Kind, detail: String
+  )? {
+    if ChainHash.sha256(event.canonicalBytes) != event.hash {
+      return (.hashMismatch, "stored bytes do not match their hash")
+    }
+    if !isCanonical(event) {
+      return (.notCanonical, "stored bytes are not the canonical form of the envelope")
+    }
+    return nil
+  }
+
+  /// `verify`'s sentence for a break of the chain.
+  static func logDetail(_ broken: ChainBreak) -> String {
+    switch broken {
+    case .position(_, let found): return "the event names position \(found)"
+    case .logLink: return "previousHash is not the hash of the previous event"
+    case .streamVersion(let expected, let found):
+      return "the stream's chain does not continue here (version \(found), expected \(expected))"
+    case .streamLink(let version):
+      return "the stream's chain does not continue here (version \(version), expected \(version))"
+    case .otherStream, .positionNotIncreasing:
+      return "the event's stream or position does not follow the chain"
+    case .recordedAtDecreased: return "recordedAt is earlier than the previous event's"
+    }
   }
 
   /// True when the stored bytes are exactly the canonical form of the envelope they decode to
@@ -297,18 +250,18 @@ extension EventStore {
           kind: kind, position: position, stream: stream, detail: detail)
         return failed
       }
-      var previous = ChainHash.zero
-      var version: UInt64 = 0
+      var follower = ChainFollower(.stream(stream))
       let prefix = Layout.streamPrefix(stream)
       let problem: VerificationReport? = try txn.withCursor(layout.streams) { cursor in
         var entry = try cursor.seek(atLeast: prefix)
         while let current = entry, current.key.starts(with: prefix) {
           guard current.key.count == prefix.count + 8,
-            UInt64(bigEndianBytes: current.key[prefix.count...]) == version,
+            UInt64(bigEndianBytes: current.key[prefix.count...]) == follower.nextIndex,
             let position = UInt64(bigEndianBytes: current.value)
           else {
             return fail(
-              .streamIndexMismatch, nil, "the streams index skips or repeats version \(version)")
+              .streamIndexMismatch, nil,
+              "the streams index skips or repeats version \(follower.nextIndex)")
           }
           guard let value = try txn.get(layout.log, position.bigEndianBytes) else {
             return fail(.missingEvent, position, "the streams index points at a missing event")
@@ -317,33 +270,33 @@ extension EventStore {
           do { event = try RecordCodec.decode(position: position, value) } catch {
             return fail(.undecodable, position, "the record does not decode")
           }
-          if ChainHash.sha256(event.canonicalBytes) != event.hash {
-            return fail(.hashMismatch, position, "stored bytes do not match their hash")
+          if let problem = Self.checkBytes(event) {
+            return fail(problem.kind, position, problem.detail)
           }
-          if !Self.isCanonical(event) {
-            return fail(
-              .notCanonical, position, "stored bytes are not the canonical form of the envelope")
-          }
-          if event.globalPosition != position || event.streamId != stream
-            || event.streamVersion != version
-          {
+          if event.globalPosition != position {
             return fail(
               .positionMismatch, position, "the event's stream or positions differ from the index")
           }
-          if event.previousStreamHash != previous {
+          switch follower.follow(ChainLink(event)) {
+          case nil: break
+          case .streamLink?:
             return fail(
               .brokenStreamChain, position,
               "previousStreamHash is not the hash of the stream's previous event")
+          case .recordedAtDecreased?:
+            return fail(
+              .recordedAtDecreased, position, "recordedAt is earlier than the previous event's")
+          case .position?, .logLink?, .otherStream?, .streamVersion?, .positionNotIncreasing?:
+            return fail(
+              .positionMismatch, position, "the event's stream or positions differ from the index")
           }
           if try txn.get(layout.eventIds, Layout.eventIdKey(event.eventId))
             != position.bigEndianBytes
           {
             return fail(.eventIdIndexMismatch, position, "the event-id index does not point here")
           }
-          previous = event.hash
           report.eventsChecked += 1
           report.chainHead = event.hash.hex
-          version += 1
           entry = try cursor.next()
         }
         return nil
@@ -352,12 +305,83 @@ extension EventStore {
       report.streamsChecked = report.eventsChecked > 0 ? 1 : 0
       let head = try layout.streamHead(txn, stream)
       if report.eventsChecked == 0
-        ? head != nil : head != Layout.StreamHead(version: version - 1, hash: previous)
+        ? head != nil
+        : head != follower.head.map { Layout.StreamHead(version: $0.index, hash: $0.hash) }
       {
         return fail(
           .streamHeadMismatch, nil, "the stream head does not match the stream's last event")
       }
       return report
     }
+  }
+}
+
+/// What `verify` compares the log with, read in one transaction before following it: the stored
+/// head, the stream heads and the number of entries of each table.
+private struct VerificationSnapshot {
+  var head: Layout.Head
+  var streamHeads: [String: [UInt8]]
+  var logEntries: Int
+  var lastLogKey: UInt64?
+  var streamEntries: Int
+  var eventIdEntries: Int
+  var streamHeadEntries: Int
+
+  init(_ txn: Transaction, _ layout: Layout) throws {
+    head = try layout.head(txn)
+    streamHeads = try txn.withCursor(layout.streamHeads) { cursor in
+      var heads: [String: [UInt8]] = [:]
+      var entry = try cursor.first()
+      while let current = entry {
+        heads[String(decoding: current.key, as: UTF8.self)] = current.value
+        entry = try cursor.next()
+      }
+      return heads
+    }
+    logEntries = try txn.count(layout.log)
+    lastLogKey = try txn.withCursor(layout.log) { try $0.last() }.flatMap {
+      UInt64(bigEndianBytes: $0.key)
+    }
+    streamEntries = try txn.count(layout.streams)
+    eventIdEntries = try txn.count(layout.eventIds)
+    streamHeadEntries = try txn.count(layout.streamHeads)
+  }
+
+  /// The first disagreement between the snapshot and the log `follower` followed to its end.
+  func problem(after follower: ChainFollower) -> VerificationProblem? {
+    func fail(
+      _ kind: VerificationProblem.Kind, _ position: UInt64?, _ stream: String?, _ detail: String
+    ) -> VerificationProblem {
+      VerificationProblem(kind: kind, position: position, stream: stream, detail: detail)
+    }
+    let total = head.nextPosition
+    let streams = follower.streamHeads.mapValues {
+      Layout.StreamHead(version: $0.index, hash: $0.hash)
+    }
+    if head.lastHash != follower.nextLink
+      || (total > 0 && head.lastRecordedMicros != (follower.last?.recordedAtMicros ?? .min))
+    {
+      return fail(
+        .headMismatch, total > 0 ? total - 1 : nil, nil,
+        "the stored head does not match the newest event")
+    }
+    if logEntries != Int(total) || (total > 0 && lastLogKey != total - 1) {
+      return fail(
+        .countMismatch, total, nil, "the log holds \(logEntries) entries, the head says \(total)")
+    }
+    if streamEntries != Int(total) || eventIdEntries != Int(total) {
+      return fail(
+        .countMismatch, nil, nil, "an index holds entries for events that are not in the log")
+    }
+    if streamHeadEntries != streams.count {
+      return fail(
+        .countMismatch, nil, nil,
+        "there are \(streamHeadEntries) stream heads for \(streams.count) streams")
+    }
+    for (stream, expected) in streams where streamHeads[stream] != expected.encoded {
+      return fail(
+        .streamHeadMismatch, nil, stream, "the stream head does not match the stream's last event")
+    }
+    return nil
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+@_exported import LedgerAudit
 @_exported import LedgerEventStore
 import LedgerLMDB
 import Logging

@@ -33,7 +33,7 @@ func exportPatientRecord(
     AuditExportRequest(
       directory: directory, filter: AuditFilter(patientId: patientId), exportedBy: officer,
       reason: reason))
-  let report = ledger.verifyAuditExport(at: directory)
+  let report = await ledger.verifyAuditExport(at: directory)
   if let problem = report.problem { print("export does not verify:", problem) }
   return export
 }

@@ -15,8 +15,8 @@ func auditLibraryAPI(_ ledger: Ledger) async throws -> (
       exportedBy: officer, reason: "Patient access request #88"))
   print(export.manifest.counts.events, export.manifestSHA256)
 
-  let report = AuditVerifier().verify(directory: exportDirectory)  // manifest alone
-  let checked = ledger.verifyAuditExport(at: exportDirectory)  // and against $audit
+  let report = await AuditVerifier().verify(directory: exportDirectory)  // manifest alone
+  let checked = await ledger.verifyAuditExport(at: exportDirectory)  // and against $audit
   for entry in try ledger.auditLog() {
     print(entry.exportedBy.id, entry.reason ?? "", entry.manifestSHA256 ?? "")
   }

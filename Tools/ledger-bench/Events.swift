@@ -1,4 +1,5 @@
 import Foundation
+import LedgerDemo
 import TreatmentLedger
 
 /// One event as the baselines store it: the same key layout as TreatmentLedger (stream name and

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerDemo
 import TreatmentLedger
 
 /// `LedgerBench`: TreatmentLedger against raw LMDB and SQLite, side by side in one run (issue 7).

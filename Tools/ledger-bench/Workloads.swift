@@ -111,7 +111,7 @@ enum Workloads {
     case "w5.tl": return try ledgerReads(context)
     case "w5.lmdb": return [try lmdbReads(context)]
     case "w5.sqlite": return [try sqliteReads(context)]
-    case "w6.tl": return try ledgerExports(context)
+    case "w6.tl": return try await ledgerExports(context)
     case "w6.lmdb": return [try lmdbExport(context)]
     case "w6.sqlite": return [try sqliteExport(context)]
     default: throw BenchError("unknown child workload '\(spec)'")
@@ -571,20 +571,20 @@ enum Workloads {
   /// Workload 6 for TreatmentLedger: `AuditExporter.export` of the whole log from a read-only
   /// store (NDJSON only, the format the baselines write; then NDJSON + CSV), and, to separate the
   /// exporter's own cost from the read path, the equivalent through `readAll` (same lines).
-  static func ledgerExports(_ context: ChildContext) throws -> [Measurement] {
+  static func ledgerExports(_ context: ChildContext) async throws -> [Measurement] {
     if !context.label.isEmpty {
-      return [try ledgerAuditExport(context, formats: [.ndjson], operation: context.label)]
+      return [try await ledgerAuditExport(context, formats: [.ndjson], operation: context.label)]
     }
     return [
-      try ledgerAuditExport(context, formats: [.ndjson], operation: ""),
-      try ledgerAuditExport(context, formats: [.ndjson, .csv], operation: "ndjson+csv"),
+      try await ledgerAuditExport(context, formats: [.ndjson], operation: ""),
+      try await ledgerAuditExport(context, formats: [.ndjson, .csv], operation: "ndjson+csv"),
       try ledgerExportEquivalent(context),
     ]
   }
 
   static func ledgerAuditExport(
     _ context: ChildContext, formats: Set<AuditFormat>, operation: String
-  ) throws -> Measurement {
+  ) async throws -> Measurement {
     let ledger = try openLedger(context.ledgerDataset, readOnly: true)
     defer { ledger.close() }
     let events = Int(try ledger.nextPosition())
@@ -597,7 +597,7 @@ enum Workloads {
       reason: "benchmark of issue 7")
     let run = Run()
     let start = monotonicNanos()
-    let export = try AuditExporter(store: ledger.store).export(request)
+    let export = try await AuditExporter(store: ledger.store).export(request)
     let elapsed = monotonicNanos() - start
     // Not recorded: the files stay in the export's staging directory, removed afterwards.
     defer { export.removeFiles() }

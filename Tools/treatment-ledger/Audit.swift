@@ -125,7 +125,7 @@ struct AuditExportCommand: AsyncParsableCommand {
     let progress = Progress(label: "exported")
     let export: AuditExport
     do {
-      export = try AuditExporter(store: reader.store).export(request) { done, expected in
+      export = try await AuditExporter(store: reader.store).export(request) { done, expected in
         progress.update(done: done, total: expected)
       }
     } catch {
@@ -269,7 +269,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         throw Exit.report(error)
       }
       defer { ledger.close() }
-      report = verifier.verify(directory: directory, against: ledger.store)
+      report = await verifier.verify(directory: directory, against: ledger.store)
       if report.isIntact, let manifestSha256, manifestSha256.lowercased() != report.manifestSHA256 {
         print(
           "FAILED: manifest.json has SHA-256 \(report.manifestSHA256 ?? "-"), not \(manifestSha256)"
@@ -277,7 +277,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         throw Exit.verificationFailed
       }
     } else {
-      report = verifier.verify(directory: directory, expectedManifestSHA256: manifestSha256)
+      report = await verifier.verify(directory: directory, expectedManifestSHA256: manifestSha256)
     }
     bar.finish()
     if json {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerDemo
 import TreatmentLedger
 
 struct Demo: AsyncParsableCommand {

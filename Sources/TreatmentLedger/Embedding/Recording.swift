@@ -1,7 +1,7 @@
 import Foundation
 
 /// One clinical event to record: the typed event, whose record it belongs to, when it happened
-/// and who entered it. ``Ledger/record(_:)`` writes several of them, across patients, in one
+/// and who entered it. ``Ledger/record(_:expectedVersions:)`` writes several of them, across patients, in one
 /// atomic transaction.
 ///
 /// ```swift
@@ -59,9 +59,9 @@ extension Ledger {
   /// Records one clinical event in the patient's record: validated by the clinical rules and
   /// durable on disk when it returns.
   ///
-  /// - Parameters:
-  ///   - expectedVersion: the patient's record must be at this version (`.noStream` for a new
-  ///     patient; default `.any`).
+  /// `expectedVersion` is the version the patient's record must be at (`.noStream` for a new
+  /// patient; default `.any`, no check). Keep `eventId` for retries: the same event sent again is
+  /// not stored twice.
   /// - Throws: ``LedgerError`` — ``LedgerError/Code/rejected`` with the field, rule and limit
   ///   when a rule refuses the event; nothing is written then.
   @discardableResult
@@ -83,9 +83,8 @@ extension Ledger {
   /// is judged by the clinical rules after the ones before it (so a dose may follow the consent
   /// recorded in the same call).
   ///
-  /// - Parameters:
-  ///   - expectedVersions: per patient id, the version its record must be at; patients not
-  ///     named are not checked.
+  /// `expectedVersions` gives, per patient id, the version its record must be at; patients not
+  /// named are not checked.
   /// - Returns: one result per patient, in the order each patient first appears in `entries`.
   /// - Throws: ``LedgerError``; a refusal's ``LedgerError/Refusal/index`` is the event's index
   ///   in `entries`.

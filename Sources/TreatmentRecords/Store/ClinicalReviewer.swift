@@ -1,13 +1,13 @@
 import Foundation
 import LedgerEventStore
 
-/// The clinical rules as the event store's ``AppendReviewer``: every append to a `patient-<id>`
+/// The clinical rules as the event store's `AppendReviewer`: every append to a `patient-<id>`
 /// stream is decoded into the catalogue's types and checked against the hard limits of
 /// docs/CLINICAL-RULES.md and
 /// soft alerts inside the append's own write transaction, with the patient's
 /// ``PatientDecisionState`` kept beside the events in that transaction.
 ///
-/// - A hard limit refuses the event with ``EventStoreError/rejected(index:eventId:type:field:rule:limit:)``
+/// - A hard limit refuses the event with `EventStoreError/rejected(index:eventId:type:field:rule:limit:)`
 ///   naming the event id, the field, the rule code and the limit, never the patient's value.
 /// - A soft alert accepts the event and stores its flags with it (`code`, `field`, `rule`,
 ///   `protocolVersion`), where `read --json`, subscribers and exports see them.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerDemo
 import Logging
 import TreatmentLedger
 

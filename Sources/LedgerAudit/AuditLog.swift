@@ -1,4 +1,5 @@
 import Foundation
+import LedgerEventStore
 
 /// One event of the reserved `$audit` stream, read as an audit export record.
 public struct AuditLogEntry: Sendable, Hashable {
@@ -52,41 +53,5 @@ public enum AuditLog {
     do { event = try store.event(id: id) } catch { throw .store(error) }
     guard let event, event.streamId == StreamNames.audit else { return nil }
     return AuditLogEntry(event: event)
-  }
-}
-
-extension Ledger {
-  /// Exports the events `request` selects and records the export in `$audit`, on this ledger's
-  /// own (read-write) store: the way a service embedding the ledger exports.
-  ///
-  /// ```swift
-  /// let export = try await ledger.exportAudit(
-  ///   AuditExportRequest(directory: "/mnt/audit/7f3a", filter: AuditFilter(patientId: "7f3a"),
-  ///                      exportedBy: officer, reason: "Patient access request #88"))
-  /// print(export.manifest.counts.events, export.manifestSHA256)
-  /// ```
-  ///
-  /// Appends by this or other processes continue while it reads. When the export cannot be
-  /// recorded its files are removed and ``AuditError/notRecorded(_:)`` is thrown.
-  public func exportAudit(
-    _ request: AuditExportRequest,
-    progress: (@Sendable (_ written: UInt64, _ expected: UInt64) -> Void)? = nil
-  ) async throws(AuditError) -> AuditExport {
-    let export = try AuditExporter(store: store).export(request, progress: progress)
-    try await AuditExporter.record(export, in: store)
-    return export
-  }
-
-  /// The `$audit` entries from `version` on (see ``AuditLog/entries(in:from:limit:)``).
-  public func auditLog(from version: UInt64 = 0, limit: Int = 1_000) throws(AuditError)
-    -> [AuditLogEntry]
-  {
-    try AuditLog.entries(in: store, from: version, limit: limit)
-  }
-
-  /// Verifies the export in `directory` and checks its manifest against this ledger's `$audit`
-  /// record of it.
-  public func verifyAuditExport(at directory: String) -> AuditVerificationReport {
-    AuditVerifier().verify(directory: directory, against: store)
   }
 }

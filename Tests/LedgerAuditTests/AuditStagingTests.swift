@@ -19,7 +19,7 @@ import TreatmentLedger
     let fixture = try await AuditStore.make("staging")
     defer { fixture.close() }
     let final = fixture.directory.appending("exports/2026-q1")
-    let export = try AuditExporter(store: fixture.ledger.store).export(
+    let export = try await AuditExporter(store: fixture.ledger.store).export(
       AuditExportRequest(
         directory: final, exportedBy: AuditStore.auditor, reason: "Quarterly review"))
     // Written and verifiable, but not under its name: nothing with patient data is there yet.
@@ -30,14 +30,14 @@ import TreatmentLedger
     for name in ["events.ndjson", "events.csv", "manifest.json"] {
       #expect(try mode(staging + "/" + name) == 0o600, "\(name)")
     }
-    #expect(AuditVerifier().verify(directory: staging).isIntact)
+    #expect(await AuditVerifier().verify(directory: staging).isIntact)
     #expect(try fixture.ledger.auditLog().isEmpty)
 
     let recorded = try await AuditExporter.record(export, in: fixture.ledger.store)
     #expect(recorded.eventId.uuidString.lowercased() == export.manifest.exportId)
     #expect(exists(final + "/manifest.json") && !exists(staging))
     #expect(try mode(final) == 0o700)
-    #expect(fixture.ledger.verifyAuditExport(at: final).isIntact)
+    #expect(await fixture.ledger.verifyAuditExport(at: final).isIntact)
     #expect(AuditExporter.unfinishedExports(near: final).isEmpty)
     // Recording again stores nothing more and leaves the export where it is.
     try await AuditExporter.record(export, in: fixture.ledger.store)
@@ -49,7 +49,7 @@ import TreatmentLedger
     defer { fixture.close() }
     let first = fixture.directory.appending("out/march")
     // The process "dies" after writing and before recording: the export is never recorded.
-    let abandoned = try AuditExporter(store: fixture.ledger.store).export(
+    let abandoned = try await AuditExporter(store: fixture.ledger.store).export(
       AuditExportRequest(directory: first, exportedBy: AuditStore.auditor, reason: "March"))
     #expect(!exists(first))
     #expect(try fixture.ledger.auditLog().isEmpty)
@@ -64,8 +64,8 @@ import TreatmentLedger
       leftovers.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         == [URL(fileURLWithPath: abandoned.stagingDirectory).standardizedFileURL.path])
     // A new export to the same name while the partial one is there is refused, naming it.
-    let again = #expect(throws: AuditError.self) {
-      try AuditExporter(store: fixture.ledger.store).export(
+    let again = await #expect(throws: AuditError.self) {
+      try await AuditExporter(store: fixture.ledger.store).export(
         AuditExportRequest(directory: first, exportedBy: AuditStore.auditor, reason: "March"))
     }
     guard case .output(let path, let reason) = again else {
@@ -77,7 +77,7 @@ import TreatmentLedger
     // Another export in the same parent is unaffected; removing the leftover clears the report.
     let april = try await fixture.ledger.exportAudit(
       AuditExportRequest(directory: second, exportedBy: AuditStore.auditor, reason: "April"))
-    #expect(fixture.ledger.verifyAuditExport(at: april.directory).isIntact)
+    #expect(await fixture.ledger.verifyAuditExport(at: april.directory).isIntact)
     abandoned.removeFiles()
     #expect(AuditExporter.unfinishedExports(near: second).isEmpty)
     #expect(!exists(first))
@@ -90,12 +90,12 @@ import TreatmentLedger
     try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
     let export = try await fixture.ledger.exportAudit(
       AuditExportRequest(directory: empty, exportedBy: AuditStore.auditor, reason: "Review"))
-    #expect(fixture.ledger.verifyAuditExport(at: export.directory).isIntact)
+    #expect(await fixture.ledger.verifyAuditExport(at: export.directory).isIntact)
 
     // Someone writes into the final directory while the export runs: the export is recorded,
     // the other files are kept, and the error names where the export is.
     let busy = fixture.directory.appending("busy")
-    let pending = try AuditExporter(store: fixture.ledger.store).export(
+    let pending = try await AuditExporter(store: fixture.ledger.store).export(
       AuditExportRequest(directory: busy, exportedBy: AuditStore.auditor, reason: "Review"))
     try FileManager.default.createDirectory(atPath: busy, withIntermediateDirectories: false)
     try Data("notes".utf8).write(to: URL(fileURLWithPath: busy + "/notes.txt"))
@@ -109,6 +109,6 @@ import TreatmentLedger
     #expect(reason.contains(pending.manifest.exportId) && reason.contains(".busy.partial-"))
     #expect(try fixture.ledger.auditLog().count == 2)
     #expect(exists(busy + "/notes.txt") && !exists(busy + "/manifest.json"))
-    #expect(AuditVerifier().verify(directory: pending.stagingDirectory).isIntact)
+    #expect(await AuditVerifier().verify(directory: pending.stagingDirectory).isIntact)
   }
 }

@@ -9,178 +9,6 @@ import TreatmentLedger
 // AuditVerifierTests.swift; the command line and the Python verifier in
 // TreatmentLedgerCLITests/AuditCommandTests.swift.
 
-/// A store holding the demo patient's record (the schema examples plus one flagged vitals
-/// reading) spread over three recorded-time periods, with non-clinical inventory events around it:
-///
-/// | period | events | positions |
-/// |---|---|---|
-/// | A (before `t1`) | 30 inventory, patient versions 0–8 (examples up to the dose, flagged vitals) | 0–38 |
-/// | B (`t1` ≤ t < `t2`) | patient versions 9–16 (the rest of the examples), 20 inventory | 39–66 |
-/// | C (from `t2`) | 10 inventory | 67–76 |
-struct AuditStore {
-  static let patientId = "demo-0001"
-  static let stream = "patient-demo-0001"
-  static let auditor = Recorder(id: "compliance-07", name: "Dana Auditor", role: "compliance")
-  /// Inventory events' clinical time: outside the clinical range the tests use.
-  static let inventoryTime = "2026-11-01T08:00:00-05:00"
-  /// A recorder name a spreadsheet would run as a formula.
-  static let formulaName = "=HYPERLINK(\"http://x\",\"y\")"
-
-  let directory: TemporaryDirectory
-  let ledger: Ledger
-  let t1: String
-  let t2: String
-
-  static func make(_ label: String) async throws -> AuditStore {
-    let directory = TemporaryDirectory("audit-\(label)")
-    let ledger = try Ledger.open(Ledger.Configuration(path: directory.appending("store")))
-    let examples = try exampleEvents()
-    let dose = try #require(examples.firstIndex { $0.type == "DoseAdministered" })
-    try await appendInventory(ledger.store, 0..<30)
-    _ = try await ledger.store.append(
-      Array(examples[...dose]), to: stream, expectedVersion: .noStream)
-    _ = try await ledger.store.append(
-      [vitals(["heartRateBpm": .number(44), "timepoint": .string("during")])], to: stream)
-    let t1 = try await mark()
-    _ = try await ledger.store.append(Array(examples[(dose + 1)...]), to: stream)
-    try await appendInventory(ledger.store, 30..<50)
-    let t2 = try await mark()
-    try await appendInventory(ledger.store, 50..<60)
-    return AuditStore(directory: directory, ledger: ledger, t1: t1, t2: t2)
-  }
-
-  /// A time strictly between the commits before and after it.
-  static func mark() async throws -> String {
-    try await Task.sleep(for: .milliseconds(3))
-    let time = Timestamp.format(micros: Timestamp.nowMicros())
-    try await Task.sleep(for: .milliseconds(3))
-    return time
-  }
-
-  static func inventoryEvent(_ n: Int) -> ProposedEvent {
-    ProposedEvent(
-      eventId: UUID(uuidString: String(format: "00000000-0000-4000-8000-%012x", n)) ?? UUID(),
-      type: "StockCounted", occurredAt: inventoryTime,
-      recordedBy: Recorder(
-        id: "staff-0300", name: n == 3 ? formulaName : "Pat Pharmacist", role: "pharmacist"),
-      data: .object([
-        "lot": .string("KT-\(n)"), "vials": .number(Double(n)), "ratio": .number(Double(n) / 8),
-        "note": .string("counted, \"sealed\"\nshelf \(n % 4)"), "big": .number(1e21),
-        "checks": .array([.bool(true), .null, .object([:])]),
-      ]))
-  }
-
-  static func appendInventory(_ store: EventStore, _ range: Range<Int>) async throws {
-    let batches = Dictionary(grouping: range) { $0 % 3 }.sorted { $0.key < $1.key }.map {
-      site, numbers in
-      StreamAppend(stream: "inventory-site-\(site)", events: numbers.map(inventoryEvent))
-    }
-    _ = try await store.append(batches)
-  }
-
-  func request(
-    _ name: String, _ filter: AuditFilter = AuditFilter(),
-    formats: Set<AuditFormat> = Set(AuditFormat.allCases), eventsPerRead: Int = 7
-  ) -> AuditExportRequest {
-    AuditExportRequest(
-      directory: directory.appending(name), filter: filter, formats: formats,
-      exportedBy: Self.auditor, reason: "Quarterly controlled-substance review",
-      eventsPerRead: eventsPerRead)
-  }
-
-  /// Exports and, unless `record` is false, records the export in `$audit` (which adds an event).
-  func export(
-    _ name: String, _ filter: AuditFilter = AuditFilter(),
-    formats: Set<AuditFormat> = Set(AuditFormat.allCases), record: Bool = true
-  ) async throws -> AuditExport {
-    if !record {
-      return try AuditExporter(store: ledger.store).export(request(name, filter, formats: formats))
-    }
-    return try await ledger.exportAudit(request(name, filter, formats: formats))
-  }
-
-  func close() {
-    ledger.close()
-    directory.remove()
-  }
-}
-
-/// One line of `events.ndjson`, split at the documented byte offsets (9 and 83).
-struct ExportedLine {
-  var stated: String
-  var canonical: [UInt8]
-  var envelope: [String: Any]
-
-  static func read(_ directory: String) throws -> [ExportedLine] {
-    let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/events.ndjson"))
-    var lines = Array(data).split(separator: 0x0A, omittingEmptySubsequences: false)
-    #expect(lines.last?.isEmpty == true, "the file ends with a line end")
-    lines.removeLast()
-    return try lines.map { line in
-      let bytes = Array(line)
-      #expect(Array(bytes[0..<9]) == Array(#"{"hash":""#.utf8))
-      #expect(Array(bytes[73..<83]) == Array(#"","event":"#.utf8))
-      #expect(bytes.last == UInt8(ascii: "}"))
-      let canonical = Array(bytes[83..<(bytes.count - 1)])
-      let whole = try #require(
-        try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
-      #expect(Set(whole.keys) == ["hash", "event"])
-      return ExportedLine(
-        stated: String(decoding: bytes[9..<73], as: UTF8.self), canonical: canonical,
-        envelope: try #require(whole["event"] as? [String: Any]))
-    }
-  }
-}
-
-/// An RFC 4180 reader written for the tests, independent of the library's.
-func parseCSV(_ text: String) -> [[String]] {
-  var rows: [[String]] = []
-  var row: [String] = []
-  var field = ""
-  var quoted = false
-  var characters = Array(text.unicodeScalars)
-  if characters.first == "\u{FEFF}" { characters.removeFirst() }
-  var index = 0
-  while index < characters.count {
-    let c = characters[index]
-    if quoted {
-      if c == "\"" {
-        if index + 1 < characters.count && characters[index + 1] == "\"" {
-          field.unicodeScalars.append("\"")
-          index += 1
-        } else {
-          quoted = false
-        }
-      } else {
-        field.unicodeScalars.append(c)
-      }
-    } else if c == "\"" {
-      quoted = true
-    } else if c == "," {
-      row.append(field)
-      field = ""
-    } else if c == "\r" && index + 1 < characters.count && characters[index + 1] == "\n" {
-      row.append(field)
-      rows.append(row)
-      row = []
-      field = ""
-      index += 1
-    } else {
-      field.unicodeScalars.append(c)
-    }
-    index += 1
-  }
-  if !field.isEmpty || !row.isEmpty {
-    row.append(field)
-    rows.append(row)
-  }
-  return rows
-}
-
-func fileSHA256Hex(_ path: String) throws -> String {
-  ChainHash.sha256(Array(try Data(contentsOf: URL(fileURLWithPath: path)))).hex
-}
-
 @Suite("Audit export")
 struct AuditExportTests {
   @Test func aWholeLogExportHoldsEveryEventWithTheBytesThatWereHashed() async throws {
@@ -230,10 +58,10 @@ struct AuditExportTests {
       Array(try Data(contentsOf: URL(fileURLWithPath: export.directory + "/manifest.json"))))
     #expect(decoded == manifest)
 
-    let report = AuditVerifier().verify(directory: export.directory)
+    let report = await AuditVerifier().verify(directory: export.directory)
     #expect(report.isIntact, "\(String(describing: report.problem))")
     #expect(report.eventsChecked == 77 && report.hashesRecomputed && !report.manifestChecked)
-    let checked = fixture.ledger.verifyAuditExport(at: export.directory)
+    let checked = await fixture.ledger.verifyAuditExport(at: export.directory)
     #expect(checked.isIntact && checked.manifestChecked, "\(String(describing: checked.problem))")
     // The export was recorded after the snapshot: the store verifies with it.
     #expect(try store.verify().isIntact)
@@ -321,7 +149,7 @@ struct AuditExportTests {
       lines.map { $0.envelope["streamId"] as? String }
         == Array(repeating: AuditStore.stream, count: 17))
     #expect(lines.map(\.canonical) == stream.map(\.canonicalBytes))
-    let report = AuditVerifier().verify(directory: export.directory)
+    let report = await AuditVerifier().verify(directory: export.directory)
     #expect(report.isIntact, "\(String(describing: report.problem))")
   }
 
@@ -390,7 +218,7 @@ struct AuditExportTests {
           Timestamp.parseMicros(line.envelope["recordedAt"] as? String ?? ""))
         #expect(test.filter.contains(micros: recorded), "\(test.name)")
       }
-      let report = AuditVerifier().verify(directory: export.stagingDirectory)
+      let report = await AuditVerifier().verify(directory: export.stagingDirectory)
       #expect(report.isIntact, "\(test.name): \(String(describing: report.problem))")
     }
   }
@@ -417,13 +245,13 @@ struct AuditExportTests {
     let eventId = try #require(rows.first?.firstIndex(of: "eventId"))
     let marked = rows.dropFirst().filter { $0[inRange] == "true" }.map { $0[eventId] }
     #expect(marked == inside.map { $0.eventId.uuidString.lowercased() })
-    #expect(AuditVerifier().verify(directory: export.directory).isIntact)
+    #expect(await AuditVerifier().verify(directory: export.directory).isIntact)
 
     // The whole log on clinical time: every event, the patient's ten marked.
     let log = try await fixture.export(
       "occurred-log", AuditFilter(timeBasis: .occurredAt, from: from, to: to))
     #expect(log.manifest.counts == AuditManifest.Counts(events: 78, eventsInRange: 10))
-    let report = AuditVerifier().verify(directory: log.directory)
+    let report = await AuditVerifier().verify(directory: log.directory)
     #expect(report.isIntact, "\(String(describing: report.problem))")
     #expect(report.eventsInRange == 10)
   }
@@ -541,7 +369,7 @@ struct AuditExportTests {
     // export waits (with a deadline, not a sleep that decides) for a commit past its snapshot.
     let committedWhileReading = Mutex(false)
     let export = try await Task.detached {
-      try AuditExporter(store: store).export(request) { written, expected in
+      try await AuditExporter(store: store).export(request) { written, expected in
         guard written > 0, written < expected, !committedWhileReading.withLock({ $0 }) else {
           return
         }
@@ -562,10 +390,10 @@ struct AuditExportTests {
     #expect(committedWhileReading.withLock { $0 }, "appends committed while the export ran")
     #expect(export.manifest.counts.events == snapshot)
     #expect(export.manifest.anchors.last?.globalPosition == snapshot - 1)
-    let report = AuditVerifier().verify(directory: export.stagingDirectory)
+    let report = await AuditVerifier().verify(directory: export.stagingDirectory)
     #expect(report.isIntact, "\(String(describing: report.problem))")
     try await AuditExporter.record(export, in: ledger.store)
-    #expect(ledger.verifyAuditExport(at: export.directory).isIntact)
+    #expect(await ledger.verifyAuditExport(at: export.directory).isIntact)
     #expect(try ledger.store.verify().isIntact)
   }
 
@@ -575,13 +403,13 @@ struct AuditExportTests {
     let csv = try await fixture.export(
       "csv", AuditFilter(from: fixture.t1, to: fixture.t2), formats: [.csv])
     #expect(csv.manifest.files.map(\.name) == ["events.csv"])
-    let csvReport = AuditVerifier().verify(directory: csv.directory)
+    let csvReport = await AuditVerifier().verify(directory: csv.directory)
     #expect(
       csvReport.isIntact && !csvReport.hashesRecomputed, "\(String(describing: csvReport.problem))")
     #expect(!FileManager.default.fileExists(atPath: csv.directory + "/events.ndjson"))
     let ndjson = try await fixture.export(
       "ndjson", AuditFilter(patientId: AuditStore.patientId), formats: [.ndjson])
-    let ndjsonReport = AuditVerifier().verify(directory: ndjson.directory)
+    let ndjsonReport = await AuditVerifier().verify(directory: ndjson.directory)
     #expect(
       ndjsonReport.isIntact && ndjsonReport.hashesRecomputed,
       "\(String(describing: ndjsonReport.problem))")
@@ -598,8 +426,8 @@ struct AuditExportTests {
       (AuditFilter(patientId: ""), "empty"),
     ]
     for (filter, word) in invalid {
-      let error = #expect(throws: AuditError.self) {
-        try exporter.export(fixture.request("bad", filter))
+      let error = await #expect(throws: AuditError.self) {
+        try await exporter.export(fixture.request("bad", filter))
       }
       guard case .invalidFilter(let reason) = error else {
         Issue.record("unexpected error \(String(describing: error))")
@@ -610,15 +438,15 @@ struct AuditExportTests {
     #expect(!FileManager.default.fileExists(atPath: fixture.directory.appending("bad")))
     var noReason = fixture.request("bad")
     noReason.reason = "  "
-    #expect(throws: AuditError.self) { try exporter.export(noReason) }
+    await #expect(throws: AuditError.self) { try await exporter.export(noReason) }
     var noFormat = fixture.request("bad")
     noFormat.formats = []
-    #expect(throws: AuditError.self) { try exporter.export(noFormat) }
+    await #expect(throws: AuditError.self) { try await exporter.export(noFormat) }
 
     // An export never overwrites another.
     _ = try await fixture.export("taken")
-    #expect(throws: AuditError.outputExists(path: fixture.directory.appending("taken"))) {
-      try exporter.export(fixture.request("taken"))
+    await #expect(throws: AuditError.outputExists(path: fixture.directory.appending("taken"))) {
+      try await exporter.export(fixture.request("taken"))
     }
 
     // A store that cannot record the export: the files do not stay behind.

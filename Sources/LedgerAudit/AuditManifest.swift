@@ -1,4 +1,5 @@
 import Foundation
+import LedgerEventStore
 
 /// `manifest.json` of an audit export: what was exported, by whom and why, and everything needed
 /// to verify the files with the manifest alone (docs/AUDIT.md describes each member).

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerEventStore
 
 /// What to export, where, by whom and why.
 public struct AuditExportRequest: Sendable, Hashable {
@@ -68,7 +69,7 @@ public struct AuditExport: Sendable, Hashable {
 ///
 /// ```swift
 /// let store = try EventStore.open(at: path, options: readOnly)   // or ledger.store
-/// let export = try AuditExporter(store: store).export(
+/// let export = try await AuditExporter(store: store, semantics: ClinicalAuditSemantics()).export(
 ///   AuditExportRequest(directory: "/mnt/audit/2026-03", filter: march,
 ///                      exportedBy: officer, reason: "Quarterly DEA review"))
 /// store.close()
@@ -76,21 +77,25 @@ public struct AuditExport: Sendable, Hashable {
 /// ```
 ///
 /// - The export reads the store in short read transactions of ``AuditExportRequest/eventsPerRead``
-///   events, so memory stays flat for any size and appends by other tasks or processes continue
+///   events, encodes a few of those chunks at once in child tasks and writes them in order, so
+///   memory stays flat for any size and appends by other tasks or processes continue
 ///   meanwhile (LMDB readers never block writers). It covers the log as it was when it began:
 ///   events appended later are not included, and the manifest names that head.
 /// - It works on a read-only store; recording needs a writable one. One process cannot open the
 ///   same store twice, so a tool that exported read-only closes that handle before it opens the
 ///   store to record (the `treatment-ledger audit export` command does this), while a service
-///   uses its own open ledger for both (``Ledger/exportAudit(_:progress:)``).
+///   uses its own open ledger for both (`Ledger.exportAudit(_:progress:)` in TreatmentLedger).
 /// - The exporter is `Sendable` and keeps no state between exports.
 public struct AuditExporter: Sendable {
   /// The store read from.
   public let store: EventStore
+  /// What the exported records mean (patient streams, corrections, voids).
+  public let semantics: any AuditSemantics
 
-  /// An exporter reading `store`.
-  public init(store: EventStore) {
+  /// An exporter reading `store`, rendering its records with `semantics`.
+  public init(store: EventStore, semantics: any AuditSemantics) {
     self.store = store
+    self.semantics = semantics
   }
 
   /// The `$audit` event type.
@@ -108,9 +113,9 @@ public struct AuditExporter: Sendable {
   public func export(
     _ request: AuditExportRequest,
     progress: (@Sendable (_ written: UInt64, _ expected: UInt64) -> Void)? = nil
-  ) throws(AuditError) -> AuditExport {
+  ) async throws(AuditError) -> AuditExport {
     let started = ContinuousClock.now
-    try request.filter.validate()
+    try request.filter.validate(using: semantics)
     guard !request.formats.isEmpty else {
       throw .invalidRequest(reason: "choose at least one format (ndjson, csv)")
     }
@@ -128,9 +133,10 @@ public struct AuditExporter: Sendable {
     }
 
     let staging = try AuditStaging.prepare(request.directory)
-    var job = ExportJob(store: store, request: request, directory: staging, progress: progress)
+    var job = ExportJob(
+      store: store, semantics: semantics, request: request, directory: staging, progress: progress)
     do {
-      let export = try job.run(started: started)
+      let export = try await job.run(started: started)
       return export
     } catch {
       job.removeWritten()
@@ -205,6 +211,7 @@ public struct AuditExporter: Sendable {
 /// One export in progress: the plan, the writers and the running counts.
 private struct ExportJob {
   let store: EventStore
+  let semantics: any AuditSemantics
   let request: AuditExportRequest
   /// Where the files are written (the staging directory).
   let directory: String
@@ -218,12 +225,16 @@ private struct ExportJob {
   var last: RecordedEvent?
   var expected: UInt64 = 0
   let markRange: Bool
+  /// Chunks read ahead of the one being written: enough to keep the cores encoding, few enough
+  /// that memory holds at most this many chunks of ``AuditExportRequest/eventsPerRead`` events.
+  static let window = 2 * min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
 
   init(
-    store: EventStore, request: AuditExportRequest, directory: String,
-    progress: (@Sendable (UInt64, UInt64) -> Void)?
+    store: EventStore, semantics: any AuditSemantics, request: AuditExportRequest,
+    directory: String, progress: (@Sendable (UInt64, UInt64) -> Void)?
   ) {
     self.store = store
+    self.semantics = semantics
     self.request = request
     self.directory = directory
     self.progress = progress
@@ -236,8 +247,8 @@ private struct ExportJob {
     for path in written { try? FileManager.default.removeItem(atPath: path) }
   }
 
-  mutating func run(started: ContinuousClock.Instant) throws(AuditError) -> AuditExport {
-    let filter = request.filter
+  mutating func run(started: ContinuousClock.Instant) async throws(AuditError) -> AuditExport {
+    let filter = request.filter.recordingStream(using: semantics)
     if request.formats.contains(.ndjson) {
       let path = directory + "/" + AuditManifest.ndjsonFileName
       ndjson = try HashingFileWriter(path: path)
@@ -264,10 +275,10 @@ private struct ExportJob {
 
     let anchors: AuditManifest.Anchors
     do {
-      if let stream = filter.stream {
+      if let stream = filter.stream(using: semantics) {
         anchors = try exportStream(stream, end: statistics.events, storeHead: storeHead)
       } else {
-        anchors = try exportLog(end: statistics.events, storeHead: storeHead)
+        anchors = try await exportLog(end: statistics.events, storeHead: storeHead)
       }
     } catch let error as AuditError {
       throw error
@@ -317,7 +328,7 @@ private struct ExportJob {
   /// Exports positions of the log: all of them below `end`, or those recorded in the range.
   private mutating func exportLog(
     end: UInt64, storeHead: AuditManifest.StoreHead
-  ) throws -> AuditManifest.Anchors {
+  ) async throws -> AuditManifest.Anchors {
     let filter = request.filter
     var low: UInt64 = 0
     var high = end
@@ -333,15 +344,32 @@ private struct ExportJob {
     let before = low > 0 ? try store.readAll(from: low - 1, limit: 1).first : nil
     let after = high < end ? try store.readAll(from: high, limit: 1).first : nil
     expected = high - low
-    // Reading and encoding run on background threads a few chunks ahead, in order; this thread
-    // only writes and hashes the bytes.
-    let (formats, markRange) = (request.formats, self.markRange)
-    let pipeline = ChunkPipeline(
-      store: store, from: low, to: high, chunk: UInt64(request.eventsPerRead),
-      workers: min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
-    ) { events in EncodedChunk(events, formats: formats, filter: filter, markRange: markRange) }
-    defer { pipeline.stop() }
-    while let chunk = try pipeline.next() { try write(chunk) }
+    // Chunks are read here, one short read transaction each, encoded a few at once in child
+    // tasks, and written and hashed here in order.
+    let (store, chunk) = (self.store, UInt64(request.eventsPerRead))
+    let (formats, markRange, semantics) = (request.formats, self.markRange, self.semantics)
+    var start = low
+    try await orderedParallelMap(
+      window: Self.window,
+      next: { () throws(AuditError) -> [RecordedEvent]? in
+        guard start < high else { return nil }
+        let count = Int(min(chunk, high - start))
+        do throws(EventStoreError) {
+          let events = try store.readAll(from: start, limit: count)
+          if events.count != count || events.first?.globalPosition != start {
+            throw .corruptRecord(position: start, reason: "missing from the log")
+          }
+          start += UInt64(count)
+          return events
+        } catch {
+          throw .store(error)
+        }
+      },
+      transform: { events in
+        EncodedChunk(
+          events, formats: formats, filter: filter, markRange: markRange, semantics: semantics)
+      },
+      consume: { (encoded) throws(AuditError) in try write(encoded) })
     return AuditManifest.Anchors(
       chain: .log, first: first, last: last.map(AuditManifest.EventAnchor.init),
       before: before.map(AuditManifest.EventAnchor.init),
@@ -365,30 +393,11 @@ private struct ExportJob {
         chain: .stream, first: nil, last: nil, before: nil, after: nil, store: storeHead,
         streamHead: nil)
     }
-    /// The event at `version`, or nil when there is none or it was stored at or after `end`.
-    func event(_ version: UInt64) throws -> RecordedEvent? {
-      guard let event = try store.readStream(stream, from: version, limit: 1).first,
-        event.streamVersion == version, event.globalPosition < end
-      else { return nil }
-      return event
-    }
-
     var low: UInt64 = 0
     if !filter.coversWholeChain, let from = filter.fromMicros, let top = currentVersion {
-      // The first version recorded at or after `from` (or stored after the snapshot):
-      // recordedAt never decreases along a stream, so a binary search finds it.
-      var lower: UInt64 = 0
-      var upper = top + 1
-      while lower < upper {
-        let middle = lower + (upper - lower) / 2
-        let candidate = try event(middle)
-        let reached =
-          candidate.map { (Timestamp.parseMicros($0.recordedAt) ?? .max) >= from } ?? true
-        if reached { upper = middle } else { lower = middle + 1 }
-      }
-      low = lower
+      low = try firstVersion(of: stream, recordedFrom: from, upTo: top, end: end)
     }
-    let before = low > 0 ? try event(low - 1) : nil
+    let before = low > 0 ? try event(of: stream, low - 1, end: end) : nil
     var after: RecordedEvent?
     var version = low
     var reachedEnd = false
@@ -416,24 +425,8 @@ private struct ExportJob {
       version = lastRead.streamVersion + 1
     }
 
-    var streamHead: RecordedEvent?
-    if after == nil {
-      streamHead = last ?? before
-    } else {
-      // The stream went on past the range: its head is its last event stored before `end`.
-      var from: UInt64? = nil
-      search: while true {
-        let events = try store.readStream(stream, from: from, direction: .backward, limit: chunk)
-        for event in events where event.globalPosition < end {
-          streamHead = event
-          break search
-        }
-        guard let oldest = events.last, oldest.streamVersion > 0, events.count == chunk else {
-          break
-        }
-        from = oldest.streamVersion - 1
-      }
-    }
+    // When the stream went on past the range, its head is its last event stored before `end`.
+    let streamHead = after == nil ? last ?? before : try lastEvent(of: stream, end: end)
     return AuditManifest.Anchors(
       chain: .stream, first: first, last: last.map(AuditManifest.EventAnchor.init),
       before: before.map(AuditManifest.EventAnchor.init),
@@ -445,11 +438,53 @@ private struct ExportJob {
       })
   }
 
+  /// The event at `version` of `stream`, or nil when there is none or it was stored at or after
+  /// `end`.
+  private func event(of stream: String, _ version: UInt64, end: UInt64) throws -> RecordedEvent? {
+    guard let event = try store.readStream(stream, from: version, limit: 1).first,
+      event.streamVersion == version, event.globalPosition < end
+    else { return nil }
+    return event
+  }
+
+  /// The first version of `stream` (up to `top`) recorded at or after `from`, or stored at or
+  /// after `end`: recordedAt never decreases along a stream, so a binary search finds it.
+  private func firstVersion(
+    of stream: String, recordedFrom from: Int64, upTo top: UInt64, end: UInt64
+  ) throws -> UInt64 {
+    var lower: UInt64 = 0
+    var upper = top + 1
+    while lower < upper {
+      let middle = lower + (upper - lower) / 2
+      let candidate = try event(of: stream, middle, end: end)
+      let reached =
+        candidate.map { (Timestamp.parseMicros($0.recordedAt) ?? .max) >= from } ?? true
+      if reached { upper = middle } else { lower = middle + 1 }
+    }
+    return lower
+  }
+
+  /// The last event of `stream` stored before position `end`, read backward a chunk at a time.
+  private func lastEvent(of stream: String, end: UInt64) throws -> RecordedEvent? {
+    let chunk = request.eventsPerRead
+    var from: UInt64? = nil
+    while true {
+      let events = try store.readStream(stream, from: from, direction: .backward, limit: chunk)
+      if let event = events.first(where: { $0.globalPosition < end }) { return event }
+      guard let oldest = events.last, oldest.streamVersion > 0, events.count == chunk else {
+        return nil
+      }
+      from = oldest.streamVersion - 1
+    }
+  }
+
   // MARK: Writing
 
   private mutating func write(_ events: [RecordedEvent]) throws(AuditError) {
     try write(
-      EncodedChunk(events, formats: request.formats, filter: request.filter, markRange: markRange))
+      EncodedChunk(
+        events, formats: request.formats, filter: request.filter, markRange: markRange,
+        semantics: semantics))
   }
 
   private mutating func write(_ chunk: EncodedChunk) throws(AuditError) {
@@ -473,7 +508,10 @@ struct EncodedChunk: Sendable {
   var first: RecordedEvent?
   var last: RecordedEvent?
 
-  init(_ events: [RecordedEvent], formats: Set<AuditFormat>, filter: AuditFilter, markRange: Bool) {
+  init(
+    _ events: [RecordedEvent], formats: Set<AuditFormat>, filter: AuditFilter, markRange: Bool,
+    semantics: any AuditSemantics
+  ) {
     count = UInt64(events.count)
     first = events.first
     last = events.last
@@ -489,102 +527,9 @@ struct EncodedChunk: Sendable {
         : true
       if matches { inRange += 1 }
       if wantCSV {
-        AuditCSV.appendRow(AuditCSV.cells(AuditEventFields(event), inRange: matches), to: &csv)
+        AuditCSV.appendRow(
+          AuditCSV.cells(AuditEventFields(event), inRange: matches, semantics: semantics), to: &csv)
       }
     }
-  }
-}
-
-/// Reads consecutive chunks of the log on background threads and encodes them, handing them
-/// out in order. At most a few chunks are held ahead of the consumer, so memory stays flat; each
-/// read is one short read transaction.
-final class ChunkPipeline: @unchecked Sendable {
-  private let store: EventStore
-  private let low: UInt64
-  private let high: UInt64
-  private let chunk: UInt64
-  private let chunks: Int
-  private let ahead: Int
-  private let transform: @Sendable ([RecordedEvent]) -> EncodedChunk
-  private let condition = NSCondition()
-  private let finished = DispatchGroup()
-  // Guarded by `condition`.
-  private var ready: [Int: Result<EncodedChunk, EventStoreError>] = [:]
-  private var claimed = 0
-  private var consumed = 0
-  private var stopped = false
-
-  init(
-    store: EventStore, from low: UInt64, to high: UInt64, chunk: UInt64, workers: Int,
-    transform: @escaping @Sendable ([RecordedEvent]) -> EncodedChunk
-  ) {
-    self.store = store
-    self.low = low
-    self.high = high
-    self.chunk = max(1, chunk)
-    self.chunks = high > low ? Int((high - low + self.chunk - 1) / self.chunk) : 0
-    self.ahead = workers * 2
-    self.transform = transform
-    for index in 0..<min(workers, chunks) {
-      finished.enter()
-      let thread = Thread { [self] in
-        work()
-        finished.leave()
-      }
-      thread.name = "TreatmentLedger.audit-export-\(index)"
-      thread.start()
-    }
-  }
-
-  private func work() {
-    while true {
-      condition.lock()
-      while !stopped && claimed < chunks && claimed - consumed >= ahead { condition.wait() }
-      guard !stopped && claimed < chunks else {
-        condition.unlock()
-        return
-      }
-      let index = claimed
-      claimed += 1
-      condition.unlock()
-
-      let start = low + UInt64(index) * chunk
-      let count = Int(min(chunk, high - start))
-      let result: Result<EncodedChunk, EventStoreError>
-      do throws(EventStoreError) {
-        let events = try store.readAll(from: start, limit: count)
-        if events.count != count || events.first?.globalPosition != start {
-          throw .corruptRecord(position: start, reason: "missing from the log")
-        }
-        result = .success(transform(events))
-      } catch {
-        result = .failure(error)
-      }
-      condition.lock()
-      ready[index] = result
-      condition.broadcast()
-      condition.unlock()
-    }
-  }
-
-  /// The next chunk in order, or nil after the last.
-  func next() throws(EventStoreError) -> EncodedChunk? {
-    condition.lock()
-    defer { condition.unlock() }
-    guard consumed < chunks else { return nil }
-    while ready[consumed] == nil { condition.wait() }
-    let result = ready.removeValue(forKey: consumed)
-    consumed += 1
-    condition.broadcast()
-    return try result?.get()
-  }
-
-  /// Stops the workers and waits until none is reading.
-  func stop() {
-    condition.lock()
-    stopped = true
-    condition.broadcast()
-    condition.unlock()
-    finished.wait()
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerDemo
 import LedgerTestSupport
 import Testing
 import TreatmentLedger

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerEventStore
 
 /// Which events an audit export is about: one patient or the whole log, and a time range on
 /// recorded time (the default) or clinical time.
@@ -51,8 +52,23 @@ public struct AuditFilter: Sendable, Hashable, Codable {
     self.to = to
   }
 
-  /// The stream the filter selects: `patient-<id>`, or nil for the whole log.
-  public var stream: String? { patientId.map(Ledger.stream(forPatient:)) }
+  /// The stream named in the manifest's `filter.stream`: set by the exporter from its
+  /// ``AuditSemantics`` and read back from a manifest; not part of equality (it follows from
+  /// ``patientId``).
+  var recordedStream: String?
+
+  /// The stream the filter selects under `semantics` (such as `patient-<id>`), or nil for the
+  /// whole log.
+  public func stream(using semantics: some AuditSemantics) -> String? {
+    patientId.map(semantics.stream(forPatient:))
+  }
+
+  /// The filter with its stream name resolved, as a manifest records it.
+  func recordingStream(using semantics: some AuditSemantics) -> AuditFilter {
+    var filter = self
+    filter.recordedStream = stream(using: semantics)
+    return filter
+  }
 
   /// True when a time range is set (either end).
   public var hasRange: Bool { from != nil || to != nil }
@@ -74,10 +90,10 @@ public struct AuditFilter: Sendable, Hashable, Codable {
     return true
   }
 
-  /// Checks the times and the patient id.
+  /// Checks the times and the patient id (that it makes a valid stream name under `semantics`).
   ///
   /// - Throws: ``AuditError/invalidFilter(reason:)`` naming the problem.
-  public func validate() throws(AuditError) {
+  public func validate(using semantics: some AuditSemantics) throws(AuditError) {
     if let from, Timestamp.parseMicros(from) == nil {
       throw .invalidFilter(reason: "from must be an RFC 3339 date-time with an offset")
     }
@@ -88,7 +104,7 @@ public struct AuditFilter: Sendable, Hashable, Codable {
       throw .invalidFilter(reason: "from must be earlier than to (the range is from ≤ t < to)")
     }
     if let patientId {
-      guard !patientId.isEmpty, let stream else {
+      guard !patientId.isEmpty, let stream = stream(using: semantics) else {
         throw .invalidFilter(reason: "the patient id is empty")
       }
       do { try StreamNames.validate(stream) } catch {
@@ -108,16 +124,31 @@ public struct AuditFilter: Sendable, Hashable, Codable {
     time = try container.decode(TimeBasis.self, forKey: .time)
     from = try container.decodeIfPresent(String.self, forKey: .from)
     to = try container.decodeIfPresent(String.self, forKey: .to)
+    recordedStream = try container.decodeIfPresent(String.self, forKey: .stream)
   }
 
   /// Encodes the filter with its stream name, absent members left out.
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encodeIfPresent(patientId, forKey: .patientId)
-    try container.encodeIfPresent(stream, forKey: .stream)
+    try container.encodeIfPresent(recordedStream, forKey: .stream)
     try container.encode(time, forKey: .time)
     try container.encodeIfPresent(from, forKey: .from)
     try container.encodeIfPresent(to, forKey: .to)
+  }
+
+  /// True when both select the same events (the recorded stream name follows from the patient).
+  public static func == (lhs: AuditFilter, rhs: AuditFilter) -> Bool {
+    lhs.patientId == rhs.patientId && lhs.time == rhs.time && lhs.from == rhs.from
+      && lhs.to == rhs.to
+  }
+
+  /// Hashes what ``==`` compares.
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(patientId)
+    hasher.combine(time)
+    hasher.combine(from)
+    hasher.combine(to)
   }
 
   /// A short description without patient data: `patient 7f3a, recordedAt from … to …`.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LedgerEventStore
 
 /// A file written through a fixed-size buffer, hashing every byte as it goes, so an export of
 /// any size uses the same memory and its SHA-256 is known when the file is closed.

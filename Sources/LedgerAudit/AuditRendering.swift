@@ -1,4 +1,5 @@
 import Foundation
+import LedgerEventStore
 
 /// The line format of `events.ndjson`:
 ///
@@ -155,7 +156,8 @@ public enum AuditCSV {
     case globalPosition
     /// The stream.
     case streamId
-    /// The part after `patient-` of a patient stream; empty for other streams.
+    /// The patient of a patient stream (``AuditSemantics/patientId(ofStream:)``, the part after
+    /// `patient-` for clinical records); empty for other streams.
     case patientId
     /// Version in the stream.
     case streamVersion
@@ -175,9 +177,11 @@ public enum AuditCSV {
     case recordedByName
     /// Who entered it: role.
     case recordedByRole
-    /// `data.correctedEventId` of an `EntryCorrected`; empty otherwise.
+    /// The event a correction corrects (``AuditSemantics/correctedEventId(type:data:)``:
+    /// `data.correctedEventId` of an `EntryCorrected`); empty otherwise.
     case correctsEventId
-    /// `data.voidedEventId` of an `EntryVoided`; empty otherwise.
+    /// The event a void voids (``AuditSemantics/voidedEventId(type:data:)``: `data.voidedEventId`
+    /// of an `EntryVoided`); empty otherwise.
     case voidsEventId
     /// The flags' codes joined by `;`.
     case flags
@@ -206,14 +210,12 @@ public enum AuditCSV {
   public static var header: [String] { Column.allCases.map(\.rawValue) }
 
   /// The cells of one event's row, before quoting, formula guard applied.
-  static func cells(_ event: AuditEventFields, inRange: Bool) -> [String] {
-    let patientPrefix = ClinicalReviewer.patientStreamPrefix
-    let patientId =
-      event.streamId.hasPrefix(patientPrefix)
-      ? String(event.streamId.dropFirst(patientPrefix.count)) : ""
-    let corrects =
-      event.type == "EntryCorrected" ? event.data["correctedEventId"]?.stringValue ?? "" : ""
-    let voids = event.type == "EntryVoided" ? event.data["voidedEventId"]?.stringValue ?? "" : ""
+  static func cells(
+    _ event: AuditEventFields, inRange: Bool, semantics: some AuditSemantics
+  ) -> [String] {
+    let patientId = semantics.patientId(ofStream: event.streamId) ?? ""
+    let corrects = semantics.correctedEventId(type: event.type, data: event.data) ?? ""
+    let voids = semantics.voidedEventId(type: event.type, data: event.data) ?? ""
     let codes = event.flags.compactMap { $0["code"]?.stringValue }.joined(separator: ";")
     let raw = [
       String(event.globalPosition), event.streamId, patientId, String(event.streamVersion),

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerEventStore
 
 /// Where an audit export is written until its `$audit` record is committed.
 ///

@@ -47,20 +47,20 @@ struct AuditVerifierTests {
     let copy = try copyExport(export.directory, to: fixture.directory.appending("edited"))
     try editManifest(copy) { $0["reason"] = "Routine check" }
     // Offline, a descriptive member cannot be checked against the files…
-    #expect(AuditVerifier().verify(directory: copy).isIntact)
+    #expect(await AuditVerifier().verify(directory: copy).isIntact)
     // …but the SHA-256 recorded in $audit (or handed to the auditor) catches it.
-    let expected = AuditVerifier().verify(
+    let expected = await AuditVerifier().verify(
       directory: copy, expectedManifestSHA256: export.manifestSHA256)
     #expect(expected.problem?.kind == .manifestMismatch)
-    let recorded = fixture.ledger.verifyAuditExport(at: copy)
+    let recorded = await fixture.ledger.verifyAuditExport(at: copy)
     #expect(recorded.problem?.kind == .manifestMismatch)
-    #expect(fixture.ledger.verifyAuditExport(at: export.directory).isIntact)
+    #expect(await fixture.ledger.verifyAuditExport(at: export.directory).isIntact)
 
     // An export the store never recorded.
     let unrecorded = try await fixture.export("unrecorded", AuditFilter(), record: false)
-    #expect(AuditVerifier().verify(directory: unrecorded.stagingDirectory).isIntact)
+    #expect(await AuditVerifier().verify(directory: unrecorded.stagingDirectory).isIntact)
     #expect(
-      fixture.ledger.verifyAuditExport(at: unrecorded.stagingDirectory).problem?.kind
+      await fixture.ledger.verifyAuditExport(at: unrecorded.stagingDirectory).problem?.kind
         == .notRecorded)
   }
 
@@ -80,7 +80,8 @@ struct AuditVerifierTests {
       let first = try copyExport(
         export.stagingDirectory, to: fixture.directory.appending("\(name)-first"))
       try writeLines(Array(lines.dropFirst()), to: first + ndjson)
-      #expect(AuditVerifier().verify(directory: first).problem?.kind == .missingEvent, "\(name)")
+      #expect(
+        await AuditVerifier().verify(directory: first).problem?.kind == .missingEvent, "\(name)")
 
       // The last line removed, and the manifest rewritten to match (counts, last event, file
       // list without the CSV): the event after the range no longer continues the chain.
@@ -113,7 +114,7 @@ struct AuditVerifierTests {
         ]
         manifest["anchors"] = anchors
       }
-      let report = AuditVerifier().verify(directory: last)
+      let report = await AuditVerifier().verify(directory: last)
       #expect(
         report.problem?.kind == .anchorMismatch, "\(name): \(String(describing: report.problem))")
     }
@@ -136,7 +137,7 @@ struct AuditVerifierTests {
     fewer.remove(at: 5)
     try (fewer.joined(separator: "\r\n") + "\r\n").write(
       toFile: removed + path, atomically: true, encoding: .utf8)
-    #expect(AuditVerifier().verify(directory: removed).problem?.kind == .missingEvent)
+    #expect(await AuditVerifier().verify(directory: removed).problem?.kind == .missingEvent)
 
     // A changed hash cell breaks the link to the next row.
     let hashes = try copyExport(export.directory, to: fixture.directory.appending("hash"))
@@ -146,7 +147,7 @@ struct AuditVerifierTests {
     let cell = try #require(changed.range(of: "," + stream[4].hash.hex + ","))
     changed.replaceSubrange(cell, with: "," + ChainHash.sha256([1]).hex + ",")
     try changed.write(toFile: hashes + path, atomically: true, encoding: .utf8)
-    let report = AuditVerifier().verify(directory: hashes)
+    let report = await AuditVerifier().verify(directory: hashes)
     #expect(report.problem?.kind == .brokenChain, "\(String(describing: report.problem))")
   }
 
@@ -159,7 +160,7 @@ struct AuditVerifierTests {
     #expect(csv.contains("penicillin (rash)"))
     try csv.replacingOccurrences(of: "penicillin (rash)", with: "peanuts (hives)")
       .write(toFile: copy + "/events.csv", atomically: true, encoding: .utf8)
-    let problem = try #require(AuditVerifier().verify(directory: copy).problem)
+    let problem = try #require(await AuditVerifier().verify(directory: copy).problem)
     #expect(problem.kind == .csvMismatch)
     #expect(problem.description.contains("column data"))
     #expect(!problem.description.contains("penicillin") && !problem.description.contains("peanuts"))
@@ -168,7 +169,7 @@ struct AuditVerifierTests {
     let text = try String(contentsOfFile: ndjson + "/events.ndjson", encoding: .utf8)
     try text.replacingOccurrences(of: "KT24B0117", with: "KT24B0118")
       .write(toFile: ndjson + "/events.ndjson", atomically: true, encoding: .utf8)
-    let changed = try #require(AuditVerifier().verify(directory: ndjson).problem)
+    let changed = try #require(await AuditVerifier().verify(directory: ndjson).problem)
     #expect(changed.kind == .hashMismatch)
     #expect(!changed.description.contains("KT24B011"))
   }
@@ -186,20 +187,23 @@ struct AuditVerifierTests {
       Array(#"{"hash":""#.utf8) + Array(ChainHash.sha256(event).hex.utf8)
       + Array(#"","event":"#.utf8) + event + [UInt8(ascii: "}")]
     try writeLines(lines, to: copy + "/events.ndjson")
-    let problem = AuditVerifier().verify(directory: copy).problem
+    let problem = await AuditVerifier().verify(directory: copy).problem
     #expect(problem?.kind == .notCanonical && problem?.line == 5, "\(String(describing: problem))")
   }
 
-  @Test func aMissingOrForeignManifestIsReported() throws {
+  @Test func aMissingOrForeignManifestIsReported() async throws {
     let directory = TemporaryDirectory("audit-empty")
     defer { directory.remove() }
-    #expect(AuditVerifier().verify(directory: directory.path).problem?.kind == .unreadableManifest)
+    #expect(
+      await AuditVerifier().verify(directory: directory.path).problem?.kind == .unreadableManifest)
     try Data(#"{"format":"something-else"}"#.utf8).write(
       to: URL(fileURLWithPath: directory.appending("manifest.json")))
-    #expect(AuditVerifier().verify(directory: directory.path).problem?.kind == .unsupportedFormat)
+    #expect(
+      await AuditVerifier().verify(directory: directory.path).problem?.kind == .unsupportedFormat)
     try Data(#"{"format":"treatment-ledger-audit-1"}"#.utf8).write(
       to: URL(fileURLWithPath: directory.appending("manifest.json")))
-    #expect(AuditVerifier().verify(directory: directory.path).problem?.kind == .unreadableManifest)
+    #expect(
+      await AuditVerifier().verify(directory: directory.path).problem?.kind == .unreadableManifest)
   }
 
   @Test func anEditedExportIdIsEchoedEscapedAndShortened() async throws {
@@ -210,7 +214,7 @@ struct AuditVerifierTests {
     try editManifest(copy) {
       $0["exportId"] = "x\u{1B}]0;owned\u{7}" + String(repeating: "9", count: 200_000)
     }
-    let problem = try #require(fixture.ledger.verifyAuditExport(at: copy).problem)
+    let problem = try #require(await fixture.ledger.verifyAuditExport(at: copy).problem)
     #expect(problem.kind == .notRecorded)
     let text = problem.description
     #expect(!text.unicodeScalars.contains { $0.value < 0x20 }, "\(text.prefix(120))")

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerEventStore
 
 /// Every error of audit export and of reading the audit log. Descriptions name files, positions,
 /// ids and field names, never a patient's data.
