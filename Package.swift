@@ -18,6 +18,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
+    // Test-only: an independent CSV reader for what `audit export` writes.
+    .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
   ],
   targets: [
     .systemLibrary(
@@ -123,11 +125,15 @@ let package = Package(
       name: "TreatmentRecordsTests",
       dependencies: ["TreatmentRecords", "LedgerEventStore", "LedgerTestSupport"]),
     .testTarget(
-      name: "TreatmentLedgerTests", dependencies: ["TreatmentLedger", "LedgerTestSupport"]),
+      name: "TreatmentLedgerTests",
+      dependencies: [
+        "TreatmentLedger", "LedgerTestSupport", .product(name: "CSV", package: "CSV.swift"),
+      ]),
     .testTarget(
       name: "TreatmentLedgerCLITests",
       dependencies: [
         "LedgerTestSupport", "TreatmentLedgerCLI", "TreatmentLedger", "AlertMonitor", "LedgerBench",
+        .product(name: "CSV", package: "CSV.swift"),
       ]
     ),
     .testTarget(

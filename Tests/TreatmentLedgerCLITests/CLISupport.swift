@@ -1,3 +1,4 @@
+import CSV
 import Foundation
 import LedgerTestSupport
 import Testing
@@ -183,4 +184,17 @@ extension LedgerCLI {
       input: EventLine.make(id: EventLine.id(2, 1), type: "Other.Type_v2"))
     try succeed(["append", "--stream", s, "-"], input: EventLine.make(id: EventLine.id(1, 4)))
   }
+}
+
+/// The rows of a CSV file the tool wrote, read by CSV.swift (yaslab/CSV.swift), a reader
+/// independent of the tool's writer.
+func readCSV(_ path: String) throws -> [[String]] {
+  var text = try String(contentsOfFile: path, encoding: .utf8)
+  // The byte-order mark spreadsheets use to recognise UTF-8 is not part of the first cell.
+  if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
+  let reader = try CSVReader(string: text)
+  var rows: [[String]] = []
+  while let row = reader.next() { rows.append(row) }
+  if let error = reader.error { throw error }
+  return rows
 }

@@ -1,3 +1,4 @@
+import CSV
 import Foundation
 import LedgerTestSupport
 import Synchronization
@@ -132,48 +133,16 @@ struct ExportedLine {
   }
 }
 
-/// An RFC 4180 reader written for the tests, independent of the library's.
-func parseCSV(_ text: String) -> [[String]] {
+/// The rows of an exported `events.csv`, read by CSV.swift (yaslab/CSV.swift), a reader
+/// independent of the library's writer.
+func readCSV(_ path: String) throws -> [[String]] {
+  var text = try String(contentsOfFile: path, encoding: .utf8)
+  // The byte-order mark spreadsheets use to recognise UTF-8 is not part of the first cell.
+  if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
+  let reader = try CSVReader(string: text)
   var rows: [[String]] = []
-  var row: [String] = []
-  var field = ""
-  var quoted = false
-  var characters = Array(text.unicodeScalars)
-  if characters.first == "\u{FEFF}" { characters.removeFirst() }
-  var index = 0
-  while index < characters.count {
-    let c = characters[index]
-    if quoted {
-      if c == "\"" {
-        if index + 1 < characters.count && characters[index + 1] == "\"" {
-          field.unicodeScalars.append("\"")
-          index += 1
-        } else {
-          quoted = false
-        }
-      } else {
-        field.unicodeScalars.append(c)
-      }
-    } else if c == "\"" {
-      quoted = true
-    } else if c == "," {
-      row.append(field)
-      field = ""
-    } else if c == "\r" && index + 1 < characters.count && characters[index + 1] == "\n" {
-      row.append(field)
-      rows.append(row)
-      row = []
-      field = ""
-      index += 1
-    } else {
-      field.unicodeScalars.append(c)
-    }
-    index += 1
-  }
-  if !field.isEmpty || !row.isEmpty {
-    row.append(field)
-    rows.append(row)
-  }
+  while let row = reader.next() { rows.append(row) }
+  if let error = reader.error { throw error }
   return rows
 }
 
@@ -411,8 +380,7 @@ struct AuditExportTests {
     #expect(inside.count == 10)
     #expect(export.manifest.contents == .wholeChain)
     #expect(export.manifest.counts == AuditManifest.Counts(events: 17, eventsInRange: 10))
-    let rows = parseCSV(
-      try String(contentsOfFile: export.directory + "/events.csv", encoding: .utf8))
+    let rows = try readCSV(export.directory + "/events.csv")
     let inRange = try #require(rows.first?.firstIndex(of: "inRange"))
     let eventId = try #require(rows.first?.firstIndex(of: "eventId"))
     let marked = rows.dropFirst().filter { $0[inRange] == "true" }.map { $0[eventId] }
@@ -437,7 +405,7 @@ struct AuditExportTests {
     #expect(
       Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF], "a UTF-8 byte-order mark for spreadsheets")
     let text = String(decoding: bytes, as: UTF8.self)
-    let rows = parseCSV(text)
+    let rows = try readCSV(export.directory + "/events.csv")
     #expect(rows.count == lines.count + 1)
     #expect(
       rows[0] == [
