@@ -115,7 +115,15 @@ let package = Package(
       dependencies: [],
       path: "Tests/LedgerTestSupport"
     ),
-    .testTarget(name: "LedgerLMDBTests", dependencies: ["LedgerLMDB", "LedgerTestSupport"]),
+    // A second process for LedgerLMDBTests: grows the map, or holds a reader until killed.
+    .executableTarget(
+      name: "LedgerLMDBTestChild",
+      dependencies: ["LedgerLMDB"],
+      path: "Tests/LedgerLMDBTestChild"
+    ),
+    .testTarget(
+      name: "LedgerLMDBTests",
+      dependencies: ["LedgerLMDB", "LedgerTestSupport", "LedgerLMDBTestChild"]),
     .testTarget(
       name: "LedgerEventStoreTests",
       dependencies: [
