@@ -120,6 +120,7 @@ struct StorePlacementTests {
       (["--store", "s"], "must be followed by a command"),
       (["--store", "s", "frobnicate"], "must be followed by a command"),
       (["--store", "s", "schemas"], "`schemas` opens no store"),
+      (["--store", "s", "audit"], "`audit` needs a subcommand (export, verify, log)"),
       (["--store", "a", "--store", "b", "stats"], "twice before the command"),
     ]
     for (arguments, message) in cases {
@@ -131,6 +132,9 @@ struct StorePlacementTests {
     let help = try Self.tool(["--help"], in: directory.path)
     #expect(help.status == 0)
     #expect(help.stdout.contains("treatment-ledger --store PATH stats"))
+    let helpAfterStore = try Self.tool(["--store", "s", "--help"], in: directory.path)
+    #expect(helpAfterStore.status == 0)
+    #expect(helpAfterStore.stdout == help.stdout)
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
   }
 }

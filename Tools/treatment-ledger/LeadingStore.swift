@@ -50,11 +50,20 @@ enum LeadingStore {
     }
     guard let leading else { return arguments }
     let (command, depth) = commandPath(Array(rest))
+    if depth == 0, let first = rest.first, ["--help", "-h", "help"].contains(first) {
+      return Array(rest)  // the tool's help, as without --store
+    }
     guard depth > 0 else {
       throw ValidationError("--store PATH must be followed by a command, such as `stats`")
     }
     guard command is OpensStore.Type else {
-      throw ValidationError("`\(command._commandName)` opens no store: leave out --store")
+      let name = rest.prefix(depth).joined(separator: " ")
+      let subcommands = command.configuration.subcommands.map { $0._commandName }
+      if !subcommands.isEmpty {
+        throw ValidationError(
+          "`\(name)` needs a subcommand (\(subcommands.joined(separator: ", ")))")
+      }
+      throw ValidationError("`\(name)` opens no store: leave out --store")
     }
     let path = Array(rest.prefix(depth))
     let tail = Array(rest.dropFirst(depth))
