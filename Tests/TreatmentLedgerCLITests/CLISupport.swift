@@ -186,6 +186,17 @@ extension LedgerCLI {
   }
 }
 
+/// Runs `script` with bash (`-euo pipefail`) in `directory`, with the built tools first on the
+/// PATH.
+func runShell(_ script: String, in directory: String) throws -> ProcessResult {
+  let tools = URL(fileURLWithPath: RepositoryPaths.executable("treatment-ledger"))
+    .deletingLastPathComponent().path
+  let path = tools + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+  return try ProcessResult.run(
+    "/bin/bash", ["-euo", "pipefail", "-c", script], environment: ["PATH": path],
+    directory: directory)
+}
+
 /// The rows of a CSV file the tool wrote, read by CSV.swift (yaslab/CSV.swift), a reader
 /// independent of the tool's writer.
 func readCSV(_ path: String) throws -> [[String]] {

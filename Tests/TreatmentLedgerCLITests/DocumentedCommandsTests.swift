@@ -101,11 +101,7 @@ struct DocumentedCommandsTests {
   static func check(_ scene: DocScene) throws {
     let directory = TemporaryDirectory("documented")
     defer { directory.remove() }
-    let tools = URL(fileURLWithPath: LedgerCLI.executable).deletingLastPathComponent().path
-    let path = tools + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-    let result = try ProcessResult.run(
-      "/usr/bin/timeout", ["600", "/bin/bash", "-c", script(scene)],
-      environment: ["PATH": path, "REPO": RepositoryPaths.root], directory: directory.path)
+    let result = try runShell(script(scene), in: directory.path)  // tools on the PATH
     let outputs = try stepOutputs(result, count: scene.steps.count)
     for (index, step) in scene.steps.enumerated() {
       let (status, output) = outputs[index]
@@ -133,12 +129,13 @@ struct DocumentedCommandsTests {
     }
   }
 
-  /// Setup under `set -e`; then each command between markers that carry its exit status, with
-  /// `$?` restored after the marker (so that a documented `echo $?` sees the command before it).
+  /// `$REPO` is set and `$TREATMENT_LEDGER_STORE` unset; setup runs under `set -e`; then each
+  /// command between markers that carry its exit status, with `$?` restored after the marker
+  /// (so that a documented `echo $?` sees the command before it).
   static func script(_ scene: DocScene) -> String {
     var lines = [
-      "set -eu -o pipefail", "unset TREATMENT_LEDGER_STORE", scene.setup,
-      "cd '\(scene.directory)'", "set +e",
+      "set -eu -o pipefail", "unset TREATMENT_LEDGER_STORE", "REPO='\(RepositoryPaths.root)'",
+      scene.setup, "cd '\(scene.directory)'", "set +e",
     ]
     for (index, step) in scene.steps.enumerated() {
       lines.append("printf '\\n@@begin \(index)\\n'")
