@@ -65,16 +65,16 @@ enum LeadingStore {
       }
       throw ValidationError("`\(name)` opens no store: leave out --store")
     }
-    let path = Array(rest.prefix(depth))
+    let names = Array(rest.prefix(depth))
     let tail = Array(rest.dropFirst(depth))
     if let trailing = trailingStore(tail) {
       guard trailing == leading else {
         throw ValidationError(
           "--store is given before the command (\(leading)) and after it (\(trailing)): give one")
       }
-      return path + tail
+      return names + tail
     }
-    return path + ["--store", leading] + tail
+    return names + ["--store", leading] + tail
   }
 
   /// The innermost command named at the start of `arguments`, and how many names that took.
