@@ -25,6 +25,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
+    // Test-only: an independent CSV reader for what `audit export` writes.
+    .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
   ],
   targets: [
     .systemLibrary(
@@ -143,7 +145,15 @@ let package = Package(
       dependencies: [],
       path: "Tests/LedgerTestSupport"
     ),
-    .testTarget(name: "LedgerLMDBTests", dependencies: ["LedgerLMDB", "LedgerTestSupport"]),
+    // A second process for LedgerLMDBTests: grows the map, or holds a reader until killed.
+    .executableTarget(
+      name: "LedgerLMDBTestChild",
+      dependencies: ["LedgerLMDB"],
+      path: "Tests/LedgerLMDBTestChild"
+    ),
+    .testTarget(
+      name: "LedgerLMDBTests",
+      dependencies: ["LedgerLMDB", "LedgerTestSupport", "LedgerLMDBTestChild"]),
     .testTarget(
       name: "LedgerEventStoreTests",
       dependencies: [
@@ -154,7 +164,10 @@ let package = Package(
       dependencies: ["TreatmentRecords", "LedgerEventStore", "LedgerTestSupport"]),
     .testTarget(
       name: "LedgerAuditTests",
-      dependencies: ["LedgerAudit", "TreatmentLedger", "LedgerTestSupport"]),
+      dependencies: [
+        "LedgerAudit", "TreatmentLedger", "LedgerTestSupport",
+        .product(name: "CSV", package: "CSV.swift"),
+      ]),
     .testTarget(
       name: "TreatmentLedgerTests", dependencies: ["TreatmentLedger", "LedgerTestSupport"]),
     .testTarget(
@@ -164,6 +177,7 @@ let package = Package(
       dependencies: [
         "LedgerTestSupport", "TreatmentLedgerCLI", "TreatmentLedger", "AlertMonitor", "LedgerBench",
         "EmbeddingExamples",
+        .product(name: "CSV", package: "CSV.swift"),
       ]
     ),
     .testTarget(

@@ -239,8 +239,7 @@ struct AuditExportTests {
     #expect(inside.count == 10)
     #expect(export.manifest.contents == .wholeChain)
     #expect(export.manifest.counts == AuditManifest.Counts(events: 17, eventsInRange: 10))
-    let rows = parseCSV(
-      try String(contentsOfFile: export.directory + "/events.csv", encoding: .utf8))
+    let rows = try readCSV(export.directory + "/events.csv")
     let inRange = try #require(rows.first?.firstIndex(of: "inRange"))
     let eventId = try #require(rows.first?.firstIndex(of: "eventId"))
     let marked = rows.dropFirst().filter { $0[inRange] == "true" }.map { $0[eventId] }
@@ -265,7 +264,7 @@ struct AuditExportTests {
     #expect(
       Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF], "a UTF-8 byte-order mark for spreadsheets")
     let text = String(decoding: bytes, as: UTF8.self)
-    let rows = parseCSV(text)
+    let rows = try readCSV(export.directory + "/events.csv")
     #expect(rows.count == lines.count + 1)
     #expect(
       rows[0] == [

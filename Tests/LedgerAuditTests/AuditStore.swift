@@ -1,3 +1,4 @@
+import CSV
 import Foundation
 import LedgerTestSupport
 import Synchronization
@@ -159,48 +160,16 @@ struct ExportedLine {
   }
 }
 
-/// An RFC 4180 reader written for the tests, independent of the library's.
-func parseCSV(_ text: String) -> [[String]] {
+/// The rows of an exported `events.csv`, read by CSV.swift (yaslab/CSV.swift), a reader
+/// independent of the library's writer.
+func readCSV(_ path: String) throws -> [[String]] {
+  var text = try String(contentsOfFile: path, encoding: .utf8)
+  // The byte-order mark spreadsheets use to recognise UTF-8 is not part of the first cell.
+  if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
+  let reader = try CSVReader(string: text)
   var rows: [[String]] = []
-  var row: [String] = []
-  var field = ""
-  var quoted = false
-  var characters = Array(text.unicodeScalars)
-  if characters.first == "\u{FEFF}" { characters.removeFirst() }
-  var index = 0
-  while index < characters.count {
-    let c = characters[index]
-    if quoted {
-      if c == "\"" {
-        if index + 1 < characters.count && characters[index + 1] == "\"" {
-          field.unicodeScalars.append("\"")
-          index += 1
-        } else {
-          quoted = false
-        }
-      } else {
-        field.unicodeScalars.append(c)
-      }
-    } else if c == "\"" {
-      quoted = true
-    } else if c == "," {
-      row.append(field)
-      field = ""
-    } else if c == "\r" && index + 1 < characters.count && characters[index + 1] == "\n" {
-      row.append(field)
-      rows.append(row)
-      row = []
-      field = ""
-      index += 1
-    } else {
-      field.unicodeScalars.append(c)
-    }
-    index += 1
-  }
-  if !field.isEmpty || !row.isEmpty {
-    row.append(field)
-    rows.append(row)
-  }
+  while let row = reader.next() { rows.append(row) }
+  if let error = reader.error { throw error }
   return rows
 }
 

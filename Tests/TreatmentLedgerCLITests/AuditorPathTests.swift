@@ -2,17 +2,6 @@ import Foundation
 import LedgerTestSupport
 import Testing
 
-/// Runs `script` with bash (`-euo pipefail`) in `directory`, with the built tools first on the
-/// PATH.
-func runShell(_ script: String, in directory: String) throws -> ProcessResult {
-  let tools = URL(fileURLWithPath: RepositoryPaths.executable("treatment-ledger"))
-    .deletingLastPathComponent().path
-  let path = tools + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-  return try ProcessResult.run(
-    "/bin/bash", ["-euo", "pipefail", "-c", script], environment: ["PATH": path],
-    directory: directory)
-}
-
 @Suite("the auditor's path") struct AuditorPathTests {
   /// The README's auditor procedure, as written, on a demo store made in the same directory.
   @Test func theReadmeProcedureRunsAsWrittenOnTheDemoStore() throws {

@@ -10,7 +10,9 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
     abstract: "An append-only, hash-chained record store for ketamine-therapy clinics.",
     discussion: """
       The store is a directory (--store, else $TREATMENT_LEDGER_STORE, else \
-      ./treatment-ledger.store). Events are never updated or deleted.
+      ./treatment-ledger.store). --store may come before the command or after it: \
+      `treatment-ledger --store PATH stats` and `treatment-ledger stats --store PATH` are the \
+      same. Events are never updated or deleted.
 
       Exit codes:
         0   success
@@ -28,6 +30,22 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
       AuditCommand.self,
     ]
   )
+
+  /// Parses the command line (a `--store` before the command moved behind it, see
+  /// ``LeadingStore``) and runs the command.
+  static func main() async {
+    do {
+      let arguments = try LeadingStore.rewrite(Array(CommandLine.arguments.dropFirst()))
+      var command = try parseAsRoot(arguments)
+      if var asynchronous = command as? AsyncParsableCommand {
+        try await asynchronous.run()
+      } else {
+        try command.run()
+      }
+    } catch {
+      exit(withError: error)
+    }
+  }
 }
 
 /// The exit codes documented in `treatment-ledger --help`.
