@@ -2,6 +2,8 @@
 import PackageDescription
 
 // Layers, arrows pointing down only:
+//   LedgerFoundation (strict JSON, canonical JSON, RFC 3339 times, their one parse error;
+//     Foundation only), used by every layer above it
 //   CTreatmentLedgerLMDB (C shim) → LedgerLMDB (knows no events)
 //   → LedgerEventStore (streams, positions, concurrency, integrity; knows no clinic)
 //   → TreatmentRecords (clinical events, validation, projections)
@@ -25,6 +27,7 @@ let package = Package(
       pkgConfig: "lmdb",
       providers: [.apt(["liblmdb-dev"])]
     ),
+    .target(name: "LedgerFoundation"),
     .target(
       name: "LedgerLMDB",
       dependencies: ["CTreatmentLedgerLMDB"]
@@ -32,6 +35,7 @@ let package = Package(
     .target(
       name: "LedgerEventStore",
       dependencies: [
+        "LedgerFoundation",
         "LedgerLMDB",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
@@ -39,11 +43,12 @@ let package = Package(
     ),
     .target(
       name: "TreatmentRecords",
-      dependencies: ["LedgerEventStore"]
+      dependencies: ["LedgerFoundation", "LedgerEventStore"]
     ),
     .target(
       name: "TreatmentLedger",
       dependencies: [
+        "LedgerFoundation",
         "LedgerEventStore",
         "TreatmentRecords",
         .product(name: "Crypto", package: "swift-crypto"),
@@ -104,7 +109,7 @@ let package = Package(
     ),
     .executableTarget(
       name: "LedgerFuzz",
-      dependencies: ["LedgerEventStore", "TreatmentLedger"],
+      dependencies: ["LedgerFoundation", "LedgerEventStore", "TreatmentLedger"],
       path: "Tools/ledger-fuzz",
       exclude: ["corpus", "run-fuzz.sh"]
     ),
@@ -113,15 +118,20 @@ let package = Package(
       dependencies: [],
       path: "Tests/LedgerTestSupport"
     ),
+    .testTarget(
+      name: "LedgerFoundationTests", dependencies: ["LedgerFoundation", "LedgerTestSupport"]),
     .testTarget(name: "LedgerLMDBTests", dependencies: ["LedgerLMDB", "LedgerTestSupport"]),
     .testTarget(
       name: "LedgerEventStoreTests",
       dependencies: [
-        "LedgerEventStore", "LedgerTestSupport", .product(name: "Logging", package: "swift-log"),
+        "LedgerFoundation", "LedgerEventStore", "LedgerTestSupport",
+        .product(name: "Logging", package: "swift-log"),
       ]),
     .testTarget(
       name: "TreatmentRecordsTests",
-      dependencies: ["TreatmentRecords", "LedgerEventStore", "LedgerTestSupport"]),
+      dependencies: [
+        "LedgerFoundation", "TreatmentRecords", "LedgerEventStore", "LedgerTestSupport",
+      ]),
     .testTarget(
       name: "TreatmentLedgerTests", dependencies: ["TreatmentLedger", "LedgerTestSupport"]),
     .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 @_exported import LedgerEventStore
+@_exported import LedgerFoundation
 import Logging
 @_exported import TreatmentRecords
 

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 /// What to export, where, by whom and why.
 public struct AuditExportRequest: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 /// The line format of `events.ndjson`:
 ///

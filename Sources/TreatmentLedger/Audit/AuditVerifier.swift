@@ -4,6 +4,7 @@
 // rather than twice.
 import Foundation
 import LedgerEventStore
+import LedgerFoundation
 
 /// The first problem an export verification found.
 public struct AuditProblem: Sendable, Hashable, Codable, CustomStringConvertible {
