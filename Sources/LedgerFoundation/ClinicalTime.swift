@@ -59,10 +59,14 @@ public struct ClinicalTime: Codable, Sendable, Hashable, CustomStringConvertible
     let earliest = Self.firstWritableMicros - shift
     let latest = Self.lastWritableMicros - shift
     let micros = min(max(wanted, earliest), latest)
-    self.text =
-      RFC3339.format(micros: micros, offsetMinutes: offset, fraction: .whenNotZero)
-      ?? "1970-01-01T00:00:00Z"
-    self.micros = micros
+    if let text = RFC3339.format(micros: micros, offsetMinutes: offset, fraction: .whenNotZero) {
+      self.text = text
+      self.micros = micros
+    } else {
+      // Not reached: `micros` is held to what the (held) offset can write.
+      self.text = "1970-01-01T00:00:00Z"
+      self.micros = 0
+    }
   }
 
   /// The instant as a `Date` (a `Double` of seconds: for display and interop; compare ``micros``).

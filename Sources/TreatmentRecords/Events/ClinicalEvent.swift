@@ -206,7 +206,8 @@ enum ClinicalCoding {
     case DecodingError.valueNotFound(let type, let context):
       return make(context.codingPath, .wrongType, "must be \(JSONTypeName.of(type)), not null")
     case DecodingError.dataCorrupted(let context)
-    where !context.codingPath.isEmpty && context.underlyingError is LedgerParseError:
+    where !context.codingPath.isEmpty
+      && (context.underlyingError as? LedgerParseError)?.kind == .time:
       return make(
         context.codingPath, .invalidFormat,
         "must be an RFC 3339 date-time with an explicit offset")
