@@ -2,6 +2,8 @@
 import PackageDescription
 
 // Layers, read top to bottom; each depends only on layers above it:
+//   LedgerFoundation       strict JSON, canonical JSON, RFC 3339 times and their one parse
+//                          error (Foundation only); used by every layer below this line
 //   CTreatmentLedgerLMDB   C shim over liblmdb
 //   LedgerLMDB             typed environments and transactions; knows no events
 //   LedgerEventStore       streams, positions, the hash chain and its follower, projections;
@@ -34,6 +36,7 @@ let package = Package(
       pkgConfig: "lmdb",
       providers: [.apt(["liblmdb-dev"])]
     ),
+    .target(name: "LedgerFoundation"),
     .target(
       name: "LedgerLMDB",
       dependencies: ["CTreatmentLedgerLMDB"]
@@ -41,6 +44,7 @@ let package = Package(
     .target(
       name: "LedgerEventStore",
       dependencies: [
+        "LedgerFoundation",
         "LedgerLMDB",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
@@ -49,17 +53,19 @@ let package = Package(
     .target(
       name: "LedgerAudit",
       dependencies: [
+        "LedgerFoundation",
         "LedgerEventStore",
         .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
     .target(
       name: "TreatmentRecords",
-      dependencies: ["LedgerEventStore"]
+      dependencies: ["LedgerFoundation", "LedgerEventStore"]
     ),
     .target(
       name: "TreatmentLedger",
       dependencies: [
+        "LedgerFoundation",
         "LedgerEventStore",
         "LedgerAudit",
         "TreatmentRecords",
@@ -136,7 +142,7 @@ let package = Package(
     ),
     .executableTarget(
       name: "LedgerFuzz",
-      dependencies: ["LedgerEventStore", "TreatmentLedger"],
+      dependencies: ["LedgerFoundation", "LedgerEventStore", "TreatmentLedger"],
       path: "Tools/ledger-fuzz",
       exclude: ["corpus", "run-fuzz.sh"]
     ),
@@ -155,13 +161,18 @@ let package = Package(
       name: "LedgerLMDBTests",
       dependencies: ["LedgerLMDB", "LedgerTestSupport", "LedgerLMDBTestChild"]),
     .testTarget(
+      name: "LedgerFoundationTests", dependencies: ["LedgerFoundation", "LedgerTestSupport"]),
+    .testTarget(
       name: "LedgerEventStoreTests",
       dependencies: [
-        "LedgerEventStore", "LedgerTestSupport", .product(name: "Logging", package: "swift-log"),
+        "LedgerFoundation", "LedgerEventStore", "LedgerTestSupport",
+        .product(name: "Logging", package: "swift-log"),
       ]),
     .testTarget(
       name: "TreatmentRecordsTests",
-      dependencies: ["TreatmentRecords", "LedgerEventStore", "LedgerTestSupport"]),
+      dependencies: [
+        "LedgerFoundation", "TreatmentRecords", "LedgerEventStore", "LedgerTestSupport",
+      ]),
     .testTarget(
       name: "LedgerAuditTests",
       dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerFoundation
 
 /// What to export, where, by whom and why.
 public struct AuditExportRequest: Sendable, Hashable {

@@ -1,3 +1,4 @@
+import LedgerFoundation
 import LedgerEventStore
 
 /// What an audit export needs to know about the records it exports, and nothing more: which

@@ -1,3 +1,4 @@
+import LedgerFoundation
 import LedgerEventStore
 
 /// The chain fields of one exported event, from an NDJSON line or a CSV row.

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 import LedgerLMDB
 
 /// How an append treats events that are refused one by one (a malformed envelope, an id stored

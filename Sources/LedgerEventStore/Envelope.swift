@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 /// Who entered an event: `recordedBy` in the envelope.
 public struct Recorder: Sendable, Hashable, Codable {

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 /// Decodes the NDJSON input format writers and tools use:
 /// `{"eventId", "type", "streamId"?, "schemaVersion"?, "occurredAt", "recordedBy": {"id", "name",

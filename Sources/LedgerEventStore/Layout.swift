@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 import LedgerLMDB
 
 /// The LMDB databases of a store and their key and value encodings. `docs/FORMAT.md` describes
@@ -169,7 +170,7 @@ package enum RecordCodec {
     }
     let canonical = Array(value[33...])
     let parsed: JSONValue
-    do { parsed = try JSONParser.parse(canonical) } catch {
+    do { parsed = try JSONValue.parse(canonical) } catch {
       throw .corruptRecord(position: position, reason: "the envelope does not decode: \(error)")
     }
     guard case .object(let members) = parsed else {

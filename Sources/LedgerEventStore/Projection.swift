@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 import LedgerLMDB
 
 /// A projection: derived, per-stream state folded from the log, kept in LMDB beside the events.
@@ -104,7 +105,7 @@ struct ProjectionMeta: Codable, Equatable {
   /// Reads the stored JSON with the store's own parser when every member is an integer a double
   /// holds exactly; nil otherwise (the caller then uses `JSONDecoder`).
   init?(quickJSON bytes: [UInt8]) {
-    guard case .object(let members)? = try? JSONParser.parse(bytes),
+    guard case .object(let members)? = try? JSONValue.parse(bytes),
       let checkpoint = Self.integer(members["checkpoint"]), checkpoint >= 0,
       let slot = Self.integer(members["slot"]), (0...255).contains(slot),
       let version = Self.integer(members["version"])

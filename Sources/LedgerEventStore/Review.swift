@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 import LedgerLMDB
 
 /// A rule set of a layer above the store, consulted inside the append's write transaction before

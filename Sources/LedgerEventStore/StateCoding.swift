@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 /// A compact, deterministic binary encoding for derived state (projection and reviewer states):
 /// unsigned LEB128 varints, zigzag varints for signed integers, doubles as their 8 IEEE-754 bytes

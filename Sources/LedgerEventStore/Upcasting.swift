@@ -1,3 +1,5 @@
+import LedgerFoundation
+
 /// Reads stored events of an older schema version as the current version, without touching the
 /// stored bytes (see `docs/SCHEMA-EVOLUTION.md`).
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 import LedgerLMDB
 
 /// The chain head an operator kept outside the store: how many events there were and the hash

@@ -2,6 +2,7 @@ import Foundation
 @_exported import LedgerAudit
 @_exported import LedgerEventStore
 import LedgerLMDB
+@_exported import LedgerFoundation
 import Logging
 @_exported import TreatmentRecords
 

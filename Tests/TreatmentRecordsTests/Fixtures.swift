@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 import TreatmentRecords
 
 /// A patient stream built event by event through the public API, for rule tests.

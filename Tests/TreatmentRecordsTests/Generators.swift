@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 import LedgerTestSupport
 import Testing
 import TreatmentRecords
@@ -608,9 +609,9 @@ enum EffectiveStream {
 
 /// A payload as the JSON object a correction's `replacement` holds; a payload that does not
 /// encode is a generator bug and fails the test.
-func jsonObject(_ event: ClinicalEvent) -> [String: ClinicalJSONValue] {
+func jsonObject(_ event: ClinicalEvent) -> [String: JSONValue] {
   do {
-    return try JSONDecoder().decode([String: ClinicalJSONValue].self, from: try event.jsonData())
+    return try JSONDecoder().decode([String: JSONValue].self, from: try event.jsonData())
   } catch {
     Issue.record("a generated \(event.eventType) does not encode: \(error)")
     return [:]

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 import Testing
 import TreatmentRecords
 

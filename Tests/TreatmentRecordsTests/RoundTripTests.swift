@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 import Testing
 import TreatmentRecords
 
@@ -108,54 +109,6 @@ struct RoundTripTests {
     #expect(
       try ClinicalEvent.decode(type: "EntryCorrected", schemaVersion: 1, json: json)
         == .entryCorrected(correction))
-  }
-}
-
-@Suite("Clinical time")
-struct ClinicalTimeTests {
-  @Test(
-    "RFC 3339 with an explicit offset is accepted",
-    arguments: [
-      "2026-03-02T09:15:00+01:00", "2026-03-02T08:15:00Z", "2026-03-02t08:15:00z",
-      "2026-03-02T08:15:00.123456Z", "2024-02-29T23:59:59-05:30", "2026-03-02T08:15:00-00:00",
-    ])
-  func accepted(_ text: String) throws {
-    let time = try #require(ClinicalTime(text))
-    #expect(time.text == text)
-  }
-
-  @Test(
-    "Strings without an offset, or not RFC 3339, are refused",
-    arguments: [
-      "2026-03-02T09:15:00", "2026-03-02 09:15:00Z", "2026-03-02", "2026-02-29T09:15:00Z",
-      "2026-13-02T09:15:00Z", "2026-03-02T24:00:00Z", "2026-03-02T09:15:60Z",
-      "2026-03-02T09:15:00+1:00", "2026-03-02T09:15:00.Z", "2026-03-02T09:15:00+01:00 ", "",
-    ])
-  func refused(_ text: String) {
-    #expect(ClinicalTime(text) == nil)
-  }
-
-  @Test("Offsets denote the same instant")
-  func offsets() throws {
-    let local = try #require(ClinicalTime("2026-03-02T09:15:00+01:00"))
-    let utc = try #require(ClinicalTime("2026-03-02T08:15:00Z"))
-    #expect(local.date == utc.date)
-    #expect(local != utc)
-  }
-
-  @Test("Formatting a date gives text that parses back to the same instant")
-  func formatting() throws {
-    var generator = ClinicalEventGenerator(seed: 42)
-    for _ in 0..<500 {
-      let time = generator.time()
-      let parsed = try #require(ClinicalTime(time.text))
-      #expect(parsed == time)
-      #expect(abs(parsed.date.timeIntervalSince1970 - time.date.timeIntervalSince1970) < 1e-6)
-    }
-    #expect(ClinicalTime(Date(timeIntervalSince1970: 0)).text == "1970-01-01T00:00:00Z")
-    #expect(
-      ClinicalTime(Date(timeIntervalSince1970: 1_772_439_300), offsetMinutes: 60).text
-        == "2026-03-02T09:15:00+01:00")
   }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 import Testing
 import TreatmentRecords
 
@@ -13,7 +14,7 @@ struct InputLine: Decodable {
   var streamId: String?
   var schemaVersion: Int?
   var occurredAt: String
-  var data: ClinicalJSONValue
+  var data: JSONValue
 }
 
 @Suite("Schema examples")
@@ -103,7 +104,7 @@ struct SchemaExampleTests {
       return
     }
     // What Swift writes back is the same JSON object the example holds.
-    let rewritten = try JSONDecoder().decode(ClinicalJSONValue.self, from: event.jsonData())
+    let rewritten = try JSONDecoder().decode(JSONValue.self, from: event.jsonData())
     #expect(rewritten == line.data, "\(name): Swift writes a different object")
   }
 }

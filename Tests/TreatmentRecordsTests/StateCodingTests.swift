@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerFoundation
 import LedgerTestSupport
 import Testing
 import TreatmentRecords

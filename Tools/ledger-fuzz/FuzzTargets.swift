@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerFoundation
 import TreatmentLedger
 
 /// The fuzz targets. Each takes one input and returns normally whatever the bytes are; a crash, a

@@ -1,3 +1,5 @@
+import LedgerFoundation
+
 #if !FUZZING
   import Foundation
   import TreatmentLedger

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 extension EntryText {
   /// One primary part, or nil when the field is absent.

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 /// The words of one event's data for people: its clinically important fields first, labelled
 /// and with units (`BP 146/104 mmHg`, `SpO2 93 %`, `PHQ-9 17, item 9 = 1`), free text quoted.

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 /// A patient timeline as text for people: one entry per line with its clinically important
 /// fields first, wrapped to a width; corrections shown inline on the entry they correct with the

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 /// One clinical event's payload, tagged by type: the sixteen types of
 /// docs/CLINICAL-RULES.md section 1.
@@ -204,6 +205,12 @@ enum ClinicalCoding {
       return make(context.codingPath, .wrongType, "must be " + JSONTypeName.of(type))
     case DecodingError.valueNotFound(let type, let context):
       return make(context.codingPath, .wrongType, "must be \(JSONTypeName.of(type)), not null")
+    case DecodingError.dataCorrupted(let context)
+    where !context.codingPath.isEmpty
+      && (context.underlyingError as? LedgerParseError)?.kind == .time:
+      return make(
+        context.codingPath, .invalidFormat,
+        "must be an RFC 3339 date-time with an explicit offset")
     case DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty:
       return make(context.codingPath, .invalidFormat, "must be a valid value of its type")
     default:

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 /// A correction of an earlier entry of the same patient. The original is never changed or
 /// hidden: it stays in the timeline, marked as superseded, and counts with `replacement` instead
@@ -18,10 +19,10 @@ public struct EntryCorrected: ClinicalEventData {
   /// Why (non-empty after trimming).
   public var reason: String
   /// A full `data` object of the corrected event's type.
-  public var replacement: [String: ClinicalJSONValue]
+  public var replacement: [String: JSONValue]
 
   /// Creates the payload from a replacement given as JSON data.
-  public init(correctedEventId: UUID, reason: String, replacement: [String: ClinicalJSONValue]) {
+  public init(correctedEventId: UUID, reason: String, replacement: [String: JSONValue]) {
     self.correctedEventId = correctedEventId
     self.reason = reason
     self.replacement = replacement
@@ -34,9 +35,9 @@ public struct EntryCorrected: ClinicalEventData {
     correctedEventId: UUID, reason: String, replacement: Replacement
   ) throws(ClinicalValidationError) {
     let data = try ClinicalCoding.encode(replacement, eventType: Replacement.eventType)
-    let value: ClinicalJSONValue
+    let value: JSONValue
     do {
-      value = try JSONDecoder().decode(ClinicalJSONValue.self, from: data)
+      value = try JSONDecoder().decode(JSONValue.self, from: data)
     } catch {
       throw ClinicalValidationError(
         eventType: Replacement.eventType, field: "", rule: HardLimit.invalidJSON.rawValue,

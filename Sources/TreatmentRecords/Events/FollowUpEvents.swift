@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 /// A follow-up (call, visit or assessment) was scheduled.
 ///

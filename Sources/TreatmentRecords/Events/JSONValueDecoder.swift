@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerFoundation
 
 /// A `Decoder` over an already parsed ``JSONValue``: the fast path of
 /// ``ClinicalEvent/decode(type:schemaVersion:value:)``, which saves the reviewer from writing the

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 /// A set of vital signs. Each measurement may be absent, but not all of them.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerFoundation
 
 /// A problem found while decoding one field, carried out of `init(from:)` so that the public
 /// error can name the field path and the rule without ever repeating the value.

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerFoundation
 import Synchronization
 
 /// The doses of one session of a course.

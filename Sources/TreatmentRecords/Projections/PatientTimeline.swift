@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerFoundation
 
 /// A later event that corrects or voids a timeline entry.
 public struct Supersession: Codable, Sendable, Hashable {

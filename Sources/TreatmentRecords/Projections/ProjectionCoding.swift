@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerFoundation
 
 /// The stored form of projection states: a format byte, then ``StateWriter``'s compact binary
 /// encoding. Deterministic (equal states give equal bytes), so a rebuild can be compared with

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerFoundation
 
 /// A soft alert stored with an accepted event: `{"code", "field", "rule", "protocolVersion"}`.
 ///

@@ -1,11 +1,12 @@
 import Foundation
+import LedgerFoundation
 
 extension RuleContext {
   mutating func check(_ data: PatientRegistered) throws(ClinicalValidationError) {
     try require(!state.isPatientRegistered, .alreadyRegistered)
     try requireId(data.patientId, field: "patientId")
     try require(data.birthYear >= 1900, .birthYearMin)
-    let currentYear = RFC3339.utcYear(now)
+    let currentYear = Int(RFC3339.utcYear(micros: ClinicalTime(now).micros))
     try require(data.birthYear <= currentYear, .birthYearFuture)
     // Only the year is known: age is the current year minus the birth year (as the protocol
     // schema defines it), judged against `now`.

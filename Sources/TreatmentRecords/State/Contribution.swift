@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 /// What one event contributes to the decision state: the few facts the rules need, never a copy
 /// of the payload.
@@ -51,7 +52,7 @@ enum Contribution: Codable, Sendable, Hashable {
   /// The contribution of a correction: its replacement read as the target's type.
   /// A replacement that does not decode (only possible for an unvalidated event) counts for
   /// nothing.
-  init(replacement: [String: ClinicalJSONValue], targetType: String) {
+  init(replacement: [String: JSONValue], targetType: String) {
     guard let event = try? ClinicalEvent.decodeReplacement(replacement, type: targetType) else {
       self = .none
       return
@@ -67,7 +68,7 @@ extension ClinicalEvent {
   /// Decodes a correction's replacement as the given type, with error paths under
   /// `replacement.`.
   static func decodeReplacement(
-    _ replacement: [String: ClinicalJSONValue], type: String
+    _ replacement: [String: JSONValue], type: String
   ) throws(ClinicalValidationError) -> ClinicalEvent {
     let json = try ClinicalCoding.encode(replacement, eventType: EntryCorrected.eventType)
     let version =

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 extension PatientDecisionState {
   /// The state after an accepted event.

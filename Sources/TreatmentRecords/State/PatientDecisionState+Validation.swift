@@ -1,4 +1,5 @@
 import Foundation
+import LedgerFoundation
 
 extension PatientDecisionState {
   /// Checks one event against every hard limit and soft alert of docs/CLINICAL-RULES.md, given

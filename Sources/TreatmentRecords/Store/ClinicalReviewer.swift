@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEventStore
+import LedgerFoundation
 
 /// The clinical rules as the event store's `AppendReviewer`: every append to a `patient-<id>`
 /// stream is decoded into the catalogue's types and checked against the hard limits of

@@ -16,7 +16,7 @@ import Foundation
 ///   that is canonically equivalent Unicode), since keeping one value would silently drop the other;
 /// - nothing but white space may follow the value.
 ///
-/// Errors are ``EventStoreError/malformedJSON(reason:)`` naming the byte offset and what was
+/// Errors are ``LedgerParseError`` values of kind `.json`, naming the byte offset and what was
 /// expected there, never any of the content.
 struct JSONParser {
   /// The deepest nesting of arrays and objects accepted; the outermost array or object is level 1.
@@ -37,7 +37,7 @@ struct JSONParser {
   }
 
   /// Parses one JSON document from any collection of bytes (contiguous ones are not copied).
-  static func parse(_ bytes: some DataProtocol) throws(EventStoreError) -> JSONValue {
+  static func parse(_ bytes: some DataProtocol) throws(LedgerParseError) -> JSONValue {
     if let result = bytes.withContiguousStorageIfAvailable({ parseResult($0) }) {
       return try result.get()
     }
@@ -45,7 +45,7 @@ struct JSONParser {
   }
 
   /// Parses one JSON document held in `buffer`.
-  static func parse(buffer: UnsafeBufferPointer<UInt8>) throws(EventStoreError) -> JSONValue {
+  static func parse(buffer: UnsafeBufferPointer<UInt8>) throws(LedgerParseError) -> JSONValue {
     if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
       throw failure("a byte order mark is not allowed", at: 0)
     }
@@ -59,16 +59,16 @@ struct JSONParser {
   }
 
   private static func parseResult(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<
-    JSONValue, EventStoreError
+    JSONValue, LedgerParseError
   > {
     do { return .success(try parse(buffer: buffer)) } catch { return .failure(error) }
   }
 
-  private static func failure(_ reason: String, at offset: Int) -> EventStoreError {
-    .malformedJSON(reason: "not valid JSON at byte \(offset): \(reason)")
+  private static func failure(_ reason: String, at offset: Int) -> LedgerParseError {
+    LedgerParseError(kind: .json, offset: offset, reason: reason)
   }
 
-  private func failure(_ reason: String) -> EventStoreError {
+  private func failure(_ reason: String) -> LedgerParseError {
     index < input.count
       ? Self.failure(reason, at: index)
       : Self.failure("\(reason), but the text ended", at: index)
@@ -85,7 +85,7 @@ struct JSONParser {
     }
   }
 
-  private mutating func parseValue() throws(EventStoreError) -> JSONValue {
+  private mutating func parseValue() throws(LedgerParseError) -> JSONValue {
     skipWhitespace()
     guard index < input.count else { throw failure("expected a value") }
     switch input[index] {
@@ -115,14 +115,14 @@ struct JSONParser {
   /// Checks the next four bytes and moves past them.
   private mutating func expectLiteral(
     _ b0: UInt8, _ b1: UInt8, _ b2: UInt8, _ b3: UInt8, name: String
-  ) throws(EventStoreError) {
+  ) throws(LedgerParseError) {
     guard index + 3 < input.count, input[index] == b0, input[index + 1] == b1,
       input[index + 2] == b2, input[index + 3] == b3
     else { throw failure("expected a value (\(name))") }
     index += 4
   }
 
-  private mutating func enterContainer() throws(EventStoreError) {
+  private mutating func enterContainer() throws(LedgerParseError) {
     depth += 1
     if depth > Self.maximumDepth {
       throw failure("arrays and objects nest deeper than \(Self.maximumDepth) levels")
@@ -130,7 +130,7 @@ struct JSONParser {
     index += 1
   }
 
-  private mutating func parseArray() throws(EventStoreError) -> JSONValue {
+  private mutating func parseArray() throws(LedgerParseError) -> JSONValue {
     try enterContainer()
     skipWhitespace()
     if index < input.count, input[index] == UInt8(ascii: "]") {
@@ -159,7 +159,7 @@ struct JSONParser {
     return .array(array)
   }
 
-  private mutating func parseObject() throws(EventStoreError) -> JSONValue {
+  private mutating func parseObject() throws(LedgerParseError) -> JSONValue {
     try enterContainer()
     skipWhitespace()
     if index < input.count, input[index] == UInt8(ascii: "}") {
@@ -211,7 +211,7 @@ struct JSONParser {
   // MARK: Strings
 
   /// Parses a string starting at its opening quote.
-  private mutating func parseString() throws(EventStoreError) -> String {
+  private mutating func parseString() throws(LedgerParseError) -> String {
     index += 1
     let start = index
     // Fast path: no escapes, so the string is a slice of the input.
@@ -259,7 +259,7 @@ struct JSONParser {
   }
 
   /// Validates the multi-byte UTF-8 sequence at `index` (RFC 3629) and moves past it.
-  private mutating func skipUTF8Sequence() throws(EventStoreError) {
+  private mutating func skipUTF8Sequence() throws(LedgerParseError) {
     let lead = input[index]
     let length: Int
     var low: UInt8 = 0x80
@@ -294,7 +294,7 @@ struct JSONParser {
   }
 
   /// Parses the escape at `index` (a backslash) and appends its UTF-8 to `scratch`.
-  private mutating func parseEscape() throws(EventStoreError) {
+  private mutating func parseEscape() throws(LedgerParseError) {
     guard index + 1 < input.count else { throw failure("expected an escape after '\\'") }
     let escapeStart = index
     index += 1
@@ -331,7 +331,7 @@ struct JSONParser {
     }
   }
 
-  private mutating func parseHex4() throws(EventStoreError) -> UInt16 {
+  private mutating func parseHex4() throws(LedgerParseError) -> UInt16 {
     guard index + 4 <= input.count else { throw failure("expected four hex digits after \\u") }
     var value: UInt16 = 0
     for _ in 0..<4 {
@@ -385,7 +385,7 @@ struct JSONParser {
   /// When the significant digits form an integer of at most 2^53 and the decimal exponent is at
   /// most 22 in magnitude, both operands are exact doubles and one multiplication or division
   /// rounds correctly (Clinger's fast path). Otherwise the validated text goes to `Double(_:)`.
-  private mutating func parseNumber() throws(EventStoreError) -> Double {
+  private mutating func parseNumber() throws(LedgerParseError) -> Double {
     let start = index
     let negative = input[index] == UInt8(ascii: "-")
     if negative { index += 1 }
