@@ -1,5 +1,5 @@
-import LedgerFoundation
 import LedgerEventStore
+import LedgerFoundation
 
 /// What an audit export needs to know about the records it exports, and nothing more: which
 /// stream holds a patient, and which events correct or void another one.

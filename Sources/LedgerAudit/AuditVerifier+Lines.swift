@@ -1,5 +1,5 @@
-import LedgerFoundation
 import LedgerEventStore
+import LedgerFoundation
 
 /// The chain fields of one exported event, from an NDJSON line or a CSV row.
 struct ChainView: Sendable {

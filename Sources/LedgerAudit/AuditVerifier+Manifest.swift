@@ -1,6 +1,6 @@
 import Foundation
-import LedgerFoundation
 import LedgerEventStore
+import LedgerFoundation
 
 extension VerificationRun {
   /// Reads `manifest.json`, compares it with what it must be, and checks its members fit.
