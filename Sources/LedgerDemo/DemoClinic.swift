@@ -1,6 +1,6 @@
 import Foundation
-import TreatmentLedger
 import LedgerFoundation
+import TreatmentLedger
 
 /// A deterministic synthetic clinic: realistic patients, courses and sessions that pass the same
 /// validation as real input and follow the ranges of docs/CLINICAL-RULES.md. The same seed gives

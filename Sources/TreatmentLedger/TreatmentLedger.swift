@@ -1,8 +1,8 @@
 import Foundation
 @_exported import LedgerAudit
 @_exported import LedgerEventStore
-import LedgerLMDB
 @_exported import LedgerFoundation
+import LedgerLMDB
 import Logging
 @_exported import TreatmentRecords
 

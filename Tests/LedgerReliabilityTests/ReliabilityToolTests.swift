@@ -137,7 +137,9 @@ struct ReliabilityToolTests {
     let output = try Self.expectPasses(
       ["maintenance", "--rounds", "2", "--rebuilders", "3", "--patients", "8", "--seed", "5"],
       minimumPassed: 14)
-    #expect((Self.figure("rebuilds completed", in: output) ?? 0) >= 2, "\(output)")
+    // Round 0 kills nobody, so one of its rebuilders holds the claim and completes; in round 1
+    // the killed rebuilder may be the one holding it, and then none of that round completes.
+    #expect((Self.figure("rebuilds completed", in: output) ?? 0) >= 1, "\(output)")
     // Whether the kill lands before the victim ends depends on timing; the checks above hold
     // either way (a last rebuild is never refused, so a killed holder released its claim).
     #expect(Self.figure("rebuilds killed midway", in: output) != nil, "\(output)")

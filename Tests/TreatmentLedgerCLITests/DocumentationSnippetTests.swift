@@ -2,7 +2,7 @@ import Foundation
 import LedgerTestSupport
 import Testing
 
-/// Every Swift snippet of README.md, docs/*.md and the DocC articles is compiled and run: its
+/// Every Swift snippet of README.md, docs/*.md and every DocC catalogue is compiled and run: its
 /// text must be in the `EmbeddingExamples` target (built with the package), and that program,
 /// which calls each snippet against real stores, must succeed.
 @Suite("documentation snippets")
@@ -10,8 +10,12 @@ struct DocumentationSnippetTests {
   /// The Markdown files whose Swift snippets are checked.
   static func documents() throws -> [String] {
     let root = RepositoryPaths.root
-    let docc = "Sources/TreatmentLedger/TreatmentLedger.docc"
-    let folders = ["docs", docc]
+    let modules = try FileManager.default.contentsOfDirectory(atPath: root + "/Sources").sorted()
+    let catalogues = try modules.flatMap { module in
+      try FileManager.default.contentsOfDirectory(atPath: root + "/Sources/" + module)
+        .filter { $0.hasSuffix(".docc") }.map { "Sources/\(module)/\($0)" }
+    }
+    let folders = ["docs"] + catalogues
     var files = ["README.md"]
     for folder in folders {
       let names = try FileManager.default.contentsOfDirectory(atPath: root + "/" + folder)
@@ -74,7 +78,7 @@ struct DocumentationSnippetTests {
           "Swift snippet \(index + 1) of \(document) is not in Tools/embedding-examples")
       }
     }
-    #expect(checked >= 11)
+    #expect(checked >= 12)
   }
 
   @Test func theExamplesRunAgainstRealStores() throws {
@@ -85,7 +89,8 @@ struct DocumentationSnippetTests {
     #expect(result.status == 0, "\(result.stderr)")
     for step in [
       "getting started, twice on one store", "README", "overview", "appends and concurrency",
-      "integrity", "anchor", "audit export", "audit library API", "projections and rebuilds",
+      "integrity", "anchor", "audit export", "audit library API", "LedgerAudit overview",
+      "projections and rebuilds",
       "a projection of one's own",
     ] {
       #expect(result.stdout.contains("ok \(step)\n"), "step \(step) did not run")

@@ -73,6 +73,8 @@ struct EmbeddingExamples {
     try check(export.manifest.counts.events == 7, "audit export")
     let (report, checked) = try await auditLibraryAPI(ledger)
     try check(report.problem == nil && checked.problem == nil, "audit library API")
+    try await exportAndVerify(store: ledger.store, officer: officer, into: root + "/export-3")
+    try check(true, "LedgerAudit overview")
 
     try await rebuildStaleProjections(of: ledger)
     let reports = try await rebuildEverything(of: ledger)
