@@ -17,17 +17,24 @@ struct Sizes: Codable, Sendable {
   var reads: Int
   /// The smaller data set for the peak-RSS comparison of rebuild and export (none in quick runs).
   var scalingEvents: Int?
+  /// Workload 7: the long patient's history lengths at which single appends are timed.
+  var longPatientHistories: [Int]
+  /// Workload 7: timed single appends at each history length.
+  var longPatientAppends: Int
 
   static let full = Sizes(
     singleAppends: 2_000, appenders: 8, concurrentAppends: 2_000, datasetEvents: 1_000_000,
-    importBatch: 5_000, reads: 200, scalingEvents: 100_000)
+    importBatch: 5_000, reads: 200, scalingEvents: 100_000,
+    longPatientHistories: [100, 1_000, 10_000], longPatientAppends: 200)
   static let quick = Sizes(
     singleAppends: 300, appenders: 8, concurrentAppends: 320, datasetEvents: 20_000,
-    importBatch: 5_000, reads: 30, scalingEvents: nil)
+    importBatch: 5_000, reads: 30, scalingEvents: nil,
+    longPatientHistories: [100, 1_000, 3_000], longPatientAppends: 100)
   /// `--quick` in a debug build (only to test the tool: its figures are not measurements).
   static let quickDebug = Sizes(
     singleAppends: 100, appenders: 8, concurrentAppends: 80, datasetEvents: 5_000,
-    importBatch: 2_500, reads: 5, scalingEvents: nil)
+    importBatch: 2_500, reads: 5, scalingEvents: nil,
+    longPatientHistories: [100, 300], longPatientAppends: 20)
 
   static func chosen(quick: Bool) -> Sizes {
     guard quick else { return .full }
@@ -81,7 +88,7 @@ struct Run {
 }
 
 /// The workloads, one function per (workload, system); each runs in its own child process.
-/// Each workload lives in a file of its own (`Workload1Single.swift` … `Workload6Export.swift`),
+/// Each workload lives in a file of its own (`Workload1Single.swift` … `Workload7LongPatient.swift`),
 /// its systems' loops written out side by side rather than merged into one generic loop.
 enum Workloads {
   static func run(_ spec: String, _ context: ChildContext) async throws -> [Measurement] {
@@ -113,6 +120,8 @@ enum Workloads {
     case "w6.tl": return try ledgerExports(context)
     case "w6.lmdb": return [try lmdbExport(context)]
     case "w6.sqlite": return [try sqliteExport(context)]
+    case "w7.tl": return try await ledgerLongPatient(context)
+    case "w7.lmdb": return try lmdbLongPatient(context)
     default: throw BenchError("unknown child workload '\(spec)'")
     }
   }
