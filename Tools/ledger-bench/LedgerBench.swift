@@ -25,7 +25,7 @@ struct LedgerBench: AsyncParsableCommand {
 
   @Flag(
     help:
-      "Smaller counts (300 single appends, a 20k-event data set; less in a debug build): under a minute, same table."
+      "Smaller counts (300 single appends, a 20k-event data set, a long patient of up to 3,000 events; less in a debug build): about a minute, same table."
   )
   var quick = false
 
