@@ -202,7 +202,7 @@ struct LedgerBench: AsyncParsableCommand {
     if selected.contains(2) { for spec in ["w2.tl", "w2.lmdb", "w2.sqlite-full"] { step(spec) } }
     if selected.contains(3) {
       for spec in ["w3.tl", "w3.lmdb", "w3.sqlite-normal", "w3.sqlite-full"] { step(spec) }
-    } else if selected.contains(where: { $0 >= 4 }) {
+    } else if selected.contains(where: { (4...6).contains($0) }) {
       for spec in ["prepare.tl", "prepare.lmdb", "prepare.sqlite"] { step(spec) }
     }
     if selected.contains(4) { for spec in ["w4.tl", "w4.lmdb", "w4.sqlite"] { step(spec) } }

@@ -140,6 +140,9 @@ struct StoreProbe: Sendable {
   var writtenBytes: Int
   /// `syscw`: write system calls of this process.
   var writeCalls: Int
+  /// User + system CPU time of the whole process so far (`getrusage`), microseconds: every
+  /// thread, the store's writer thread included.
+  var cpuMicros: Int
 
   /// Byte offsets in a meta page of a 64-bit LMDB 0.9 build (as in `LedgerLMDB.FileChecks`).
   private static let magic: UInt32 = 0xBEEF_C0DE
@@ -167,7 +170,16 @@ struct StoreProbe: Sendable {
     let io = processIO()
     return StoreProbe(
       pageSize: newest.pageSize, lastPage: newest.lastPage, transaction: newest.transaction,
-      fileBytes: Int(info.st_size), writtenBytes: io["wchar"] ?? 0, writeCalls: io["syscw"] ?? 0)
+      fileBytes: Int(info.st_size), writtenBytes: io["wchar"] ?? 0, writeCalls: io["syscw"] ?? 0,
+      cpuMicros: processCPUMicros())
+  }
+
+  /// User + system CPU time of this process, microseconds.
+  static func processCPUMicros() -> Int {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+    func micros(_ time: timeval) -> Int { Int(time.tv_sec) * 1_000_000 + Int(time.tv_usec) }
+    return micros(usage.ru_utime) + micros(usage.ru_stime)
   }
 
   private static func meta(_ descriptor: Int32, at offset: off_t) throws
@@ -226,5 +238,6 @@ struct StoreProbe: Sendable {
     measurement.transactionsPerAppend =
       Double(Int64(after.transaction) - Int64(before.transaction)) / count
     measurement.pageSize = after.pageSize
+    measurement.cpuMicrosPerAppend = Double(after.cpuMicros - before.cpuMicros) / count
   }
 }

@@ -6,7 +6,8 @@ extension RunReport {
   static let longPatientLegend =
     "7: written = bytes passed to write calls per append (/proc/self/io wchar: LMDB's dirty pages "
     + "+ a meta page update); pages = written / page size; allocated = growth of LMDB's last page "
-    + "(me_last_pgno, from data.mdb's meta page) × page size; txns = growth of me_last_txnid."
+    + "(me_last_pgno, from data.mdb's meta page) × page size; txns = growth of me_last_txnid; "
+    + "CPU = user + system time of the process (getrusage), all threads."
 
   /// Workload 7's rows of one system, by history length.
   func longPatientRows(_ system: System) -> [Measurement] {
@@ -61,7 +62,8 @@ extension RunReport {
     let pages = row.pagesWrittenPerAppend.map { String(format: "%.1f pages", $0) } ?? "- pages"
     let calls = row.writeCallsPerAppend.map { String(format: "%.1f write calls", $0) } ?? ""
     let txns = row.transactionsPerAppend.map { String(format: "%.2f txns", $0) } ?? "- txns"
-    return "written \(bytes(row.writtenBytesPerAppend)) (\(pages), \(calls)), "
+    let cpu = row.cpuMicrosPerAppend.map { String(format: "CPU %.2f ms, ", $0 / 1_000) } ?? ""
+    return cpu + "written \(bytes(row.writtenBytesPerAppend)) (\(pages), \(calls)), "
       + "allocated \(bytes(row.allocatedBytesPerAppend)), file +\(bytes(row.fileBytesPerAppend)), "
       + txns
   }

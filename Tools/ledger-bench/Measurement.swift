@@ -57,6 +57,9 @@ struct Measurement: Codable, Sendable {
   var transactionsPerAppend: Double?
   /// LMDB page size.
   var pageSize: Int?
+  /// CPU time (user + system, all threads of the process) per append, microseconds: less
+  /// sensitive than latency to other work on a shared machine.
+  var cpuMicrosPerAppend: Double?
 }
 
 /// Monotonic time in nanoseconds.
