@@ -9,7 +9,7 @@ struct BenchError: Error, CustomStringConvertible {
 
 /// One measured figure: one system running one workload (or one operation of a workload).
 struct Measurement: Codable, Sendable {
-  /// 1–6, as issue 7 numbers the workloads.
+  /// 1–6, as issue 7 numbers the workloads; 7, the long patient of issue 13.
   var workload: Int
   /// The operation, for workloads with several (`timeline`, `summary`); empty otherwise.
   var operation: String
@@ -37,6 +37,29 @@ struct Measurement: Codable, Sendable {
   var diskBytesPerEvent: Double?
   /// What was measured, when it differs from the workload's title.
   var note: String?
+
+  // Workload 7 only (nil elsewhere): the store before and after the timed appends.
+  /// Events in the patient's stream when the timed appends began.
+  var historyEvents: Int?
+  /// Growth of LMDB's last used page (`me_last_pgno`) × page size, per append: what the store's
+  /// allocated size grew by (pages reused from LMDB's free list do not count).
+  var allocatedBytesPerAppend: Double?
+  /// Growth of `data.mdb`'s size per append.
+  var fileBytesPerAppend: Double?
+  /// Bytes the process passed to write system calls per append (`wchar` of `/proc/self/io`):
+  /// LMDB writes every page a commit dirtied, then a few bytes of a meta page.
+  var writtenBytesPerAppend: Double?
+  /// ``writtenBytesPerAppend`` in pages: about the number of pages each commit dirtied.
+  var pagesWrittenPerAppend: Double?
+  /// Write system calls per append (`syscw`).
+  var writeCallsPerAppend: Double?
+  /// Growth of the last committed transaction id (`me_last_txnid`) per append.
+  var transactionsPerAppend: Double?
+  /// LMDB page size.
+  var pageSize: Int?
+  /// CPU time (user + system, all threads of the process) per append, microseconds: less
+  /// sensitive than latency to other work on a shared machine.
+  var cpuMicrosPerAppend: Double?
 }
 
 /// Monotonic time in nanoseconds.

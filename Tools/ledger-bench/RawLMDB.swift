@@ -196,4 +196,13 @@ final class RawLMDB: @unchecked Sendable {
 
   /// Bytes allocated for the environment's files.
   var diskBytes: Int { DiskUsage.bytes(path) }
+
+  /// Page size, last used page and last committed transaction (`mdb_env_info`, `mdb_env_stat`).
+  func info() throws -> (pageSize: Int, lastPage: UInt64, transaction: UInt64) {
+    var info = MDB_envinfo()
+    try Self.check(mdb_env_info(env, &info), "mdb_env_info")
+    var stat = MDB_stat()
+    try Self.check(mdb_env_stat(env, &stat), "mdb_env_stat")
+    return (Int(stat.ms_psize), UInt64(info.me_last_pgno), UInt64(info.me_last_txnid))
+  }
 }

@@ -34,6 +34,7 @@ struct RunReport: Codable, Sendable {
     4: "rebuild of all projections (baselines: full log scan)",
     5: "1,000-event patient: timeline and summary reads (baselines: the stream's events)",
     6: "audit export",
+    7: "long patient: single durable appends to one patient (Ledger.record) as its record grows",
   ]
 
   // MARK: Looking up figures
@@ -153,6 +154,7 @@ struct RunReport: Codable, Sendable {
             met: rows.allSatisfy { $0.peakAnonBytes < limit }))
       }
     }
+    if workloads.contains(7) { targets.append(longPatientTarget()) }
     self.targets = targets
   }
 
@@ -196,6 +198,10 @@ struct RunReport: Codable, Sendable {
     for workload in workloads {
       let rows = results.filter { $0.workload == workload }
       guard !rows.isEmpty else { continue }
+      if workload == 7 {
+        lines += longPatientLines(rows)
+        continue
+      }
       var title = "\(workload) \(Self.titles[workload] ?? "")"
       if [3, 4, 6].contains(workload) { title += " (\(Format.count(datasetEvents)) events)" }
       lines.append(title)
@@ -242,7 +248,7 @@ struct RunReport: Codable, Sendable {
       }
     }
     lines.append("")
-    lines.append("Targets of issue 7 (ratios within this run):")
+    lines.append("Targets of issue 7 and, for workload 7, of issue 13 (ratios within this run):")
     for target in targets {
       let verdict = target.met.map { $0 ? "met" : "MISSED" } ?? "n/a"
       lines.append("  [\(verdict)] \(target.workload). \(target.target): \(target.measured)")
@@ -256,15 +262,17 @@ struct RunReport: Codable, Sendable {
     lines.append(
       "peak RSS = VmHWM of the workload's own process (includes LMDB's memory-mapped file pages); "
         + "peak anon = largest RssAnon sampled every 10 ms.")
-    lines.append("p50/p99: per append (1, 2), per batch (3), per read of 1,000 events (5).")
+    lines.append(
+      "p50/p99: per append (1, 2, 7), per batch (3), per read of 1,000 events (5).")
+    if workloads.contains(7) { lines.append(Self.longPatientLegend) }
     return lines.joined(separator: "\n")
   }
 
-  private func pad(_ text: String, _ width: Int) -> String {
+  func pad(_ text: String, _ width: Int) -> String {
     text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
   }
 
-  private func lpad(_ text: String, _ width: Int) -> String {
+  func lpad(_ text: String, _ width: Int) -> String {
     text.count >= width ? " " + text : String(repeating: " ", count: width - text.count) + text
   }
 }
