@@ -146,7 +146,8 @@ extension LedgerError {
 }
 
 extension ClinicalTime {
-  /// Parses an RFC 3339 date-time with an explicit offset, throwing ``LedgerError`` (code
+  /// Parses an RFC 3339 date-time with an explicit offset, as `init(parsing:)` does, but throwing
+  /// the ledger's one error type, ``LedgerError`` (code
   /// ``LedgerError/Code/invalidInput``, field `occurredAt`) when `text` is not one; the error never
   /// repeats the text.
   ///
