@@ -61,6 +61,8 @@ private struct PatientBuilder {
   var events: [ProposedEvent] = []
   /// Minutes since the clinic's first day, 00:00 local (UTC−05:00).
   var clock = 0
+  /// The patient's weight in kg, drifting a little from session to session.
+  var weight = 0.0
 
   static let staff = [
     Recorder(id: "staff-0042", name: "Dr. Avery Example", role: "prescriber"),
@@ -132,7 +134,55 @@ private struct PatientBuilder {
 
   enum Plan { case iv, im, esketamine }
 
+  /// The course being built, and what every one of its sessions draws on.
+  struct Course {
+    let id: String
+    let plan: Plan
+    let plannedSessions: Int
+    let responder: Bool
+    let baselinePHQ: Int
+    let baselineGAD: Int
+
+    var drug: String { plan == .esketamine ? "esketamine" : "ketamine" }
+    var route: String { plan == .esketamine ? "intranasal" : (plan == .iv ? "iv" : "im") }
+  }
+
+  /// One session's ids, shared by its events.
+  struct Visit {
+    let number: Int
+    let sessionId: String
+    let correlation: UUID
+  }
+
+  /// The vital signs as they drift through a session.
+  struct Vitals {
+    var systolic: Double
+    var diastolic: Double
+    var heartRate: Double
+  }
+
+  /// The patient's events. The order of the random draws below is the generator's contract: the
+  /// same seed gives the same events, so a change of order changes every demo clinic.
   mutating func build() -> [ProposedEvent] {
+    let (indication, plan) = intake()
+    let course = planCourse(indication: indication, plan: plan)
+    weight = round(double(52...118))
+    let sessions = course.plannedSessions
+    let sessionsHeld = chance(0.15) ? int(2...(sessions - 1)) : sessions
+    for number in 1...sessionsHeld {
+      session(number, of: course, held: sessionsHeld)
+    }
+    clock += 30
+    let reason =
+      sessionsHeld < sessions ? "patientChoice" : (course.responder ? "completed" : "nonResponse")
+    add(
+      "CourseCompleted", ["courseId": .string(course.id), "reason": .string(reason)], by: 0,
+      at: clock)
+    return events
+  }
+
+  /// Registration, consultation and consent; returns the indication and the treatment plan.
+  mutating func intake() -> (indication: String, plan: Plan) {
     clock = int(0...60) * 1_440 + 9 * 60
     let birthYear = int(1950...2004)
     add(
@@ -189,6 +239,11 @@ private struct PatientBuilder {
           "formVersion": .string("spravato-rems-4"), "given": .bool(true),
         ], by: 0)
     }
+    return (indication, plan)
+  }
+
+  /// Plans the course, then draws how the patient will respond to it.
+  mutating func planCourse(indication: String, plan: Plan) -> Course {
     clock += 15
     let courseId = "course-\(patientId)-1"
     let sessions = plan == .esketamine ? 8 : (plan == .iv ? 6 : 4)
@@ -201,219 +256,256 @@ private struct PatientBuilder {
     ]
     if plan != .esketamine { course["targetDoseMgPerKg"] = .number(0.5) }
     add("CoursePlanned", course, by: 0)
-
     let responder = chance(0.6)
     let baselinePHQ = int(15...24)
     let baselineGAD = int(10...18)
-    var weight = round(double(52...118))
-    let sessionsHeld = chance(0.15) ? int(2...(sessions - 1)) : sessions
-    var lastSession = ""
-    for number in 1...sessionsHeld {
-      clock =
-        (clock / 1_440 + (number == 1 ? 7 : (number % 2 == 0 ? 3 : 4))) * 1_440 + 9 * 60 + int(
-          0...4) * 15
-      let sessionId = "session-\(patientId)-\(number)"
-      lastSession = sessionId
-      let correlation = uuid()
-      weight = round(weight * double(0.99...1.01))
+    return Course(
+      id: courseId, plan: plan, plannedSessions: sessions, responder: responder,
+      baselinePHQ: baselinePHQ, baselineGAD: baselineGAD)
+  }
+
+  /// Session `number`: assessments, vitals, the dose, recovery, discharge and the follow-up call.
+  mutating func session(_ number: Int, of course: Course, held sessionsHeld: Int) {
+    clock =
+      (clock / 1_440 + (number == 1 ? 7 : (number % 2 == 0 ? 3 : 4))) * 1_440 + 9 * 60 + int(
+        0...4) * 15
+    let visit = Visit(
+      number: number, sessionId: "session-\(patientId)-\(number)", correlation: uuid())
+    weight = round(weight * double(0.99...1.01))
+    add(
+      "SessionStarted",
+      [
+        "sessionId": .string(visit.sessionId), "courseId": .string(course.id),
+        "weightKg": .number(weight), "escortArranged": .bool(!chance(0.03)),
+        "fasted": .bool(true),
+      ], correlation: visit.correlation)
+    assess(visit, course, held: sessionsHeld)
+    clock += 5
+    var reading = Vitals(
+      systolic: Double(int(112...136)), diastolic: Double(int(70...86)),
+      heartRate: Double(int(62...84)))
+    let baselineReading = vitals(visit, "baseline", reading, spo2: Double(int(96...99)))
+    if chance(0.05) { correctPulse(baselineReading, visit, reading) }
+    clock += 5
+    let doseMg = administerDose(visit, course)
+    observeDose(visit, course, doseMg: doseMg, &reading)
+    if chance(0.12) {
+      clock += 2
       add(
-        "SessionStarted",
+        "SideEffectObserved",
         [
-          "sessionId": .string(sessionId), "courseId": .string(courseId),
-          "weightKg": .number(weight), "escortArranged": .bool(!chance(0.03)),
-          "fasted": .bool(true),
-        ], correlation: correlation)
-      let progress = Double(number - 1) / Double(max(1, sessions - 1))
-      let phq = max(
-        0,
-        min(
-          27,
-          Int(
-            (Double(baselinePHQ) * (responder ? 1 - 0.75 * progress : 1 - 0.1 * progress)).rounded()
-          ) + int(-1...1)))
-      clock += 5
-      let phqItems = items(
-        total: phq, count: 9, maximum: 3, lastItemZero: !(number == 1 && chance(0.1)))
-      add(
-        "AssessmentRecorded",
-        [
-          "instrument": .string("phq9"), "itemScores": .array(phqItems),
-          "totalScore": .number(phqItems.reduce(0) { $0 + ($1.numberValue ?? 0) }),
-          "timepoint": .string(number == 1 ? "baseline" : "preSession"),
-          "courseId": .string(courseId), "sessionId": .string(sessionId),
-        ], correlation: correlation)
-      if number == 1 || number == sessionsHeld {
-        let gad = max(
-          0,
-          min(
-            21,
-            Int((Double(baselineGAD) * (responder && number > 1 ? 0.5 : 1)).rounded()) + int(-1...1)
-          ))
-        let gadItems = items(total: gad, count: 7, maximum: 3, lastItemZero: false)
-        add(
-          "AssessmentRecorded",
-          [
-            "instrument": .string("gad7"), "itemScores": .array(gadItems),
-            "totalScore": .number(gadItems.reduce(0) { $0 + ($1.numberValue ?? 0) }),
-            "timepoint": .string(number == 1 ? "baseline" : "endOfCourse"),
-            "courseId": .string(courseId), "sessionId": .string(sessionId),
-          ], correlation: correlation)
-      }
-      clock += 5
-      var systolic = Double(int(112...136))
-      var diastolic = Double(int(70...86))
-      var heartRate = Double(int(62...84))
-      func vitals(_ builder: inout PatientBuilder, _ timepoint: String, spo2: Double) -> UUID {
-        builder.add(
-          "VitalsRecorded",
-          [
-            "sessionId": .string(sessionId), "timepoint": .string(timepoint),
-            "heartRateBpm": .number(heartRate), "systolicMmHg": .number(systolic),
-            "diastolicMmHg": .number(diastolic), "spo2Percent": .number(spo2),
-            "respiratoryRatePerMinute": .number(Double(builder.int(12...18))),
-          ], correlation: correlation)
-      }
-      let baselineReading = vitals(&self, "baseline", spo2: Double(int(96...99)))
-      if chance(0.05) {
-        clock += 3
-        add(
-          "EntryCorrected",
-          [
-            "correctedEventId": .string(baselineReading.uuidString.lowercased()),
-            "reason": .string("Pulse transcribed from the wrong monitor"),
-            "replacement": .object([
-              "sessionId": .string(sessionId), "timepoint": .string("baseline"),
-              "heartRateBpm": .number(heartRate + 4), "systolicMmHg": .number(systolic),
-              "diastolicMmHg": .number(diastolic), "spo2Percent": .number(97),
-            ]),
-          ], correlation: correlation)
-      }
-      clock += 5
-      let route = plan == .esketamine ? "intranasal" : (plan == .iv ? "iv" : "im")
-      var dose: [String: JSONValue] = [
-        "sessionId": .string(sessionId), "courseId": .string(courseId),
-        "drug": .string(plan == .esketamine ? "esketamine" : "ketamine"), "route": .string(route),
-        "weightKg": .number(weight), "lotNumber": .string("LOT-\(2026_000 + int(1...40))"),
-      ]
-      let doseMg = plan == .esketamine ? (number <= 2 ? 56.0 : 84.0) : round(0.5 * weight)
-      dose["doseMg"] = .number(doseMg)
-      dose["doseMgPerKg"] = .number(round(doseMg / weight, 4))
-      if plan == .iv { dose["plannedDurationMinutes"] = .number(40) }
-      add("DoseAdministered", dose, by: 0, correlation: correlation)
-      let readings = plan == .iv ? 4 : (plan == .esketamine ? 2 : 2)
-      var stopped = false
-      for reading in 1...readings where !stopped {
-        clock += plan == .esketamine ? 40 : 10
-        systolic += Double(int(0...14))
-        diastolic += Double(int(0...8))
-        heartRate += Double(int(-2...10))
-        if chance(0.04) { systolic = Double(int(181...196)) }
-        let spo2 = chance(0.03) ? 93.0 : Double(int(95...99))
-        _ = vitals(&self, reading == readings ? "endOfDose" : "during", spo2: spo2)
-        if chance(0.25) && reading == 1 {
-          clock += 1
-          add(
-            "SideEffectObserved",
-            [
-              "sessionId": .string(sessionId), "effect": .string("dissociation"),
-              "severity": .string("mild"), "serious": .bool(false),
-              "actionTaken": .string("Reassurance; lights dimmed"),
-            ], correlation: correlation)
-        }
-        if plan == .iv && systolic >= 160 {
-          clock += 1
-          if systolic >= 180 && chance(0.5) {
-            add(
-              "SideEffectObserved",
-              [
-                "sessionId": .string(sessionId), "effect": .string("hypertension"),
-                "severity": .string(systolic >= 190 ? "severe" : "moderate"),
-                "serious": .bool(false),
-                "actionTaken": .string(
-                  "Infusion stopped; blood pressure rechecked every 5 minutes"),
-              ], correlation: correlation)
-            add(
-              "InfusionAdjusted",
-              [
-                "sessionId": .string(sessionId), "action": .string("stopped"),
-                "reason": .string("Systolic blood pressure at or above 180 mmHg"),
-              ], by: 0, correlation: correlation)
-            stopped = true
-          } else {
-            add(
-              "InfusionAdjusted",
-              [
-                "sessionId": .string(sessionId), "action": .string("rateChanged"),
-                "newRateMgPerMinute": .number(round(doseMg / 40 * 0.7, 3)),
-                "reason": .string("Blood pressure rising"),
-              ], by: 0, correlation: correlation)
-            systolic -= 12
-          }
-        }
-      }
-      if chance(0.12) {
-        clock += 2
+          "sessionId": .string(visit.sessionId),
+          "effect": .string(["nausea", "dizziness", "headache", "anxiety"][int(0...3)]),
+          "severity": .string(chance(0.8) ? "mild" : "moderate"), "serious": .bool(false),
+          "actionTaken": .string("Observed; settled without treatment"),
+        ], correlation: visit.correlation)
+    }
+    recoverAndDischarge(visit, course)
+    scheduleFollowUp(visit)
+  }
+
+  /// The session's PHQ-9, and its GAD-7 at the first and the last session held.
+  mutating func assess(_ visit: Visit, _ course: Course, held sessionsHeld: Int) {
+    let number = visit.number
+    let progress = Double(number - 1) / Double(max(1, course.plannedSessions - 1))
+    let phq = max(
+      0,
+      min(
+        27,
+        Int(
+          (Double(course.baselinePHQ)
+            * (course.responder ? 1 - 0.75 * progress : 1 - 0.1 * progress)).rounded()
+        ) + int(-1...1)))
+    clock += 5
+    let phqItems = items(
+      total: phq, count: 9, maximum: 3, lastItemZero: !(number == 1 && chance(0.1)))
+    add(
+      "AssessmentRecorded",
+      [
+        "instrument": .string("phq9"), "itemScores": .array(phqItems),
+        "totalScore": .number(phqItems.reduce(0) { $0 + ($1.numberValue ?? 0) }),
+        "timepoint": .string(number == 1 ? "baseline" : "preSession"),
+        "courseId": .string(course.id), "sessionId": .string(visit.sessionId),
+      ], correlation: visit.correlation)
+    guard number == 1 || number == sessionsHeld else { return }
+    let gad = max(
+      0,
+      min(
+        21,
+        Int((Double(course.baselineGAD) * (course.responder && number > 1 ? 0.5 : 1)).rounded())
+          + int(-1...1)
+      ))
+    let gadItems = items(total: gad, count: 7, maximum: 3, lastItemZero: false)
+    add(
+      "AssessmentRecorded",
+      [
+        "instrument": .string("gad7"), "itemScores": .array(gadItems),
+        "totalScore": .number(gadItems.reduce(0) { $0 + ($1.numberValue ?? 0) }),
+        "timepoint": .string(number == 1 ? "baseline" : "endOfCourse"),
+        "courseId": .string(course.id), "sessionId": .string(visit.sessionId),
+      ], correlation: visit.correlation)
+  }
+
+  /// Records a vitals reading of the session.
+  @discardableResult
+  mutating func vitals(_ visit: Visit, _ timepoint: String, _ reading: Vitals, spo2: Double)
+    -> UUID
+  {
+    add(
+      "VitalsRecorded",
+      [
+        "sessionId": .string(visit.sessionId), "timepoint": .string(timepoint),
+        "heartRateBpm": .number(reading.heartRate), "systolicMmHg": .number(reading.systolic),
+        "diastolicMmHg": .number(reading.diastolic), "spo2Percent": .number(spo2),
+        "respiratoryRatePerMinute": .number(Double(int(12...18))),
+      ], correlation: visit.correlation)
+  }
+
+  /// Corrects the baseline reading's pulse, transcribed from the wrong monitor.
+  mutating func correctPulse(_ baselineReading: UUID, _ visit: Visit, _ reading: Vitals) {
+    clock += 3
+    add(
+      "EntryCorrected",
+      [
+        "correctedEventId": .string(baselineReading.uuidString.lowercased()),
+        "reason": .string("Pulse transcribed from the wrong monitor"),
+        "replacement": .object([
+          "sessionId": .string(visit.sessionId), "timepoint": .string("baseline"),
+          "heartRateBpm": .number(reading.heartRate + 4), "systolicMmHg": .number(reading.systolic),
+          "diastolicMmHg": .number(reading.diastolic), "spo2Percent": .number(97),
+        ]),
+      ], correlation: visit.correlation)
+  }
+
+  /// Records the dose (0.5 mg/kg of ketamine, or 56/84 mg of esketamine); returns it in mg.
+  mutating func administerDose(_ visit: Visit, _ course: Course) -> Double {
+    let plan = course.plan
+    var dose: [String: JSONValue] = [
+      "sessionId": .string(visit.sessionId), "courseId": .string(course.id),
+      "drug": .string(course.drug), "route": .string(course.route),
+      "weightKg": .number(weight), "lotNumber": .string("LOT-\(2026_000 + int(1...40))"),
+    ]
+    let doseMg = plan == .esketamine ? (visit.number <= 2 ? 56.0 : 84.0) : round(0.5 * weight)
+    dose["doseMg"] = .number(doseMg)
+    dose["doseMgPerKg"] = .number(round(doseMg / weight, 4))
+    if plan == .iv { dose["plannedDurationMinutes"] = .number(40) }
+    add("DoseAdministered", dose, by: 0, correlation: visit.correlation)
+    return doseMg
+  }
+
+  /// The readings during the dose, with dissociation now and then, and an IV infusion slowed or
+  /// stopped when blood pressure rises.
+  mutating func observeDose(
+    _ visit: Visit, _ course: Course, doseMg: Double, _ reading: inout Vitals
+  ) {
+    let plan = course.plan
+    let readings = plan == .iv ? 4 : (plan == .esketamine ? 2 : 2)
+    var stopped = false
+    for number in 1...readings where !stopped {
+      clock += plan == .esketamine ? 40 : 10
+      reading.systolic += Double(int(0...14))
+      reading.diastolic += Double(int(0...8))
+      reading.heartRate += Double(int(-2...10))
+      if chance(0.04) { reading.systolic = Double(int(181...196)) }
+      let spo2 = chance(0.03) ? 93.0 : Double(int(95...99))
+      vitals(visit, number == readings ? "endOfDose" : "during", reading, spo2: spo2)
+      if chance(0.25) && number == 1 {
+        clock += 1
         add(
           "SideEffectObserved",
           [
-            "sessionId": .string(sessionId),
-            "effect": .string(["nausea", "dizziness", "headache", "anxiety"][int(0...3)]),
-            "severity": .string(chance(0.8) ? "mild" : "moderate"), "serious": .bool(false),
-            "actionTaken": .string("Observed; settled without treatment"),
-          ], correlation: correlation)
+            "sessionId": .string(visit.sessionId), "effect": .string("dissociation"),
+            "severity": .string("mild"), "serious": .bool(false),
+            "actionTaken": .string("Reassurance; lights dimmed"),
+          ], correlation: visit.correlation)
       }
-      clock += plan == .esketamine ? 40 : 15
-      systolic = Double(int(112...138))
-      diastolic = Double(int(70...88))
-      heartRate = Double(int(62...88))
-      let recovery = vitals(&self, "recovery", spo2: Double(int(96...99)))
-      if chance(0.04) {
+      if plan == .iv && reading.systolic >= 160 {
         clock += 1
-        add(
-          "EntryVoided",
-          [
-            "voidedEventId": .string(recovery.uuidString.lowercased()),
-            "reason": .string("Reading entered on the wrong session form"),
-          ], correlation: correlation)
-      }
-      clock += plan == .esketamine ? 45 : 20
-      _ = vitals(&self, "discharge", spo2: Double(int(96...99)))
-      let observed = plan == .esketamine ? int(120...150) : int(45...75)
-      add(
-        "PatientDischarged",
-        [
-          "sessionId": .string(sessionId), "minutesObserved": .number(Double(observed)),
-          "criteriaMet": .bool(true), "escortPresent": .bool(!chance(0.03)),
-          "noDrivingAdviceGiven": .bool(true),
-        ], correlation: correlation)
-      clock += 2
-      let followUpId = "followup-\(sessionId)-call"
-      let due = (clock / 1_440 + 1) * 1_440 + 10 * 60
-      add(
-        "FollowUpScheduled",
-        [
-          "followUpId": .string(followUpId), "dueAt": .string(time(due)), "kind": .string("call"),
-          "sessionId": .string(sessionId),
-        ], correlation: correlation)
-      if !chance(0.12) {
-        let late = chance(0.15)
-        add(
-          "FollowUpCompleted",
-          [
-            "followUpId": .string(followUpId),
-            "outcome": .string(
-              late ? "Reached on the second attempt; doing well" : "Slept well; no new symptoms"),
-            "newSideEffects": .array(chance(0.1) ? [.string("mild headache")] : []),
-          ], at: due + (late ? int(60...600) : -int(0...45)), correlation: correlation)
+        stopped = adjustInfusion(visit, doseMg: doseMg, &reading)
       }
     }
-    clock += 30
-    let reason =
-      sessionsHeld < sessions ? "patientChoice" : (responder ? "completed" : "nonResponse")
+  }
+
+  /// Stops the infusion (half the time at 180 mmHg or more) or slows it; returns true if stopped.
+  mutating func adjustInfusion(_ visit: Visit, doseMg: Double, _ reading: inout Vitals) -> Bool {
+    let systolic = reading.systolic
+    if systolic >= 180 && chance(0.5) {
+      add(
+        "SideEffectObserved",
+        [
+          "sessionId": .string(visit.sessionId), "effect": .string("hypertension"),
+          "severity": .string(systolic >= 190 ? "severe" : "moderate"),
+          "serious": .bool(false),
+          "actionTaken": .string("Infusion stopped; blood pressure rechecked every 5 minutes"),
+        ], correlation: visit.correlation)
+      add(
+        "InfusionAdjusted",
+        [
+          "sessionId": .string(visit.sessionId), "action": .string("stopped"),
+          "reason": .string("Systolic blood pressure at or above 180 mmHg"),
+        ], by: 0, correlation: visit.correlation)
+      return true
+    }
     add(
-      "CourseCompleted", ["courseId": .string(courseId), "reason": .string(reason)], by: 0,
-      at: clock)
-    _ = lastSession
-    return events
+      "InfusionAdjusted",
+      [
+        "sessionId": .string(visit.sessionId), "action": .string("rateChanged"),
+        "newRateMgPerMinute": .number(round(doseMg / 40 * 0.7, 3)),
+        "reason": .string("Blood pressure rising"),
+      ], by: 0, correlation: visit.correlation)
+    reading.systolic -= 12
+    return false
+  }
+
+  /// Recovery vitals (now and then voided), discharge vitals and the discharge.
+  mutating func recoverAndDischarge(_ visit: Visit, _ course: Course) {
+    let plan = course.plan
+    clock += plan == .esketamine ? 40 : 15
+    let settled = Vitals(
+      systolic: Double(int(112...138)), diastolic: Double(int(70...88)),
+      heartRate: Double(int(62...88)))
+    let recovery = vitals(visit, "recovery", settled, spo2: Double(int(96...99)))
+    if chance(0.04) {
+      clock += 1
+      add(
+        "EntryVoided",
+        [
+          "voidedEventId": .string(recovery.uuidString.lowercased()),
+          "reason": .string("Reading entered on the wrong session form"),
+        ], correlation: visit.correlation)
+    }
+    clock += plan == .esketamine ? 45 : 20
+    vitals(visit, "discharge", settled, spo2: Double(int(96...99)))
+    let observed = plan == .esketamine ? int(120...150) : int(45...75)
+    add(
+      "PatientDischarged",
+      [
+        "sessionId": .string(visit.sessionId), "minutesObserved": .number(Double(observed)),
+        "criteriaMet": .bool(true), "escortPresent": .bool(!chance(0.03)),
+        "noDrivingAdviceGiven": .bool(true),
+      ], correlation: visit.correlation)
+  }
+
+  /// The next-day call, scheduled; mostly completed, some late, some missed.
+  mutating func scheduleFollowUp(_ visit: Visit) {
+    clock += 2
+    let followUpId = "followup-\(visit.sessionId)-call"
+    let due = (clock / 1_440 + 1) * 1_440 + 10 * 60
+    add(
+      "FollowUpScheduled",
+      [
+        "followUpId": .string(followUpId), "dueAt": .string(time(due)), "kind": .string("call"),
+        "sessionId": .string(visit.sessionId),
+      ], correlation: visit.correlation)
+    guard !chance(0.12) else { return }
+    let late = chance(0.15)
+    add(
+      "FollowUpCompleted",
+      [
+        "followUpId": .string(followUpId),
+        "outcome": .string(
+          late ? "Reached on the second attempt; doing well" : "Slept well; no new symptoms"),
+        "newSideEffects": .array(chance(0.1) ? [.string("mild headache")] : []),
+      ], at: due + (late ? int(60...600) : -int(0...45)), correlation: visit.correlation)
   }
 }

@@ -95,13 +95,13 @@ extension EventStore {
   }
 }
 
-/// Appends one stream's batch inside a write transaction.
 /// A projection updated in the append's own transaction, and the slot of its live state.
 struct InlineProjection {
   let handle: ProjectionHandle
   let slot: UInt8
 }
 
+/// Appends one stream's batch inside a write transaction.
 private struct BatchWriter {
   let store: EventStore
   let batch: StreamAppend
@@ -135,12 +135,23 @@ private struct BatchWriter {
   }
 
   mutating func run(system: Bool, head: inout Layout.Head) throws -> AppendResult {
-    let layout = store.layout
     let stream = batch.stream
     try StreamNames.validate(stream, allowSystem: system)
     guard !batch.events.isEmpty else { throw EventStoreError.emptyBatch }
+    let fresh = try findFresh()
+    let streamHead = try store.layout.streamHead(txn, stream)
+    if fresh.isEmpty {
+      return result(stream, written: 0, alreadyStored: rejections.isEmpty)
+    }
+    try checkExpectedVersion(streamHead)
+    let written = try writeFresh(fresh, after: streamHead, head: &head)
+    return result(stream, written: written, alreadyStored: false)
+  }
 
-    // First pass: check every envelope and find events that are already stored.
+  /// First pass: checks every envelope and finds the events that are already stored (their
+  /// positions are noted). Returns the indexes of the events to write, in batch order.
+  private mutating func findFresh() throws -> [Int] {
+    let layout = store.layout
     var fresh: [Int] = []
     for (index, candidate) in batch.events.enumerated() {
       do { try EventStore.checkEnvelope(candidate, index: index) } catch {
@@ -163,7 +174,7 @@ private struct BatchWriter {
           throw EventStoreError.incompatibleStore(reason: "an event-ids value has the wrong size")
         }
         let stored = try store.event(at: storedPosition, txn)
-        if stored.streamId == stream, stored.proposed.sameContent(as: candidate) {
+        if stored.streamId == batch.stream, stored.proposed.sameContent(as: candidate) {
           positions[index] = EventPosition(
             globalPosition: storedPosition, streamVersion: stored.streamVersion)
         } else {
@@ -173,20 +184,29 @@ private struct BatchWriter {
         fresh.append(index)
       }
     }
+    return fresh
+  }
 
-    var streamHead = try layout.streamHead(txn, stream)
-    if fresh.isEmpty {
-      return result(stream, written: 0, alreadyStored: rejections.isEmpty)
-    }
+  /// Throws `wrongExpectedVersion` unless the stream is where the batch expects it.
+  private func checkExpectedVersion(_ streamHead: Layout.StreamHead?) throws {
     switch batch.expectedVersion {
     case .any: break
     case .noStream where streamHead == nil: break
     case .exact(let version) where streamHead?.version == version: break
     default:
       throw EventStoreError.wrongExpectedVersion(
-        stream: stream, expected: batch.expectedVersion, actual: streamHead?.version)
+        stream: batch.stream, expected: batch.expectedVersion, actual: streamHead?.version)
     }
+  }
 
+  /// Second pass: reviews and writes the events at `fresh`, folds them into the inline
+  /// projections that follow the stream, then saves the stream head and the review state.
+  /// Returns how many events were written.
+  private mutating func writeFresh(
+    _ fresh: [Int], after storedHead: Layout.StreamHead?, head: inout Layout.Head
+  ) throws -> Int {
+    let layout = store.layout
+    let stream = batch.stream
     let session = try store.reviewer.flatMap { reviewer in
       try ReviewSession.open(
         reviewer, stream: stream, store: store, txn: txn, database: layout.reviewState)
@@ -198,6 +218,7 @@ private struct BatchWriter {
       let stored = try store.event(at: position, txn)
       return (stored.streamId, stored.type)
     }
+    var streamHead = storedHead
     var written = 0
     var recorded: [RecordedEvent] = []
     let projected = inline.filter { $0.handle.includes(stream) }
@@ -210,46 +231,22 @@ private struct BatchWriter {
         try refuse(index, error)
         continue
       }
-      let version = streamHead.map { $0.version + 1 } ?? 0
-      let position = head.nextPosition
-      let previousHash = head.lastHash
-      let previousStreamHash = streamHead?.hash ?? .zero
-      let canonical = RecordedEvent.canonicalEnvelope(
-        proposed: proposed, streamId: stream, streamVersion: version, globalPosition: position,
-        recordedAt: recordedAt, flags: flags, previousHash: previousHash,
-        previousStreamHash: previousStreamHash)
-      guard canonical.count <= EventStore.maximumEventBytes else {
-        try refuse(
-          index,
-          .invalidEvent(
-            index: index, eventId: proposed.eventId, field: "data",
-            reason: "makes the event larger than \(EventStore.maximumEventBytes) bytes"))
-        continue
-      }
-      let hash = ChainHash.sha256(canonical)
-      let positionKey = position.bigEndianBytes
-      try txn.put(
-        layout.log, positionKey, RecordCodec.encode(hash: hash, canonical: canonical),
-        options: .append)
-      try txn.put(
-        layout.streams, Layout.streamKey(stream, version), positionKey, options: .noOverwrite)
-      try txn.put(
-        layout.eventIds, Layout.eventIdKey(proposed.eventId), positionKey, options: .noOverwrite)
-      streamHead = Layout.StreamHead(version: version, hash: hash)
-      head.nextPosition += 1
-      head.lastHash = hash
-      positions[index] = EventPosition(globalPosition: position, streamVersion: version)
+      guard
+        let link = try writeEvent(
+          proposed, index: index, flags: flags, streamHead: &streamHead, head: &head)
+      else { continue }
       written += 1
       if !projected.isEmpty {
         recorded.append(
           RecordedEvent(
             eventId: proposed.eventId, type: proposed.type, schemaVersion: proposed.schemaVersion,
-            streamId: stream, streamVersion: version, globalPosition: position,
+            streamId: stream, streamVersion: link.version, globalPosition: link.position,
             occurredAt: proposed.occurredAt, recordedAt: recordedAt,
             recordedBy: proposed.recordedBy,
             correlationId: proposed.correlationId, causationId: proposed.causationId,
-            data: proposed.data, flags: flags, previousHash: previousHash,
-            previousStreamHash: previousStreamHash, hash: hash, canonicalBytes: canonical))
+            data: proposed.data, flags: flags, previousHash: link.previousHash,
+            previousStreamHash: link.previousStreamHash, hash: link.hash,
+            canonicalBytes: link.canonical))
       }
     }
     for projection in projected where !recorded.isEmpty {
@@ -260,7 +257,58 @@ private struct BatchWriter {
       try txn.put(layout.streamHeads, Array(stream.utf8), streamHead.encoded)
       try session?.save(txn)
     }
-    return result(stream, written: written, alreadyStored: false)
+    return written
+  }
+
+  /// Where `writeEvent` put an event and how it is chained.
+  private struct Link {
+    let version: UInt64
+    let position: UInt64
+    let previousHash: ChainHash
+    let previousStreamHash: ChainHash
+    let hash: ChainHash
+    let canonical: [UInt8]
+  }
+
+  /// Writes one reviewed event at the end of the log, the stream index and the event-id index,
+  /// advancing both heads. Nil, with the refusal recorded, when the event would be too large.
+  private mutating func writeEvent(
+    _ proposed: ProposedEvent, index: Int, flags: [JSONValue],
+    streamHead: inout Layout.StreamHead?, head: inout Layout.Head
+  ) throws -> Link? {
+    let layout = store.layout
+    let version = streamHead.map { $0.version + 1 } ?? 0
+    let position = head.nextPosition
+    let previousHash = head.lastHash
+    let previousStreamHash = streamHead?.hash ?? .zero
+    let canonical = RecordedEvent.canonicalEnvelope(
+      proposed: proposed, streamId: batch.stream, streamVersion: version,
+      globalPosition: position, recordedAt: recordedAt, flags: flags, previousHash: previousHash,
+      previousStreamHash: previousStreamHash)
+    guard canonical.count <= EventStore.maximumEventBytes else {
+      try refuse(
+        index,
+        .invalidEvent(
+          index: index, eventId: proposed.eventId, field: "data",
+          reason: "makes the event larger than \(EventStore.maximumEventBytes) bytes"))
+      return nil
+    }
+    let hash = ChainHash.sha256(canonical)
+    let positionKey = position.bigEndianBytes
+    try txn.put(
+      layout.log, positionKey, RecordCodec.encode(hash: hash, canonical: canonical),
+      options: .append)
+    try txn.put(
+      layout.streams, Layout.streamKey(batch.stream, version), positionKey, options: .noOverwrite)
+    try txn.put(
+      layout.eventIds, Layout.eventIdKey(proposed.eventId), positionKey, options: .noOverwrite)
+    streamHead = Layout.StreamHead(version: version, hash: hash)
+    head.nextPosition += 1
+    head.lastHash = hash
+    positions[index] = EventPosition(globalPosition: position, streamVersion: version)
+    return Link(
+      version: version, position: position, previousHash: previousHash,
+      previousStreamHash: previousStreamHash, hash: hash, canonical: canonical)
   }
 
   /// The result, with in-batch repeats given the positions of their first occurrence.

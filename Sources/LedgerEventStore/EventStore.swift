@@ -295,60 +295,15 @@ public final class EventStore: Sendable {
         var head = start
         let micros = try commitMicros(after: head.lastRecordedMicros)
         let required = try layout.requiredReviewer(txn)
-        // Projections that have folded the whole log are updated inline; others catch up later.
-        var inline: [InlineProjection] = []
-        for handle in projections {
-          let meta = try layout.projectionMeta(txn, handle.name)
-          if let meta, meta.version == handle.version, meta.checkpoint == start.nextPosition {
-            inline.append(InlineProjection(handle: handle, slot: meta.slot))
-          } else if meta == nil && start.nextPosition == 0 {
-            inline.append(InlineProjection(handle: handle, slot: 0))
-          }
-        }
+        let inline = try inlineProjections(txn, start: start)
         for (index, request) in group.enumerated() {
-          var tentative = head
-          let options = request.options
-          do {
-            if let required, required.name != reviewer?.requirement?.name,
-              let refusal = Self.unreviewed(request.batches, required)
-            {
-              throw refusal
-            }
-            if group.count == 1 && !options.dryRun {
-              // Alone in the transaction: a refusal aborts the transaction itself.
-              results[index] = .success(
-                try appendBatches(
-                  request.batches, system: request.system, options: options, inline: inline, txn,
-                  &head, micros))
-              continue
-            }
-            let result = try txn.nested { child in
-              let result = try appendBatches(
-                request.batches, system: request.system, options: options, inline: inline, child,
-                &tentative, micros)
-              if options.dryRun { throw DiscardDryRun(results: result) }
-              return result
-            }
-            head = tentative
-            results[index] = .success(result)
-          } catch let discarded as DiscardDryRun {
-            results[index] = .success(discarded.results)
-          } catch let error as EventStoreError {
-            if group.count == 1 { throw error }
-            results[index] = .failure(error)
-          }
+          results[index] = try commitRequest(
+            request, alone: group.count == 1, required: required, inline: inline, txn, &head,
+            micros)
         }
         if head != start {
-          head.lastRecordedMicros = micros
-          try txn.put(layout.meta, Layout.headKey, head.encoded)
+          try saveHead(&head, micros: micros, inline: inline, txn)
           committedHead = head
-          for projection in inline {
-            try layout.putProjectionMeta(
-              txn, projection.handle.name,
-              ProjectionMeta(
-                version: projection.handle.version, slot: projection.slot,
-                checkpoint: head.nextPosition))
-          }
           written = true
         }
       }
@@ -367,6 +322,79 @@ public final class EventStore: Sendable {
       notifier.signal()
     }
     return results.map { $0 ?? .failure(.storage(LMDBError(.other(-1), operation: "append"))) }
+  }
+
+  /// The projections that have folded the whole log, updated inline by this commit (a new store's
+  /// projections too); the others catch up later.
+  private func inlineProjections(
+    _ txn: WriteTransaction, start: Layout.Head
+  ) throws -> [InlineProjection] {
+    var inline: [InlineProjection] = []
+    for handle in projections {
+      let meta = try layout.projectionMeta(txn, handle.name)
+      if let meta, meta.version == handle.version, meta.checkpoint == start.nextPosition {
+        inline.append(InlineProjection(handle: handle, slot: meta.slot))
+      } else if meta == nil && start.nextPosition == 0 {
+        inline.append(InlineProjection(handle: handle, slot: 0))
+      }
+    }
+    return inline
+  }
+
+  /// Appends one request's batches. Alone in its group (and not a dry run), it writes straight
+  /// into `txn` and throws its refusal, which aborts the transaction; otherwise it writes into a
+  /// child transaction, so that its refusal (returned) or its dry run discards only its own writes.
+  private func commitRequest(
+    _ request: GroupCommitWriter.Request, alone: Bool, required: ReviewerRequirement?,
+    inline: [InlineProjection], _ txn: WriteTransaction, _ head: inout Layout.Head,
+    _ micros: Int64
+  ) throws -> Result<[AppendResult], EventStoreError> {
+    var tentative = head
+    let options = request.options
+    do {
+      if let required, required.name != reviewer?.requirement?.name,
+        let refusal = Self.unreviewed(request.batches, required)
+      {
+        throw refusal
+      }
+      if alone && !options.dryRun {
+        // Alone in the transaction: a refusal aborts the transaction itself.
+        return .success(
+          try appendBatches(
+            request.batches, system: request.system, options: options, inline: inline, txn,
+            &head, micros))
+      }
+      let result = try txn.nested { child in
+        let result = try appendBatches(
+          request.batches, system: request.system, options: options, inline: inline, child,
+          &tentative, micros)
+        if options.dryRun { throw DiscardDryRun(results: result) }
+        return result
+      }
+      head = tentative
+      return .success(result)
+    } catch let discarded as DiscardDryRun {
+      return .success(discarded.results)
+    } catch let error as EventStoreError {
+      if alone { throw error }
+      return .failure(error)
+    }
+  }
+
+  /// Stores the advanced log head, stamped with this commit's time, and moves the inline
+  /// projections' checkpoints to it.
+  private func saveHead(
+    _ head: inout Layout.Head, micros: Int64, inline: [InlineProjection], _ txn: WriteTransaction
+  ) throws {
+    head.lastRecordedMicros = micros
+    try txn.put(layout.meta, Layout.headKey, head.encoded)
+    for projection in inline {
+      try layout.putProjectionMeta(
+        txn, projection.handle.name,
+        ProjectionMeta(
+          version: projection.handle.version, slot: projection.slot,
+          checkpoint: head.nextPosition))
+    }
   }
 
   /// Replaces the anchor file atomically (write a temporary file, then rename). A failure is

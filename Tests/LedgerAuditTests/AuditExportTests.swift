@@ -276,60 +276,11 @@ struct AuditExportTests {
       ])
     let column = Dictionary(uniqueKeysWithValues: rows[0].enumerated().map { ($1, $0) })
     func cell(_ row: [String], _ name: String) -> String { row[column[name] ?? 0] }
-    var sawFlag = false
-    var sawCorrection = false
-    var sawVoid = false
-    var sawFormula = false
+    var seen = RowKinds()
     for (row, line) in zip(rows.dropFirst(), lines) {
-      let event = line.envelope
-      #expect(row.count == 20)
-      #expect(cell(row, "globalPosition") == String(event["globalPosition"] as? Int ?? -1))
-      #expect(cell(row, "streamVersion") == String(event["streamVersion"] as? Int ?? -1))
-      let streamId = event["streamId"] as? String ?? ""
-      #expect(cell(row, "streamId") == streamId)
-      #expect(
-        cell(row, "patientId")
-          == (streamId.hasPrefix("patient-") ? String(streamId.dropFirst(8)) : ""))
-      for name in [
-        "eventId", "type", "occurredAt", "recordedAt", "previousHash", "previousStreamHash",
-      ] {
-        #expect(cell(row, name) == event[name] as? String, "\(name)")
-      }
-      #expect(cell(row, "hash") == line.stated)
-      let recorder = event["recordedBy"] as? [String: String] ?? [:]
-      #expect(cell(row, "recordedById") == recorder["id"])
-      #expect(cell(row, "recordedByRole") == recorder["role"])
-      if recorder["name"] == AuditStore.formulaName {
-        #expect(cell(row, "recordedByName") == "'" + AuditStore.formulaName, "formula guarded")
-        sawFormula = true
-      } else {
-        #expect(cell(row, "recordedByName") == recorder["name"])
-      }
-      let data = event["data"] as? [String: Any] ?? [:]
-      let type = event["type"] as? String
-      #expect(
-        cell(row, "correctsEventId")
-          == (type == "EntryCorrected" ? data["correctedEventId"] as? String : ""))
-      #expect(
-        cell(row, "voidsEventId") == (type == "EntryVoided" ? data["voidedEventId"] as? String : "")
-      )
-      sawCorrection = sawCorrection || !cell(row, "correctsEventId").isEmpty
-      sawVoid = sawVoid || !cell(row, "voidsEventId").isEmpty
-      let codes = (event["flags"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
-      #expect(cell(row, "flags") == codes.joined(separator: ";"))
-      sawFlag = sawFlag || !codes.isEmpty
-      #expect(cell(row, "inRange") == "true")
-      // The data column names every top-level member with its value.
-      let summary = cell(row, "data")
-      for (key, value) in data {
-        if let text = value as? String {
-          #expect(summary.contains("\(key)=\(text)"), "\(key)")
-        } else {
-          #expect(summary.contains("\(key)"), "\(key)")
-        }
-      }
+      seen.formUnion(Self.expectRowAgrees(row, with: line, column: column))
     }
-    #expect(sawFlag && sawCorrection && sawVoid && sawFormula)
+    #expect(seen == [.flag, .correction, .void, .formula])
     // A few renderings spelled out.
     let inventory = try #require(
       rows.first { $0[column["eventId"] ?? 0] == "00000000-0000-4000-8000-000000000005" })
@@ -338,6 +289,68 @@ struct AuditExportTests {
         == "big=1e+21; checks[0]=true; checks[1]=null; checks[2]={}; lot=KT-5; note=counted, \"sealed\"\nshelf 1; ratio=0.625; vials=5"
     )
     #expect(text.contains("\r\n"), "CRLF line ends")
+  }
+
+  /// Kinds of CSV rows the CSV test must meet at least once.
+  struct RowKinds: OptionSet {
+    let rawValue: Int
+    static let flag = RowKinds(rawValue: 1)
+    static let correction = RowKinds(rawValue: 2)
+    static let void = RowKinds(rawValue: 4)
+    static let formula = RowKinds(rawValue: 8)
+  }
+
+  /// Expects every cell of a CSV row to agree with its NDJSON line; returns the row's kinds.
+  static func expectRowAgrees(
+    _ row: [String], with line: ExportedLine, column: [String: Int]
+  ) -> RowKinds {
+    func cell(_ name: String) -> String { row[column[name] ?? 0] }
+    var kinds = RowKinds()
+    let event = line.envelope
+    #expect(row.count == 20)
+    #expect(cell("globalPosition") == String(event["globalPosition"] as? Int ?? -1))
+    #expect(cell("streamVersion") == String(event["streamVersion"] as? Int ?? -1))
+    let streamId = event["streamId"] as? String ?? ""
+    #expect(cell("streamId") == streamId)
+    #expect(
+      cell("patientId") == (streamId.hasPrefix("patient-") ? String(streamId.dropFirst(8)) : ""))
+    for name in [
+      "eventId", "type", "occurredAt", "recordedAt", "previousHash", "previousStreamHash",
+    ] {
+      #expect(cell(name) == event[name] as? String, "\(name)")
+    }
+    #expect(cell("hash") == line.stated)
+    let recorder = event["recordedBy"] as? [String: String] ?? [:]
+    #expect(cell("recordedById") == recorder["id"])
+    #expect(cell("recordedByRole") == recorder["role"])
+    if recorder["name"] == AuditStore.formulaName {
+      #expect(cell("recordedByName") == "'" + AuditStore.formulaName, "formula guarded")
+      kinds.insert(.formula)
+    } else {
+      #expect(cell("recordedByName") == recorder["name"])
+    }
+    let data = event["data"] as? [String: Any] ?? [:]
+    let type = event["type"] as? String
+    #expect(
+      cell("correctsEventId")
+        == (type == "EntryCorrected" ? data["correctedEventId"] as? String : ""))
+    #expect(cell("voidsEventId") == (type == "EntryVoided" ? data["voidedEventId"] as? String : ""))
+    if !cell("correctsEventId").isEmpty { kinds.insert(.correction) }
+    if !cell("voidsEventId").isEmpty { kinds.insert(.void) }
+    let codes = (event["flags"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+    #expect(cell("flags") == codes.joined(separator: ";"))
+    if !codes.isEmpty { kinds.insert(.flag) }
+    #expect(cell("inRange") == "true")
+    // The data column names every top-level member with its value.
+    let summary = cell("data")
+    for (key, value) in data {
+      if let text = value as? String {
+        #expect(summary.contains("\(key)=\(text)"), "\(key)")
+      } else {
+        #expect(summary.contains("\(key)"), "\(key)")
+      }
+    }
+    return kinds
   }
 
   @Test func anExportWhileAnotherTaskAppendsIsConsistentAndVerifies() async throws {

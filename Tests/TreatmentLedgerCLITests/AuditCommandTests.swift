@@ -102,6 +102,7 @@ struct Tamper: CustomStringConvertible {
   }
 
   /// The cases, for an export whose manifest has SHA-256 `manifestSHA256` (as recorded in `$audit`).
+  /// Over 80 lines, knowingly: a catalogue, one short case per kind of tampering.
   static func all(manifestSHA256: String, store: String) -> [Tamper] {
     [
       Tamper(name: "a changed byte in an event", kind: "hashMismatch") { directory in

@@ -24,6 +24,7 @@ struct RealisticCourse {
 
   /// Events before `split` are imported first; the rest (session 3, the correction and the void)
   /// later, so that "as of" the first import they did not exist.
+  /// Over 80 lines, knowingly: a fixture, one course written event by event in clinical order.
   static func make() -> (first: [String], second: [String], ids: [String: String]) {
     var c = RealisticCourse()
     let s1 = "2026-11-02T09"

@@ -198,6 +198,7 @@ enum HardLimit: String, CaseIterable, Sendable {
   }
 
   /// The limit in words; errors may state it more precisely (e.g. the instrument's item count).
+  /// Over 80 lines, knowingly: a table, one line per rule.
   var limit: String {
     switch self {
     case .invalidJSON: "must be well-formed JSON whose numbers fit a double"

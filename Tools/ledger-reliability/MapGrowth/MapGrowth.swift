@@ -58,15 +58,43 @@ struct MapGrowth: AsyncParsableCommand {
         ], logPrefix: work.appending("child"))
     }
 
+    let figures = await importEvents(into: store, openedMap: openedMap)
+    var childEvents = 0
+    if let child {
+      let termination = await child.waitForExit(timeout: .seconds(600))
+      tally.check(
+        termination.map { !$0.bySignal && $0.status == 0 } ?? false,
+        "the second process appended without failure",
+        "\(termination?.description ?? "hung"): \(child.errorTail)")
+      childEvents = Int(child.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+    let statistics = try? store.statistics()
+    let report = try? store.verify()
+    store.close()
+    check(figures, childEvents: childEvents, statistics, report, &tally)
+    work.finish(tally)
+    try tally.finish()
+  }
+
+  /// What this process's import saw.
+  private struct ImportFigures {
     var failures: [String] = []
+    /// The map size after each growth seen here.
     var growths: [Int] = []
-    var lastMap = openedMap
     var written = 0
     var failedEvents = 0
+    var elapsed = Duration.zero
+  }
+
+  /// Imports `events` events in batches over 8 streams, noting every failed append and every
+  /// change of the map size.
+  private func importEvents(into store: EventStore, openedMap: Int) async -> ImportFigures {
+    var figures = ImportFigures()
+    var lastMap = openedMap
     let started = ContinuousClock.now
     var sequence = 0
-    while written < events {
-      let count = min(batchSize, events - written)
+    while figures.written < events {
+      let count = min(batchSize, events - figures.written)
       var batches = (0..<8).map {
         StreamAppend(stream: "load-\($0)", expectedVersion: .any, events: [])
       }
@@ -78,41 +106,36 @@ struct MapGrowth: AsyncParsableCommand {
       batches.removeAll { $0.events.isEmpty }
       do {
         let results = try await store.append(batches)
-        written += results.reduce(0) { $0 + $1.written }
+        figures.written += results.reduce(0) { $0 + $1.written }
       } catch {
-        failures.append("batch at event \(written): \(error)")
-        failedEvents += count
-        written += count
+        figures.failures.append("batch at event \(figures.written): \(error)")
+        figures.failedEvents += count
+        figures.written += count
       }
       if let map = try? store.statistics().mapBytes, map != lastMap {
-        growths.append(map)
+        figures.growths.append(map)
         lastMap = map
       }
     }
-    let elapsed = ContinuousClock.now - started
+    figures.elapsed = ContinuousClock.now - started
+    return figures
+  }
 
-    var childEvents = 0
-    if let child {
-      let termination = await child.waitForExit(timeout: .seconds(600))
-      tally.check(
-        termination.map { !$0.bySignal && $0.status == 0 } ?? false,
-        "the second process appended without failure",
-        "\(termination?.description ?? "hung"): \(child.errorTail)")
-      childEvents = Int(child.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-    }
-
-    let statistics = try? store.statistics()
-    let report = try? store.verify()
-    store.close()
+  /// Prints the figures and checks them.
+  private func check(
+    _ figures: ImportFigures, childEvents: Int, _ statistics: EventStore.Statistics?,
+    _ report: VerificationReport?, _ tally: inout Tally
+  ) {
     print(
-      "map sizes after each growth seen here: \(growths.map(String.init).joined(separator: ", "))")
+      "map sizes after each growth seen here: \(figures.growths.map(String.init).joined(separator: ", "))"
+    )
     print("final map size: \(statistics?.mapBytes ?? 0) bytes")
     print("final file size: \(statistics?.fileBytes ?? 0) bytes")
     print(
-      "events: \(statistics?.events ?? 0) (\(written - failedEvents) imported here, \(childEvents) by the second process)"
+      "events: \(statistics?.events ?? 0) (\(figures.written - figures.failedEvents) imported here, \(childEvents) by the second process)"
     )
-    print("import time: \(elapsed)")
-    tally.check(problems: failures, "no append failed")
+    print("import time: \(figures.elapsed)")
+    tally.check(problems: figures.failures, "no append failed")
     tally.check(
       statistics?.events == UInt64(events + secondProcess) && childEvents == secondProcess,
       "every event stored",
@@ -122,7 +145,5 @@ struct MapGrowth: AsyncParsableCommand {
       "final map \(statistics?.mapBytes ?? 0)")
     tally.check(
       report?.isIntact == true, "verify intact", report?.problem?.description ?? "verify threw")
-    work.finish(tally)
-    try tally.finish()
   }
 }

@@ -49,10 +49,25 @@ struct Tamper: AsyncParsableCommand {
     print("tamper: a store of \(events.count) events (\(patients) demo patients, seed \(seed))")
     var random = SeededGenerator(seed: seed)
     var lab = TamperLab(pristine: pristine, work: work, events: events)
+    // The kinds run in this order from one generator: the same seed gives the same cases.
+    try flipBytes(&lab, &random, &tally)
+    try deleteEvents(&lab, &random, &tally)
+    try exchangeEvents(&lab, &random, &tally)
+    try truncate(&lab, &random, &tally)
+    try changeIndexEntries(&lab, &random, &tally)
+    print("detected: \(lab.detected) of \(lab.tried) tampered stores")
+    work.finish(tally)
+    try tally.finish()
+  }
 
-    var flipMisses: [String] = []
+  /// Flips one byte of a random stored event; verify must name its position.
+  private func flipBytes(
+    _ lab: inout TamperLab, _ random: inout SeededGenerator, _ tally: inout Tally
+  ) throws {
+    let count = UInt64(lab.events.count)
+    var misses: [String] = []
     for trial in 0..<flips {
-      let position = UInt64.random(in: 0..<UInt64(events.count), using: &random)
+      let position = UInt64.random(in: 0..<count, using: &random)
       let mask = UInt8.random(in: 1...255, using: &random)
       var offset = 0
       let problem = try lab.verifyAfter(trial: trial) { txn in
@@ -63,28 +78,40 @@ struct Tamper: AsyncParsableCommand {
         try txn.put(log, position.bigEndianBytes, value)
       }
       if problem?.position != position {
-        flipMisses.append(
+        misses.append(
           "byte \(offset) of position \(position) (mask \(mask)): \(lab.describe(problem))")
       }
     }
-    lab.record("flip one byte of a stored event", tried: flips, missed: flipMisses, &tally)
+    lab.record("flip one byte of a stored event", tried: flips, missed: misses, &tally)
+  }
 
-    var deleteMisses: [String] = []
+  /// Deletes an event (not the newest) from the log; verify must name its position.
+  private func deleteEvents(
+    _ lab: inout TamperLab, _ random: inout SeededGenerator, _ tally: inout Tally
+  ) throws {
+    let count = UInt64(lab.events.count)
+    var misses: [String] = []
     for trial in 0..<cases {
-      let position = UInt64.random(in: 0..<UInt64(events.count - 1), using: &random)
+      let position = UInt64.random(in: 0..<(count - 1), using: &random)
       let problem = try lab.verifyAfter(trial: trial) { txn in
         _ = try txn.delete(try txn.openDatabase("log"), position.bigEndianBytes)
       }
       if problem?.position != position {
-        deleteMisses.append("position \(position): \(lab.describe(problem))")
+        misses.append("position \(position): \(lab.describe(problem))")
       }
     }
-    lab.record("delete an event from the log", tried: cases, missed: deleteMisses, &tally)
+    lab.record("delete an event from the log", tried: cases, missed: misses, &tally)
+  }
 
-    var reorderMisses: [String] = []
+  /// Exchanges two events of the log; verify must name the first of them.
+  private func exchangeEvents(
+    _ lab: inout TamperLab, _ random: inout SeededGenerator, _ tally: inout Tally
+  ) throws {
+    let count = UInt64(lab.events.count)
+    var misses: [String] = []
     for trial in 0..<cases {
-      let first = UInt64.random(in: 0..<UInt64(events.count - 1), using: &random)
-      let second = UInt64.random(in: (first + 1)..<UInt64(events.count), using: &random)
+      let first = UInt64.random(in: 0..<(count - 1), using: &random)
+      let second = UInt64.random(in: (first + 1)..<count, using: &random)
       let problem = try lab.verifyAfter(trial: trial) { txn in
         let log = try txn.openDatabase("log")
         let a = try txn.get(log, first.bigEndianBytes) ?? []
@@ -93,12 +120,19 @@ struct Tamper: AsyncParsableCommand {
         try txn.put(log, second.bigEndianBytes, a)
       }
       if problem?.position != first {
-        reorderMisses.append("positions \(first) and \(second): \(lab.describe(problem))")
+        misses.append("positions \(first) and \(second): \(lab.describe(problem))")
       }
     }
-    lab.record("exchange two events", tried: cases, missed: reorderMisses, &tally)
+    lab.record("exchange two events", tried: cases, missed: misses, &tally)
+  }
 
-    var truncateMisses: [String] = []
+  /// Removes the newest events consistently: invisible without an anchor, detected against the
+  /// anchor taken before.
+  private func truncate(
+    _ lab: inout TamperLab, _ random: inout SeededGenerator, _ tally: inout Tally
+  ) throws {
+    let events = lab.events
+    var misses: [String] = []
     var invisibleWithoutAnchor = 0
     let anchor = ChainAnchor(
       events: UInt64(events.count), chainHead: events[events.count - 1].hash.hex)
@@ -108,18 +142,25 @@ struct Tamper: AsyncParsableCommand {
         trial: trial, removing: removed, anchor: anchor)
       if plain == nil { invisibleWithoutAnchor += 1 }
       if anchored?.kind != VerificationProblem.Kind.anchorMismatch.rawValue {
-        truncateMisses.append("\(removed) newest removed: \(lab.describe(anchored))")
+        misses.append("\(removed) newest removed: \(lab.describe(anchored))")
       }
     }
     lab.record(
       "truncate the newest events (indexes and heads rewritten)", tried: cases,
-      missed: truncateMisses, how: "against the anchor kept before", &tally)
+      missed: misses, how: "against the anchor kept before", &tally)
     tally.check(
       invisibleWithoutAnchor == cases,
       "a consistent truncation is invisible without an anchor (as documented)",
       "\(cases - invisibleWithoutAnchor) of \(cases) were seen without one")
+  }
 
-    var indexMisses: [String] = []
+  /// Points a stream-index entry elsewhere or deletes an event-id-index entry (alternately);
+  /// verify must name the event's position.
+  private func changeIndexEntries(
+    _ lab: inout TamperLab, _ random: inout SeededGenerator, _ tally: inout Tally
+  ) throws {
+    let events = lab.events
+    var misses: [String] = []
     for trial in 0..<cases {
       let index = Int.random(in: 0..<events.count, using: &random)
       let recorded = events[index]
@@ -137,15 +178,11 @@ struct Tamper: AsyncParsableCommand {
       }
       if problem?.position != position {
         let what = streamEntry ? "stream index entry" : "event-id index entry"
-        indexMisses.append("\(what) of position \(position): \(lab.describe(problem))")
+        misses.append("\(what) of position \(position): \(lab.describe(problem))")
       }
     }
     lab.record(
-      "change a stream-index or event-id-index entry", tried: cases, missed: indexMisses, &tally)
-
-    print("detected: \(lab.detected) of \(lab.tried) tampered stores")
-    work.finish(tally)
-    try tally.finish()
+      "change a stream-index or event-id-index entry", tried: cases, missed: misses, &tally)
   }
 
   /// Fills a store with the demo clinic through the clinical validation; returns its events.
