@@ -222,6 +222,12 @@ struct LedgerBench: AsyncParsableCommand {
     report.machine.loadAverageAtEnd = MachineInfo.loadAverage()
     report.evaluateTargets()
     print(report.table())
+    try finish(report, work: work)
+  }
+
+  /// Writes `--json`, removes the work folder (or, with `--work-dir`, the data sets in it) unless
+  /// `--keep`, and fails when a workload failed.
+  private func finish(_ report: RunReport, work: String) throws {
     if let json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
