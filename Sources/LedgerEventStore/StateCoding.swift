@@ -4,7 +4,7 @@ import LedgerFoundation
 /// A compact, deterministic binary encoding for derived state (projection and reviewer states):
 /// unsigned LEB128 varints, zigzag varints for signed integers, doubles as their 8 IEEE-754 bytes
 /// (little-endian), strings as a varint byte count and UTF-8, UUIDs as 16 bytes, and
-/// ``JSONValue`` as a tag byte followed by its content (object members sorted by name, so equal
+/// `JSONValue` as a tag byte followed by its content (object members sorted by name, so equal
 /// values give equal bytes).
 ///
 /// It is several times cheaper than Foundation's `JSONEncoder`/`JSONDecoder` for the states that

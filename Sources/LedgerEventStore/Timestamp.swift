@@ -5,7 +5,7 @@ import LedgerFoundation
 ///
 /// `recordedAt` is always UTC with six fractional digits (`2026-11-23T19:22:44.123456Z`), so its
 /// text sorts in time order. Clinical times (`occurredAt`) keep the writer's text and offset.
-/// Parsing is ``RFC3339``'s (LedgerFoundation), the same for every layer, leap seconds included.
+/// Parsing is `RFC3339`'s (LedgerFoundation), the same for every layer, leap seconds included.
 public enum Timestamp {
   /// Microseconds since 1970-01-01T00:00:00Z from the system clock.
   public static func nowMicros() -> Int64 {
@@ -22,7 +22,7 @@ public enum Timestamp {
 
   /// Parses RFC 3339 date-time text with an explicit offset (`Z` or `±hh:mm`) into microseconds
   /// since the epoch (fractions beyond microseconds are truncated). Nil when the text is not such
-  /// a time or names an impossible date. The same as ``RFC3339/micros(_:)``.
+  /// a time or names an impossible date. The same as `RFC3339.micros(_:)` (LedgerFoundation).
   public static func parseMicros(_ text: String) -> Int64? {
     RFC3339.micros(text)
   }

@@ -305,10 +305,8 @@ extension EventStore {
       if let problem { return problem }
       report.streamsChecked = report.eventsChecked > 0 ? 1 : 0
       let head = try layout.streamHead(txn, stream)
-      if report.eventsChecked == 0
-        ? head != nil
-        : head != follower.head.map { Layout.StreamHead(version: $0.index, hash: $0.hash) }
-      {
+      let expected = follower.head.map { Layout.StreamHead(version: $0.index, hash: $0.hash) }
+      if report.eventsChecked == 0 ? head != nil : head != expected {
         return fail(
           .streamHeadMismatch, nil, "the stream head does not match the stream's last event")
       }

@@ -311,7 +311,7 @@ private func allStates(
     // Another projection type under a registered name is decoded with its own code.
     var other = TallyProjection()
     other.version = 7
-    await #expect(throws: EventStoreError.self) {
+    #expect(throws: EventStoreError.self) {
       try store.projectionState(TallyProjection(name: "nope"), stream: "ward-1")
     }
     #expect(try store.projectionState(other, stream: "ward-1") == [5, 10, 0, 2, 4, 6, 8])

@@ -134,7 +134,7 @@ import Testing
     }
     let escaped = try env.read { txn throws in try txn.withCursor(db) { $0 } }
     #expect { try escaped.first() } throws: { ($0 as? LMDBError)?.code == .transactionEnded }
-    try env.read { txn throws in
+    _ = try env.read { txn throws in
       try txn.withCursor(db) { cursor throws in
         #expect { try cursor.seek(atLeast: []) } throws: {
           ($0 as? LMDBError)?.code == .badValueSize

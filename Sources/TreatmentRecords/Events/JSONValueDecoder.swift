@@ -2,7 +2,7 @@ import Foundation
 import LedgerEventStore
 import LedgerFoundation
 
-/// A `Decoder` over an already parsed ``JSONValue``: the fast path of
+/// A `Decoder` over an already parsed `JSONValue`: the fast path of
 /// ``ClinicalEvent/decode(type:schemaVersion:value:)``, which saves the reviewer from writing the
 /// payload back to JSON text and scanning it again with `JSONDecoder`.
 ///
