@@ -11,7 +11,7 @@ extension PatientDecisionState {
   ///   - occurredAt: The event's clinical time; consent, eligibility and the previous session
   ///     are judged as they stood at this time.
   ///   - now: The current time, for the birth year and age rules.
-  ///   - protocol: The clinic's thresholds; their version is recorded in every flag.
+  ///   - clinicalProtocol: The clinic's thresholds; their version is recorded in every flag.
   ///   - otherStreamHasEvent: Whether another stream holds an event id (tells a correction or
   ///     void aimed at another patient's entry from one aimed at nothing).
   /// - Returns: The soft alerts to store with the event (empty when none).
