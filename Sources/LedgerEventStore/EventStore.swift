@@ -88,12 +88,16 @@ public final class EventStore: Sendable {
 
   /// Opens the store in directory `path`, creating it when `options.createIfMissing` allows.
   ///
+  /// The store logs through `logger`, or, when it is nil, through swift-log's task-local
+  /// `Logger.current` of the calling task; it never makes a logger of its own.
+  ///
   /// - Throws: `.storeNotFound` when there is no store and none may be created,
   ///   `.incompatibleStore` when the files belong to something else, `.storage` for LMDB errors
   ///   (including a path this process has open already).
   public static func open(
-    at path: String, options: Options = Options(), logger: Logger = Logger(label: "TreatmentLedger")
+    at path: String, options: Options = Options(), logger: Logger? = nil
   ) throws(EventStoreError) -> EventStore {
+    let logger = logger ?? Logger.current
     let names = options.projections.map(\.name)
     guard Set(names).count == names.count, names.allSatisfy({ !$0.isEmpty && !$0.utf8.contains(0) })
     else {

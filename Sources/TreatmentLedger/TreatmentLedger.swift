@@ -94,7 +94,7 @@ public final class Ledger: Sendable {
     do {
       let store = try EventStore.open(
         at: configuration.path, options: options,
-        logger: configuration.logger ?? Logger.current)
+        logger: configuration.logger)
       return Ledger(store: store, clinicalProtocol: configuration.clinicalProtocol)
     } catch {
       throw LedgerError(error)
