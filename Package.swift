@@ -148,7 +148,7 @@ let package = Package(
     ),
     .target(
       name: "LedgerTestSupport",
-      dependencies: [],
+      dependencies: [.product(name: "Logging", package: "swift-log")],
       path: "Tests/LedgerTestSupport"
     ),
     // A second process for LedgerLMDBTests: grows the map, or holds a reader until killed.

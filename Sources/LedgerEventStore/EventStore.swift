@@ -64,6 +64,8 @@ public final class EventStore: Sendable {
   let anchorFile: String?
   /// The clock that stamps `recordedAt` (see ``Options/clock``).
   let clock: @Sendable () -> Int64
+  /// Holds back repeated warnings about a clock behind the newest commit.
+  let clockWarnings = WarningLimiter(interval: EventStore.clockWarningInterval)
   /// Recently saved review states (see ``DecodedStateCache``), so appends skip decoding them.
   let reviewStateCache = DecodedStateCache<Any>()
   let writer: GroupCommitWriter?

@@ -2,6 +2,7 @@ import Foundation
 import LedgerEventStore
 import LedgerLMDB
 import LedgerTestSupport
+import Logging
 import Synchronization
 import Testing
 
@@ -107,5 +108,44 @@ final class ScriptedClock: Sendable {
     let problem = try #require(try reopened.verify().problem)
     #expect(problem.kind == .recordedAtDecreased)
     #expect(problem.position == last.globalPosition)
+  }
+
+  @Test func aClockBehindIsWarnedAboutOncePerIntervalNotOnEveryCommit() async throws {
+    let dir = TemporaryDirectory("clock-warnings")
+    defer { dir.remove() }
+    let clock = ScriptedClock([Self.t0])
+    let log = MessageLog()
+    var options = EventStore.Options()
+    options.initialMapSize = 1 << 20
+    options.clock = { clock.now() }
+    let store = try EventStore.open(
+      at: dir.path, options: options, logger: CollectingLogHandler.logger(log, level: .warning))
+    defer { store.close() }
+    _ = try await store.append([event()], to: "ward-0")
+    // An hour behind for 40 commits, within one interval: one warning, naming no data.
+    clock.set([Self.t0 - Self.hour])
+    for index in 0..<40 {
+      _ = try await store.append([event(data: ["n": .number(Double(index))])], to: "ward-0")
+    }
+    let warnings = log.all.filter { $0.message.contains("the clock is behind") }
+    #expect(warnings.count == 1)
+    #expect(warnings.first?.metadata["behindSeconds"] == "3600")
+    #expect(warnings.first?.metadata["warningsSuppressedSinceLast"] == "0")
+    #expect(try store.verify().isIntact)
+  }
+
+  @Test func theWarningLimiterCountsWhatItHoldsBack() {
+    let start = ContinuousClock.now
+    let elapsed = Mutex<Duration>(.zero)
+    let limiter = WarningLimiter(interval: .seconds(60)) { start + elapsed.withLock { $0 } }
+    #expect(limiter.admit() == 0)
+    for _ in 0..<3 { #expect(limiter.admit() == nil) }
+    elapsed.withLock { $0 = .seconds(59) }
+    #expect(limiter.admit() == nil)
+    elapsed.withLock { $0 = .seconds(60) }
+    #expect(limiter.admit() == 4)
+    #expect(limiter.admit() == nil)
+    elapsed.withLock { $0 = .seconds(200) }
+    #expect(limiter.admit() == 1)
   }
 }

@@ -179,8 +179,7 @@ import TreatmentLedger
     let dir = TemporaryDirectory("embedding")
     defer { dir.remove() }
     let messages = MessageLog()
-    var logger = Logger(label: "service") { _ in CollectingHandler(log: messages) }
-    logger.logLevel = .debug
+    let logger = CollectingLogHandler.logger(messages, level: .debug)
     let ledger = try withLogger(logger) { _ in
       var configuration = Ledger.Configuration(path: dir.path)
       configuration.extraProjections = [EventCountProjection()]
@@ -190,7 +189,7 @@ import TreatmentLedger
     }
     defer { ledger.close() }
     #expect(ledger.projectionNames == ["patient-timeline", "course-summary", "event-count"])
-    #expect(messages.all.contains("opened event store"))
+    #expect(messages.messages.contains("opened event store"))
     try await ledger.record(try Self.intake("p-1"))
     let count = try ledger.store.projectionState(EventCountProjection(), stream: "patient-p-1")
     #expect(count == 5)
@@ -211,24 +210,4 @@ struct EventCountProjection: StreamProjection {
     }
     return count
   }
-}
-
-/// Messages logged through ``CollectingHandler``.
-final class MessageLog: Sendable {
-  private let lock = NSLock()
-  nonisolated(unsafe) private var messages: [String] = []
-  func append(_ message: String) { lock.withLock { messages.append(message) } }
-  var all: [String] { lock.withLock { messages } }
-}
-
-/// A log handler that keeps each message's text.
-struct CollectingHandler: LogHandler {
-  let log: MessageLog
-  var metadata: Logger.Metadata = [:]
-  var logLevel: Logger.Level = .trace
-  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-    get { metadata[key] }
-    set { metadata[key] = newValue }
-  }
-  func log(event: LogEvent) { log.append(event.message.description) }
 }
