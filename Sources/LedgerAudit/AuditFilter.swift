@@ -41,7 +41,7 @@ public struct AuditFilter: Sendable, Hashable, Codable {
   /// End of the range (exclusive), RFC 3339 with an offset; nil for no upper bound.
   public var to: String?
 
-  /// Creates a filter. Check it with ``validate()`` (the exporter does).
+  /// Creates a filter. Check it with ``validate(using:)`` (the exporter does).
   public init(
     patientId: String? = nil, timeBasis: TimeBasis = .recordedAt, from: String? = nil,
     to: String? = nil
@@ -143,7 +143,7 @@ public struct AuditFilter: Sendable, Hashable, Codable {
       && lhs.to == rhs.to
   }
 
-  /// Hashes what ``==`` compares.
+  /// Hashes what `==` compares.
   public func hash(into hasher: inout Hasher) {
     hasher.combine(patientId)
     hasher.combine(time)
