@@ -60,7 +60,7 @@ extension AuditFilter {
 
   /// Checks the times and the patient id (that `patient-<id>` is a valid stream name).
   ///
-  /// - Throws: ``AuditError/invalidFilter(reason:)`` naming the problem.
+  /// - Throws: `AuditError.invalidFilter(reason:)` naming the problem.
   public func validate() throws(AuditError) {
     try validate(using: ClinicalAuditSemantics())
   }
@@ -78,7 +78,7 @@ extension Ledger {
   /// ```
   ///
   /// Appends by this or other processes continue while it reads. When the export cannot be
-  /// recorded its files are removed and ``AuditError/notRecorded(_:)`` is thrown.
+  /// recorded its files are removed and `AuditError.notRecorded(_:)` is thrown.
   public func exportAudit(
     _ request: AuditExportRequest,
     progress: (@Sendable (_ written: UInt64, _ expected: UInt64) -> Void)? = nil
@@ -88,7 +88,7 @@ extension Ledger {
     return export
   }
 
-  /// The `$audit` entries from `version` on (see ``AuditLog/entries(in:from:limit:)``).
+  /// The `$audit` entries from `version` on (see `AuditLog.entries(in:from:limit:)`).
   public func auditLog(from version: UInt64 = 0, limit: Int = 1_000) throws(AuditError)
     -> [AuditLogEntry]
   {
