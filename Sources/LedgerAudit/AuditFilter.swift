@@ -32,7 +32,8 @@ public struct AuditFilter: Sendable, Hashable, Codable {
     case occurredAt
   }
 
-  /// The patient (the `<id>` of the `patient-<id>` stream), or nil for the whole log.
+  /// The patient (whose stream ``AuditSemantics/stream(forPatient:)`` names: `patient-<id>` for
+  /// the clinical records), or nil for the whole log.
   public var patientId: String?
   /// The time the range applies to.
   public var time: TimeBasis
