@@ -1,6 +1,7 @@
 import Foundation
 import LedgerAudit
 import LedgerEventStore
+import LedgerFoundation
 import LedgerTestSupport
 import Testing
 
@@ -69,9 +70,7 @@ import Testing
     #expect(manifest["filter"]?["stream"]?.stringValue == "ward-7")
 
     let whole = try await exporter.export(request(directory, "whole", AuditFilter()))
-    let text = try String(
-      contentsOfFile: whole.stagingDirectory + "/events.csv", encoding: .utf8)
-    let rows = parseCSV(String(text.dropFirst()))
+    let rows = try readCSV(whole.stagingDirectory + "/events.csv")
     let header = try #require(rows.first)
     func column(_ name: AuditCSV.Column) throws -> [String] {
       let index = try #require(header.firstIndex(of: name.rawValue))
