@@ -151,6 +151,12 @@ let package = Package(
       dependencies: [.product(name: "Logging", package: "swift-log")],
       path: "Tests/LedgerTestSupport"
     ),
+    // The schema examples as one patient's record, for the test targets that need a real one.
+    .target(
+      name: "ClinicalTestSupport",
+      dependencies: ["LedgerEventStore", "LedgerFoundation", "LedgerTestSupport"],
+      path: "Tests/ClinicalTestSupport"
+    ),
     // A second process for LedgerLMDBTests: grows the map, or holds a reader until killed.
     .executableTarget(
       name: "LedgerLMDBTestChild",
@@ -176,11 +182,12 @@ let package = Package(
     .testTarget(
       name: "LedgerAuditTests",
       dependencies: [
-        "LedgerAudit", "TreatmentLedger", "LedgerTestSupport",
+        "LedgerAudit", "TreatmentLedger", "LedgerTestSupport", "ClinicalTestSupport",
         .product(name: "CSV", package: "CSV.swift"),
       ]),
     .testTarget(
-      name: "TreatmentLedgerTests", dependencies: ["TreatmentLedger", "LedgerTestSupport"]),
+      name: "TreatmentLedgerTests",
+      dependencies: ["TreatmentLedger", "LedgerTestSupport", "ClinicalTestSupport"]),
     .testTarget(
       name: "LedgerDemoTests", dependencies: ["LedgerDemo", "TreatmentLedger", "LedgerTestSupport"]),
     .testTarget(

@@ -1,4 +1,5 @@
 import CSV
+import ClinicalTestSupport
 import Foundation
 import LedgerTestSupport
 import Synchronization
@@ -47,22 +48,9 @@ struct AuditStore {
 
   /// The schema examples in clinical order: one coherent patient record.
   static func exampleEvents() throws -> [ProposedEvent] {
-    let folder = RepositoryPaths.root + "/Schemas/examples"
-    let names = try FileManager.default.contentsOfDirectory(atPath: folder)
-      .filter {
-        $0.hasSuffix(".v1.example.json") && !$0.hasPrefix("envelope") && !$0.hasPrefix("protocol")
-      }
-    var events: [ProposedEvent] = []
-    for (index, name) in names.enumerated() {
-      let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
-      let compact = try JSONSerialization.data(
-        withJSONObject: try JSONSerialization.jsonObject(with: data))
-      events.append(try InputLine.decode(compact, line: index + 1).event)
-    }
-    #expect(events.count == 16)
-    return events.sorted {
-      (Timestamp.parseMicros($0.occurredAt) ?? 0) < (Timestamp.parseMicros($1.occurredAt) ?? 0)
-    }
+    let events = try SchemaExamples.patientRecord()
+    #expect(events.count == SchemaExamples.eventCount)
+    return events
   }
 
   /// A vitals reading during the examples' session with a heart rate the rules flag.

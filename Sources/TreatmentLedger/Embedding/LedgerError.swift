@@ -58,7 +58,9 @@ public struct LedgerError: Error, Sendable, Hashable, CustomStringConvertible {
     public var type: String?
     /// The field at fault (a JSON path such as `data.spo2Percent`, or an envelope field).
     public var field: String
-    /// The stable rule code, such as `vitals.spo2.range` (see docs/CLINICAL-RULES.md).
+    /// The stable rule code, such as `vitals.spo2.range` (see docs/CLINICAL-RULES.md); for a
+    /// malformed envelope field (``Code/invalidInput``), `envelope.<field>`, e.g.
+    /// `envelope.occurredAt`.
     public var rule: String
     /// The limit in words, such as `50–100 %`; never the value that was sent.
     public var limit: String
