@@ -36,31 +36,78 @@ enum FileChecks {
   /// Throws ``LMDBError/Code-swift.enum/damagedFile(reason:)`` when `data.mdb` in `path` exists
   /// but is empty, not an LMDB file, or shorter than its meta pages claim. A missing file passes
   /// (LMDB creates it).
+  ///
+  /// A file another process is creating at this moment is waited for. LMDB creates `data.mdb`
+  /// empty and writes its two meta pages a moment later, holding an exclusive lock on `lock.mdb`
+  /// from before the file exists until the pages are written. A file that looks half-created while
+  /// another process holds that lock is checked again once the lock is released; without that
+  /// lock, it is damaged.
   static func checkDataFile(path: String) throws(LMDBError) {
+    while true {
+      do {
+        try checkDataFileOnce(path: path)
+        return
+      } catch {
+        guard error.creating, anotherProcessHoldsExclusiveLock(path: path) else {
+          // The creator may have finished between the check and the lock test: look once more.
+          do { try checkDataFileOnce(path: path) } catch { throw error.error }
+          return
+        }
+        usleep(2_000)
+      }
+    }
+  }
+
+  /// Whether another process holds LMDB's exclusive lock on `path/lock.mdb` (byte 0, which LMDB
+  /// locks exclusively while it initialises an environment and shared afterwards).
+  ///
+  /// `F_GETLK` only asks; it places no lock. Opening and closing `lock.mdb` would drop this
+  /// process's own locks on it, but this process has no environment open at `path` (the caller
+  /// has claimed the path).
+  private static func anotherProcessHoldsExclusiveLock(path: String) -> Bool {
+    let fd = open(path + "/lock.mdb", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var lock = flock()
+    lock.l_type = Int16(F_WRLCK)
+    lock.l_whence = Int16(SEEK_SET)
+    lock.l_start = 0
+    lock.l_len = 1
+    guard fcntl(fd, F_GETLK, &lock) == 0 else { return false }
+    return lock.l_type == Int16(F_WRLCK)
+  }
+
+  /// A failed check; `creating` marks the states a file passes through while LMDB creates it.
+  private struct Failure: Error {
+    var error: LMDBError
+    var creating = false
+  }
+
+  private static func checkDataFileOnce(path: String) throws(Failure) {
     let file = path + "/data.mdb"
     let fd = open(file, O_RDONLY | O_CLOEXEC)
     if fd < 0 {
       if errno == ENOENT { return }
-      throw LMDBError(.system(errno: errno), operation: "open data.mdb")
+      throw Failure(error: LMDBError(.system(errno: errno), operation: "open data.mdb"))
     }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else {
-      throw LMDBError(.system(errno: errno), operation: "stat data.mdb")
+      throw Failure(error: LMDBError(.system(errno: errno), operation: "stat data.mdb"))
     }
     let size = UInt64(info.st_size)
-    if size == 0 { throw damaged("data.mdb is empty (0 bytes)") }
-    let first = try readMeta(fd, at: 0)
+    if size == 0 { throw damaged("data.mdb is empty (0 bytes)", creating: true) }
+    let first = try meta(fd, at: 0)
     // The second meta page follows the first, one page on; a file too short for it is damaged.
     let pageSize = first?.pageSize ?? 4096
-    let second = try readMeta(fd, at: off_t(pageSize))
+    let second = try meta(fd, at: off_t(pageSize))
     guard
       let newest = [first, second].compactMap({ $0 }).max(by: { $0.transaction < $1.transaction })
     else {
-      throw damaged("data.mdb is not an LMDB file (no valid meta page)")
+      throw damaged("data.mdb is not an LMDB file (no valid meta page)", creating: true)
     }
     guard size >= UInt64(2 * newest.pageSize) else {
-      throw damaged("data.mdb holds \(size) bytes, fewer than its two meta pages")
+      throw damaged("data.mdb holds \(size) bytes, fewer than its two meta pages", creating: true)
     }
     guard size >= newest.requiredBytes else {
       throw damaged(
@@ -69,8 +116,12 @@ enum FileChecks {
     }
   }
 
-  private static func damaged(_ reason: String) -> LMDBError {
-    LMDBError(.damagedFile(reason: reason), operation: "open")
+  private static func meta(_ fd: Int32, at offset: off_t) throws(Failure) -> Meta? {
+    do { return try readMeta(fd, at: offset) } catch { throw Failure(error: error) }
+  }
+
+  private static func damaged(_ reason: String, creating: Bool = false) -> Failure {
+    Failure(error: LMDBError(.damagedFile(reason: reason), operation: "open"), creating: creating)
   }
 
   /// The meta page at `offset`, or nil when the bytes there are not a valid one.

@@ -7,6 +7,11 @@
 //     growing the map as it fills, and prints `grown MAP` with the final map size.
 //   LedgerLMDBTestChild hold-reader DIR
 //     opens DIR, begins a read transaction, prints `reading`, and waits inside it until killed.
+//   LedgerLMDBTestChild create-slowly DIR SOURCE MILLIS
+//     does what LMDB does when it creates an environment, slowly: writes DIR/lock.mdb as a copy
+//     of SOURCE/lock.mdb (LMDB initialises its lock file first), takes the exclusive lock on its
+//     byte 0, creates DIR/data.mdb empty, prints `creating`, waits MILLIS, writes the bytes of
+//     SOURCE/data.mdb into it, prints `created` and exits (releasing the lock).
 import Foundation
 import LedgerLMDB
 
@@ -46,6 +51,31 @@ func holdReader(path: String) throws -> Never {
   fail("the read transaction ended")
 }
 
+func createSlowly(path: String, source: String, millis: UInt32) {
+  guard let lockBytes = FileManager.default.contents(atPath: source + "/lock.mdb"),
+    let bytes = FileManager.default.contents(atPath: source + "/data.mdb")
+  else { fail("cannot read SOURCE") }
+  let lockFile = open(path + "/lock.mdb", O_RDWR | O_CREAT, 0o600)
+  guard lockFile >= 0 else { fail("cannot create lock.mdb") }
+  let copied = lockBytes.withUnsafeBytes { write(lockFile, $0.baseAddress, $0.count) }
+  guard copied == lockBytes.count else { fail("short write") }
+  var lock = flock()
+  lock.l_type = Int16(F_WRLCK)
+  lock.l_whence = Int16(SEEK_SET)
+  lock.l_start = 0
+  lock.l_len = 1
+  guard fcntl(lockFile, F_SETLK, &lock) == 0 else { fail("cannot lock lock.mdb") }
+  let data = open(path + "/data.mdb", O_RDWR | O_CREAT | O_EXCL, 0o600)
+  guard data >= 0 else { fail("cannot create data.mdb") }
+  FileHandle.standardOutput.write(Data("creating\n".utf8))
+  usleep(millis * 1_000)
+  let written = bytes.withUnsafeBytes { write(data, $0.baseAddress, $0.count) }
+  guard written == bytes.count else { fail("short write") }
+  close(data)
+  FileHandle.standardOutput.write(Data("created\n".utf8))
+  exit(0)
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
   if arguments.count == 5, arguments[0] == "grow" {
@@ -55,8 +85,12 @@ do {
     try grow(path: arguments[1], mapSize: mapSize, keys: first..<(first + entries))
   } else if arguments.count == 2, arguments[0] == "hold-reader" {
     try holdReader(path: arguments[1])
+  } else if arguments.count == 4, arguments[0] == "create-slowly", let millis = UInt32(arguments[3])
+  {
+    createSlowly(path: arguments[1], source: arguments[2], millis: millis)
   } else {
-    fail("usage: grow DIR MAP-BYTES FIRST COUNT | hold-reader DIR")
+    fail(
+      "usage: grow DIR MAP-BYTES FIRST COUNT | hold-reader DIR | create-slowly DIR SOURCE MILLIS")
   }
 } catch {
   fail("\(error)")

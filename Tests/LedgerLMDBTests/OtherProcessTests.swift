@@ -151,4 +151,52 @@ import Testing
     #expect(reclaimed <= steady + 17, "grew \(reclaimed) pages after the slot was reclaimed")
     #expect(try env.read { try $0.get(db, [0]) } == Self.value(29))
   }
+
+  /// Another process is creating the environment (it holds LMDB's exclusive lock and `data.mdb`
+  /// is still empty): opening waits for it instead of calling the file damaged, and then sees
+  /// what the creator wrote.
+  @Test func aFileBeingCreatedByAnotherProcessIsWaitedFor() throws {
+    let source = TemporaryDirectory("lmdb-create-source")
+    defer { source.remove() }
+    do {
+      let env = try Environment(path: source.path)
+      defer { env.close() }
+      let db = try env.write { try $0.createDatabase("made") }
+      try env.write { try $0.put(db, [1], [42]) }
+    }
+    let dir = TemporaryDirectory("lmdb-create-slowly")
+    defer { dir.remove() }
+    let creator = try Child(["create-slowly", dir.path, source.path, "400"])
+    #expect(creator.line() == "creating")
+    let env = try Environment(path: dir.path)
+    defer { env.close() }
+    #expect(creator.line() == "created")
+    #expect(creator.wait() == 0)
+    let value = try env.read { txn in try txn.get(try txn.openDatabase("made"), [1]) }
+    #expect(value == [42])
+  }
+
+  /// An empty `data.mdb` with nobody creating it (no process holds the exclusive lock, here
+  /// after the creator died before writing) is damaged, reported without waiting.
+  @Test func anEmptyFileWhoseCreatorDiedIsDamaged() throws {
+    let source = TemporaryDirectory("lmdb-create-died-source")
+    defer { source.remove() }
+    let made = try Environment(path: source.path)
+    made.close()
+    let dir = TemporaryDirectory("lmdb-create-died")
+    defer { dir.remove() }
+    let creator = try Child(["create-slowly", dir.path, source.path, "60000"])
+    #expect(creator.line() == "creating")
+    kill(creator.process.processIdentifier, SIGKILL)
+    #expect(creator.wait() == SIGKILL)
+    let started = ContinuousClock.now
+    do {
+      let env = try Environment(path: dir.path)
+      env.close()
+      Issue.record("an empty data.mdb was opened")
+    } catch {
+      #expect(error.code == .damagedFile(reason: "data.mdb is empty (0 bytes)"), "\(error)")
+    }
+    #expect(ContinuousClock.now - started < .seconds(5))
+  }
 }
