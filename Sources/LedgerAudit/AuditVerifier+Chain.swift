@@ -67,8 +67,10 @@ struct ExportChainWalk {
   /// The follower of the export's chain, from the event before the export when the manifest
   /// names one (`first` is the export's first event).
   private func start(before first: ChainView) -> ChainFollower {
+    // Following the log, every stream's links are checked too (from each stream's first event
+    // in the export when the export starts after an event).
     let scope: ChainFollower.Scope =
-      followsLog ? .log(streams: false) : .stream(stream ?? first.streamId)
+      followsLog ? .log(streams: true) : .stream(stream ?? first.streamId)
     guard let before = anchors.before else { return ChainFollower(scope) }
     // A manifest hash that is not a hash links to nothing: stand in one the event cannot name.
     let named = followsLog ? first.previousHash : first.previousStreamHash
@@ -79,6 +81,16 @@ struct ExportChainWalk {
   /// The problem a break of the chain at line `line` is.
   private func problem(_ broken: ChainBreak, line: UInt64) -> Stop {
     switch broken {
+    case .streamVersion(let expected, let found) where followsLog:
+      // A version of a stream skipped or repeated inside an unbroken log: a forged event.
+      return Stop(
+        found < expected ? .unexpectedEvent : .missingEvent, file, line: line,
+        "the event holds version \(found) of its stream where \(expected) comes next (the stream's chain is broken)"
+      )
+    case .streamLink where followsLog:
+      return Stop(
+        .brokenChain, file, line: line,
+        "previousStreamHash is not the hash of the stream's previous event")
     case .position(let expected, let found), .streamVersion(let expected, let found):
       if found < expected {
         return Stop(

@@ -15,7 +15,8 @@ import LedgerEventStore
 /// own definition: each line's hash is recomputed with `ChainHash.sha256(_:)` over the event's
 /// stored canonical bytes, and the events are followed by the `ChainFollower` that
 /// `EventStore.verify(anchor:progress:)` uses, so `previousHash` / `previousStreamHash` must name
-/// the hash of the event before.
+/// the hash of the event before. A whole-log export's stream chains are followed as well: each
+/// stream's versions follow on and link, from its first event in the export.
 public struct AuditVerifier: Sendable {
   /// Called with the intact events so far and the number the manifest announces, every few
   /// thousand events and once at the end of the events (for a progress display).

@@ -87,7 +87,9 @@ public enum ChainBreak: Sendable, Hashable {
 ///    before (of the start point for the first event; zeros at the start of the log);
 /// 2. following one stream, it belongs to that stream; following streams, its version is the next
 ///    one of its stream and `previousStreamHash` the hash of the stream's event before (zeros
-///    before version 0);
+///    before version 0). A follower of the log that starts after a point (not at the log's start)
+///    has not seen the streams' earlier events: a stream's first event there may hold any version,
+///    and names zeros if it holds version 0; its later events are checked as above;
 /// 3. following one stream, its position is after the previous event's;
 /// 4. its `recordedAt` is a time, not earlier than the previous event's.
 ///
@@ -96,7 +98,8 @@ public enum ChainBreak: Sendable, Hashable {
 public struct ChainFollower: Sendable {
   /// Which chains to follow.
   public enum Scope: Sendable, Hashable {
-    /// The log's chain; with `streams`, every stream's chain as well (from its version 0).
+    /// The log's chain; with `streams`, every stream's chain as well (from its version 0, or,
+    /// for a follower that starts after a point, from the stream's first event it sees).
     case log(streams: Bool)
     /// One stream's chain.
     case stream(String)
@@ -133,7 +136,11 @@ public struct ChainFollower: Sendable {
   public init(_ scope: Scope, after start: Point? = nil) {
     self.scope = scope
     self.head = start
+    self.startsMidLog = start != nil
   }
+
+  /// Whether the follower started after a point, so that streams may have begun before it.
+  private let startsMidLog: Bool
 
   /// The index the next event must hold.
   public var nextIndex: UInt64 { head.map { $0.index + 1 } ?? 0 }
@@ -164,8 +171,12 @@ public struct ChainFollower: Sendable {
       }
       if link.previousHash != nextLink { return .logLink }
       if streams {
-        let stream = streamHeads[link.streamId]
-        if let broken = Self.checkStream(link, after: stream) { return broken }
+        if let stream = streamHeads[link.streamId] {
+          if let broken = Self.checkStream(link, after: stream) { return broken }
+        } else if !startsMidLog || link.streamVersion == 0 {
+          // A stream's first event: at version 0 naming zeros, unless it began before the start.
+          if let broken = Self.checkStream(link, after: nil) { return broken }
+        }
       }
     case .stream(let name):
       if link.streamId != name { return .otherStream }

@@ -126,4 +126,33 @@ import Testing
     #expect(Self.follow(&follower, Array(links[1...])) == nil)
     #expect(follower.count == 4)
   }
+
+  /// Following the log from a point mid-log: the streams' earlier events are unseen, so a
+  /// stream's first event may hold any version; a version 0 still names zeros, and every later
+  /// event of a seen stream keeps the stream's rules.
+  @Test func theLogFollowedFromAPointChecksStreamsFromTheirFirstEventSeen() throws {
+    let all = Self.chain(12)
+    let start = ChainFollower.Point(index: 5, hash: all[5].hash)
+    func follow(_ links: [ChainLink]) -> (Int, ChainBreak)? {
+      var follower = ChainFollower(.log(streams: true), after: start)
+      return Self.follow(&follower, links)
+    }
+    #expect(follow(Array(all[6...])) == nil)
+    // A later event of a stream seen in the export: its version and link are checked.
+    var gap = all[9]
+    gap.streamVersion += 1
+    #expect(follow(Array(all[6..<9]) + [gap])?.1 == .streamVersion(expected: 3, found: 4))
+    var relinked = all[10]
+    relinked.previousStreamHash = all[9].hash
+    #expect(follow(Array(all[6..<10]) + [relinked])?.1 == .streamLink(version: 3))
+    // A stream's first event seen claiming version 0 must name zeros.
+    var restart = all[6]
+    restart.streamVersion = 0
+    #expect(follow([restart])?.1 == .streamLink(version: 0))
+    // From the log's start, a stream's first event must be version 0.
+    var fromStart = ChainFollower(.log(streams: true))
+    var late = all[0]
+    late.streamVersion = 1
+    #expect(fromStart.follow(late) == .streamVersion(expected: 0, found: 1))
+  }
 }

@@ -13,7 +13,9 @@ Checks, stopping at the first problem:
   2. events.ndjson, line by line: the shape {"hash":"<64 hex>","event":<bytes>}, SHA-256 of the
      event's bytes = the stated hash, positions (whole log) or stream versions (one patient)
      consecutive, each previousHash / previousStreamHash = the hash of the line before (or of
-     the event before the export, from the manifest), the filter (stream, recorded time);
+     the event before the export, from the manifest); in a whole-log export each stream's
+     versions consecutive and linked by previousStreamHash too (docs/AUDIT.md 3.2); the filter
+     (stream, recorded time);
   3. the first and last events, the events just outside the range and the store or stream head
      named by the manifest continue the same chain, and the counts match;
   4. events.csv, row by row, shows exactly what the NDJSON line of the same event gives;
@@ -447,6 +449,7 @@ def run(directory, expected_manifest_sha256, state):
 
   previous = None
   count = in_range = 0
+  stream_heads = {}   # following the log: stream -> (version, hash) of its last event seen
   while True:
     line = count + 1
     fields = row = None
@@ -508,6 +511,8 @@ def run(directory, expected_manifest_sha256, state):
       raise Problem("brokenChain", "%s is not the hash of the %s" % (
         "previousHash" if log else "previousStreamHash",
         "previous line" if previous is not None else "event before the export (manifest)"), primary, line)
+    if log:
+      check_stream_link(view, stream_heads, before is not None, primary, line)
     if previous is not None:
       if view.position <= previous.position:
         raise Problem("unexpectedEvent", "global positions do not increase", primary, line)
@@ -568,6 +573,23 @@ def run(directory, expected_manifest_sha256, state):
     if digest != entry["sha256"] or size != entry.get("bytes"):
       raise Problem("fileHashMismatch", "%s has SHA-256 %s (%d bytes), the manifest lists %s (%s bytes)"
                     % (entry["name"], digest, size, entry["sha256"], entry.get("bytes")), entry["name"])
+
+
+def check_stream_link(view, stream_heads, starts_mid_log, primary, line):
+  """Following the log, each stream's chain too (docs/AUDIT.md 4): its versions follow on without
+  gaps or repeats and previousStreamHash names the stream's previous event (zeros before version
+  0). An export that starts after an event has not seen the streams' earlier events: a stream's
+  first event in it may hold any version, and names zeros if it holds version 0."""
+  head = stream_heads.get(view.stream)
+  if head is not None or not starts_mid_log or view.version == 0:
+    expected_version, expected_link = (head[0] + 1, head[1]) if head is not None else (0, ZERO)
+    if view.version != expected_version:
+      raise Problem("unexpectedEvent" if view.version < expected_version else "missingEvent",
+                    "the event holds version %d of its stream where %d comes next (the stream's chain is broken)"
+                    % (view.version, expected_version), primary, line)
+    if view.previous_stream != expected_link:
+      raise Problem("brokenChain", "previousStreamHash is not the hash of the stream's previous event", primary, line)
+  stream_heads[view.stream] = (view.version, view.hash)
 
 
 def check_ends(filter_, contents, log, before, after, stream_head, store_events, chain_head, last, index):
