@@ -21,9 +21,9 @@ Checks, stopping at the first problem:
   4. events.csv, row by row, shows exactly what the NDJSON line of the same event gives;
   5. the SHA-256 and size of every file equal the manifest's.
 
-Unlike `treatment-ledger audit verify` it does not re-serialize events to check that their bytes
-are canonical RFC 8785 JSON (it refuses members an envelope does not have); a line rewritten with
-its hash recomputed still fails here, at the chain link to the next line or at the manifest's end.
+Like `treatment-ledger audit verify` it parses each event strictly (no member named twice, no NaN
+or Infinity) and re-serializes it as RFC 8785 canonical JSON: the stored bytes must be exactly
+that (notCanonical), with no member an envelope does not have.
 
 "FAILED after N intact events": N counts the events, in file order, that passed every check
 (their line, their place in the chain and their CSV row) before the first problem; the event with
@@ -156,8 +156,105 @@ class Number(str):
   """A JSON number kept as its text in the stored canonical bytes."""
 
 
+class NotCanonicalizable(ValueError):
+  """A parsed value that has no canonical form: not a finite double, a lone surrogate, or nested
+  deeper than the store accepts."""
+
+
+MAX_DEPTH = 128   # the outermost array or object is level 1 (docs/FORMAT.md 4)
+
+
+def _no_duplicates(pairs):
+  members = {}
+  for key, value in pairs:
+    if key in members:
+      raise ValueError("an object names a member twice")
+    members[key] = value
+  return members
+
+
+def _no_constant(name):
+  raise ValueError("NaN and Infinity are not JSON")
+
+
 def load_event(canonical):
-  return json.loads(canonical.decode("utf-8"), parse_int=Number, parse_float=Number)
+  """Parses an event's stored bytes strictly (UTF-8, no member named twice, no NaN or Infinity),
+  keeping each number as its text."""
+  return json.loads(canonical.decode("utf-8"), parse_int=Number, parse_float=Number,
+                    parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+
+
+# --- RFC 8785 canonical JSON (docs/FORMAT.md 4), to check that stored bytes are canonical -----------
+
+def es_number(x):
+  """ECMAScript's Number.prototype.toString for a finite double (RFC 8785 3.2.2.3)."""
+  x = float(x)
+  if x != x or x in (float("inf"), float("-inf")):
+    raise NotCanonicalizable("not a finite double")
+  if x == 0:
+    return "0"
+  if x < 0:
+    return "-" + es_number(-x)
+  # repr() gives the shortest digits that read back as the same double.
+  mantissa, _, exponent = repr(x).partition("e")
+  integer_part, _, fraction_part = mantissa.partition(".")
+  digits = integer_part + fraction_part
+  n = len(integer_part) + (int(exponent) if exponent else 0)   # where the decimal point goes
+  stripped = digits.lstrip("0")
+  n -= len(digits) - len(stripped)
+  digits = stripped.rstrip("0")
+  k = len(digits)
+  if k <= n <= 21:
+    return digits + "0" * (n - k)
+  if 0 < n <= 21:
+    return digits[:n] + "." + digits[n:]
+  if -6 < n <= 0:
+    return "0." + "0" * (-n) + digits
+  e = n - 1
+  mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+  return mantissa + "e" + ("+" if e >= 0 else "-") + str(abs(e))
+
+
+SHORT_ESCAPES = {0x22: '\\"', 0x5C: "\\\\", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"}
+
+
+def jcs_string(text):
+  out = ['"']
+  for ch in text:
+    code = ord(ch)
+    if code in SHORT_ESCAPES:
+      out.append(SHORT_ESCAPES[code])
+    elif code < 0x20:
+      out.append("\\u%04x" % code)
+    elif 0xD800 <= code <= 0xDFFF:
+      raise NotCanonicalizable("a lone surrogate has no UTF-8 form")
+    else:
+      out.append(ch)
+  out.append('"')
+  return "".join(out)
+
+
+def jcs(value, depth=0):
+  """The canonical text of a parsed JSON value (numbers as Number text, int or float)."""
+  if value is None:
+    return "null"
+  if value is True:
+    return "true"
+  if value is False:
+    return "false"
+  if isinstance(value, (Number, int, float)):
+    return es_number(value)
+  if isinstance(value, str):
+    return jcs_string(value)
+  if depth >= MAX_DEPTH:
+    raise NotCanonicalizable("arrays and objects nest deeper than %d levels" % MAX_DEPTH)
+  if isinstance(value, list):
+    return "[" + ",".join(jcs(item, depth + 1) for item in value) + "]"
+  if isinstance(value, dict):
+    # Members sorted by the UTF-16 code units of their names (UTF-16BE bytes compare so).
+    keys = sorted(value, key=lambda key: key.encode("utf-16-be", "surrogatepass"))
+    return "{" + ",".join(jcs_string(key) + ":" + jcs(value[key], depth + 1) for key in keys) + "}"
+  raise NotCanonicalizable("not a JSON value")
 
 
 def flatten(value, path, parts):
@@ -270,9 +367,14 @@ def ndjson_events(path):
                       % (computed, stated), NDJSON, number)
       try:
         envelope = load_event(canonical)
+        text = jcs(envelope)
+      except NotCanonicalizable:
+        raise Problem("malformedLine", "the event is not JSON the store accepts", NDJSON, number)
       except ValueError:
-        raise Problem("malformedLine", "the event is not UTF-8 JSON", NDJSON, number)
-      if isinstance(envelope, dict) and not set(envelope) <= ENVELOPE_MEMBERS:
+        raise Problem("malformedLine", "the event is not JSON", NDJSON, number)
+      # As the store's verification requires: exactly the canonical form of an envelope.
+      if (text.encode("utf-8") != canonical
+          or (isinstance(envelope, dict) and not set(envelope) <= ENVELOPE_MEMBERS)):
         raise Problem("notCanonical", "the event's bytes are not the canonical form of an envelope", NDJSON, number)
       if not envelope_ok(envelope):
         raise Problem("malformedLine", "the event lacks an envelope member or has one of the wrong type", NDJSON, number)

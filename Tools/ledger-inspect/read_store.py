@@ -27,7 +27,6 @@ import argparse
 import datetime
 import hashlib
 import json
-import math
 import os
 import re
 import struct
@@ -51,106 +50,16 @@ STREAM_NAME = re.compile(r"\A\$?[A-Za-z0-9._:@-]{1,200}\Z")
 
 
 # --------------------------------------------------------------------------------------------
-# RFC 8785 (JSON Canonicalization Scheme), written independently of the Swift code.
+# RFC 8785 (JSON Canonicalization Scheme), written independently of the Swift code: the one
+# serializer of the audit export verifier (Tools/audit-verify/verify_export.py), which must stay
+# a single file an auditor can copy, is used here too.
 
-class NotCanonicalizable(ValueError):
-    pass
-
-
-def es_number(x):
-    """ECMAScript Number.prototype.toString for a finite double (RFC 8785 section 3.2.2.3)."""
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise NotCanonicalizable("not a number")
-    x = float(x)  # JSON numbers are IEEE-754 doubles (I-JSON); big integers round here
-    if math.isnan(x) or math.isinf(x):
-        raise NotCanonicalizable("NaN and Infinity have no JSON form")
-    if x == 0:
-        return "0"  # also for -0
-    if x < 0:
-        return "-" + es_number(-x)
-    # repr() gives the shortest digit string that round-trips (closest to the exact value).
-    mantissa, _, exponent = repr(x).partition("e")
-    integer_part, _, fraction_part = mantissa.partition(".")
-    digits = integer_part + fraction_part
-    n = len(integer_part) + (int(exponent) if exponent else 0)  # decimal point position
-    stripped = digits.lstrip("0")
-    n -= len(digits) - len(stripped)
-    digits = stripped.rstrip("0")
-    k = len(digits)
-    if k <= n <= 21:
-        return digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return "0." + "0" * (-n) + digits
-    e = n - 1
-    sign = "+" if e >= 0 else "-"
-    if k == 1:
-        return digits + "e" + sign + str(abs(e))
-    return digits[0] + "." + digits[1:] + "e" + sign + str(abs(e))
-
-
-_SHORT_ESCAPES = {0x22: '\\"', 0x5C: "\\\\", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n",
-                  0x0C: "\\f", 0x0D: "\\r"}
-
-
-def jcs_string(s):
-    out = ['"']
-    for ch in s:
-        code = ord(ch)
-        if code in _SHORT_ESCAPES:
-            out.append(_SHORT_ESCAPES[code])
-        elif code < 0x20:
-            out.append("\\u%04x" % code)
-        elif 0xD800 <= code <= 0xDFFF:
-            raise NotCanonicalizable("a lone surrogate has no UTF-8 form")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def jcs(value):
-    """The canonical text of a parsed JSON value (dict, list, str, int/float, bool, None)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, (int, float)):
-        return es_number(value)
-    if isinstance(value, str):
-        return jcs_string(value)
-    if isinstance(value, list):
-        return "[" + ",".join(jcs(item) for item in value) + "]"
-    if isinstance(value, dict):
-        # Members sorted by the UTF-16 code units of their names: comparing UTF-16BE bytes
-        # compares code units in order.
-        keys = sorted(value, key=lambda key: key.encode("utf-16-be", "surrogatepass"))
-        return "{" + ",".join(jcs_string(key) + ":" + jcs(value[key]) for key in keys) + "}"
-    raise NotCanonicalizable("not a JSON value")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "audit-verify"))
+from verify_export import NotCanonicalizable, es_number, jcs, _no_duplicates, _no_constant  # noqa: E402
 
 
 def jcs_bytes(value):
     return jcs(value).encode("utf-8")
-
-
-class DuplicateMember(ValueError):
-    pass
-
-
-def _no_duplicates(pairs):
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise DuplicateMember("duplicate member name")
-        result[key] = value
-    return result
-
-
-def _reject_constant(name):
-    raise ValueError("NaN and Infinity are not JSON")
 
 
 def parse_stored_json(raw):
@@ -158,7 +67,7 @@ def parse_stored_json(raw):
     Every number becomes a double, as in the JSON data model the store uses."""
     text = raw.decode("utf-8")  # strict: raises on invalid UTF-8
     return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=float,
-                      parse_float=float, parse_constant=_reject_constant)
+                      parse_float=float, parse_constant=_no_constant)
 
 
 SELF_TEST_NUMBERS = [

@@ -3,12 +3,12 @@ import LedgerTestSupport
 import Testing
 import TreatmentLedger
 
-/// A whole-log export whose log chain is intact but whose stream chains are impossible: a forged
-/// event appended at the end with a correct `previousHash`, its own correct hash, and the
-/// manifest rewritten to match (counts, last event, store head, file hash). Only the stream links
-/// give it away, and both verifiers check them (docs/AUDIT.md 4).
-@Suite("audit verify: stream links in whole-log exports")
-struct AuditStreamLinkTests {
+/// Whole-log exports with a forged event appended at the end: a correct `previousHash`, its own
+/// correct hash, and the manifest rewritten to match (counts, last event, store head, file hash).
+/// What gives each away is in the event alone, and both verifiers must see it: an impossible
+/// stream link (docs/AUDIT.md 3.2), bytes that are not canonical, a member named twice.
+@Suite("audit verify: forged tails with a rewritten manifest")
+struct AuditForgedTailTests {
   /// How the forged event's stream fields are chosen, from the stream's real last event.
   enum Forgery: String, CaseIterable, CustomStringConvertible {
     /// A second version 0 of the stream (naming zeros, as a first event does).
@@ -39,10 +39,11 @@ struct AuditStreamLinkTests {
   }
 
   /// Appends a forged event to `directory`'s `events.ndjson` in the stream of the export's third
-  /// event, with the stream fields `link` gives, its own correct hashes, and rewrites the
-  /// manifest to match. Returns the number of lines.
+  /// event, with the stream fields `link` gives, written as `render` makes its bytes, with its
+  /// own correct hashes, and rewrites the manifest to match. Returns the number of lines.
   static func forgeTail(
-    _ directory: String, link: (StreamEnd) -> (version: UInt64, previousStreamHash: String)
+    _ directory: String, link: (StreamEnd) -> (version: UInt64, previousStreamHash: String),
+    render: ([String: JSONValue]) -> [UInt8] = { JSONValue.object($0).canonicalBytes }
   ) throws -> Int {
     var lines = try Tamper.ndjsonLines(directory)
     let events = try lines.map { line in try JSONValue.parse(line[83..<(line.count - 1)]) }
@@ -60,7 +61,7 @@ struct AuditStreamLinkTests {
     forged["previousHash"] = .string(hashes[lines.count - 1])
     forged["streamVersion"] = .number(Double(fields.version))
     forged["previousStreamHash"] = .string(fields.previousStreamHash)
-    let bytes = JSONValue.object(forged).canonicalBytes
+    let bytes = render(forged)
     let hash = ChainHash.sha256(bytes).hex
     lines.append(
       Array(#"{"hash":""#.utf8) + Array(hash.utf8) + Array(#"","event":"#.utf8) + bytes + [0x7D])
@@ -122,5 +123,29 @@ struct AuditStreamLinkTests {
     #expect(swift.status == 0, "\(swift.stdout)")
     let python = try audit.pythonVerify(directory)
     #expect(python.status == 0, "\(python.stdout)")
+  }
+
+  /// The issue's two cases for the Python verifier, which used to accept both: bytes that are
+  /// valid JSON but not canonical (a space), and an object naming `data` twice (a CSV would show
+  /// the second payload while the hashed bytes hold both).
+  @Test(arguments: ["notCanonical", "malformedLine"])
+  func aForgedTailThatIsNotCanonicalFailsBothVerifiers(_ kind: String) throws {
+    let audit = try AuditCLI("forged-\(kind)")
+    defer { audit.remove() }
+    let (directory, _) = try audit.export("whole", ["--format", "ndjson"])
+    let count = try Self.forgeTail(
+      directory, link: { end in (end.version + 1, end.hash) },
+      render: { event in
+        let canonical = JSONValue.object(event).canonicalBytes
+        let extra = kind == "notCanonical" ? Array(" ".utf8) : Array(#""data":{"n":1},"#.utf8)
+        return [canonical[0]] + extra + canonical[1...]
+      })
+    let swift = try audit.swiftVerify(directory)
+    #expect(swift.status == 4, "\(kind): \(swift.stdout)\(swift.stderr)")
+    #expect(failureKind(swift.stdout) == kind, "\(kind): \(swift.stdout)")
+    let python = try audit.pythonVerify(directory)
+    #expect(python.status == 1, "\(kind): \(python.stdout)\(python.stderr)")
+    #expect(failureKind(python.stdout) == kind, "\(kind): \(python.stdout)")
+    #expect(intactCount(swift.stdout) == count - 1 && intactCount(python.stdout) == count - 1)
   }
 }
