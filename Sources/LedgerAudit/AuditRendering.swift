@@ -305,10 +305,14 @@ public enum AuditCSV {
   }
 }
 
-/// Reads RFC 4180 records from a file, one at a time (a byte-order mark at the start is skipped;
-/// records end with CRLF or LF; quoted fields may hold line ends).
+/// Reads the records of an export's `events.csv` one at a time, strictly in the documented form
+/// (docs/AUDIT.md 2.2): a UTF-8 byte-order mark before the first record, every record ended by
+/// CRLF, a field quoted exactly when it holds a comma, a double quote, CR or LF. Each record's
+/// bytes must be what ``AuditCSV/appendRow(_:to:)`` writes for its fields.
 struct CSVRecordReader {
-  /// A quote inside an unquoted field, text after a closing quote, or a quote never closed.
+  /// Not RFC 4180 (a quote inside an unquoted field, text after a closing quote, a quote never
+  /// closed), or not the documented form (no byte-order mark, an LF without CR, a needless or
+  /// missing quote).
   struct Malformed: Error {
     /// 1-based record number (the header is record 1).
     var record: Int
@@ -324,8 +328,20 @@ struct CSVRecordReader {
 
   /// The next record's fields, or nil at the end of the file.
   mutating func next() throws(Malformed) -> [String]? {
+    var raw: [UInt8] = []
+    guard let fields = try parse(raw: &raw) else { return nil }
+    var expected: [UInt8] = records == 1 ? AuditCSV.byteOrderMark : []
+    AuditCSV.appendRow(fields, to: &expected)
+    guard raw == expected else { throw Malformed(record: records) }
+    return fields
+  }
+
+  /// Parses the next record, collecting the bytes it spans (line ends included) into `raw`.
+  private mutating func parse(raw: inout [UInt8]) throws(Malformed) -> [String]? {
     guard let first = reader.nextLine() else { return nil }
     records += 1
+    raw.append(contentsOf: first.bytes)
+    if first.terminated { raw.append(0x0A) }
     var line = first.bytes
     if records == 1 && line.starts(with: AuditCSV.byteOrderMark) { line = line.dropFirst(3) }
     var fields: [String] = []
@@ -338,6 +354,8 @@ struct CSVRecordReader {
         if inQuotes {
           // A quoted field goes on over the line end.
           guard let more = reader.nextLine() else { throw Malformed(record: records) }
+          raw.append(contentsOf: more.bytes)
+          if more.terminated { raw.append(0x0A) }
           field.append(0x0A)
           line = more.bytes
           index = line.startIndex

@@ -259,7 +259,7 @@ struct CSVRows {
     var reader = CSVRecordReader(file)
     let header: [String]?
     do { header = try reader.next() } catch {
-      throw Stop(.csvMalformed, VerificationRun.csv, line: 1, "the header is not valid CSV")
+      throw Stop(.csvMalformed, VerificationRun.csv, line: 1, CSVRows.malformed)
     }
     guard header == AuditCSV.header else {
       throw Stop(
@@ -269,6 +269,11 @@ struct CSVRows {
     self.reader = reader
   }
 
+  /// The detail of a `csvMalformed` problem.
+  static let malformed =
+    "the record is not RFC 4180 CSV in the documented form (byte-order mark, CRLF line ends, "
+    + "quotes only where needed)"
+
   /// True when the export has a CSV file.
   var isPresent: Bool { reader != nil }
 
@@ -277,9 +282,7 @@ struct CSVRows {
     guard reader != nil else { return nil }
     do { return try reader?.next() } catch {
       throw Stop(
-        .csvMalformed, VerificationRun.csv, line: UInt64(error.record),
-        "the record is not valid CSV"
-      )
+        .csvMalformed, VerificationRun.csv, line: UInt64(error.record), CSVRows.malformed)
     }
   }
 }

@@ -148,6 +148,17 @@ struct ExportedLine {
   }
 }
 
+/// The text of the file at `path`, every byte kept (Foundation's UTF-8 reading would drop a
+/// leading byte-order mark, which `events.csv` must have).
+func fileText(_ path: String) throws -> String {
+  String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+}
+
+/// Writes `text` to `path` as UTF-8, byte for byte.
+func writeFileText(_ text: String, _ path: String) throws {
+  try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+}
+
 /// The rows of an exported `events.csv`, read by CSV.swift (yaslab/CSV.swift), a reader
 /// independent of the library's writer.
 func readCSV(_ path: String) throws -> [[String]] {

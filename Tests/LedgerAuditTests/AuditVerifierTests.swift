@@ -126,7 +126,7 @@ struct AuditVerifierTests {
     let export = try await fixture.export(
       "csv", AuditFilter(patientId: AuditStore.patientId), formats: [.csv])
     let path = "/events.csv"
-    let text = try String(contentsOfFile: export.directory + path, encoding: .utf8)
+    let text = try fileText(export.directory + path)
     var records = text.components(separatedBy: "\r\n")
     #expect(records.last == "")
     records.removeLast()
@@ -135,8 +135,7 @@ struct AuditVerifierTests {
     let removed = try copyExport(export.directory, to: fixture.directory.appending("removed"))
     var fewer = records
     fewer.remove(at: 5)
-    try (fewer.joined(separator: "\r\n") + "\r\n").write(
-      toFile: removed + path, atomically: true, encoding: .utf8)
+    try writeFileText(fewer.joined(separator: "\r\n") + "\r\n", removed + path)
     #expect(await AuditVerifier().verify(directory: removed).problem?.kind == .missingEvent)
 
     // A changed hash cell breaks the link to the next row.
@@ -146,7 +145,7 @@ struct AuditVerifierTests {
     var changed = text
     let cell = try #require(changed.range(of: "," + stream[4].hash.hex + ","))
     changed.replaceSubrange(cell, with: "," + ChainHash.sha256([1]).hex + ",")
-    try changed.write(toFile: hashes + path, atomically: true, encoding: .utf8)
+    try writeFileText(changed, hashes + path)
     let report = await AuditVerifier().verify(directory: hashes)
     #expect(report.problem?.kind == .brokenChain, "\(String(describing: report.problem))")
   }
@@ -156,10 +155,11 @@ struct AuditVerifierTests {
     defer { fixture.close() }
     let export = try await fixture.export("patient", AuditFilter(patientId: AuditStore.patientId))
     let copy = try copyExport(export.directory, to: fixture.directory.appending("edited"))
-    let csv = try String(contentsOfFile: copy + "/events.csv", encoding: .utf8)
+    let csv = try fileText(copy + "/events.csv")
     #expect(csv.contains("penicillin (rash)"))
-    try csv.replacingOccurrences(of: "penicillin (rash)", with: "peanuts (hives)")
-      .write(toFile: copy + "/events.csv", atomically: true, encoding: .utf8)
+    try writeFileText(
+      csv.replacingOccurrences(of: "penicillin (rash)", with: "peanuts (hives)"),
+      copy + "/events.csv")
     let problem = try #require(await AuditVerifier().verify(directory: copy).problem)
     #expect(problem.kind == .csvMismatch)
     #expect(problem.description.contains("column data"))

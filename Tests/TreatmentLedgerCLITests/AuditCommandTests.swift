@@ -84,11 +84,14 @@ struct Tamper: CustomStringConvertible {
       to: URL(fileURLWithPath: directory + "/events.ndjson"))
   }
 
+  /// Changes the text of `path`, byte for byte apart from the change (a byte-order mark is kept
+  /// as U+FEFF, which Foundation's UTF-8 reading would drop).
   static func editText(_ path: String, _ change: (String) -> String) throws {
-    let text = try String(contentsOfFile: path, encoding: .utf8)
+    let url = URL(fileURLWithPath: path)
+    let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
     let changed = change(text)
     #expect(changed != text, "the tamper changed \(path)")
-    try changed.write(toFile: path, atomically: true, encoding: .utf8)
+    try Data(changed.utf8).write(to: url)
   }
 
   static func editManifest(_ directory: String, _ change: (inout [String: Any]) -> Void) throws {
@@ -208,7 +211,7 @@ struct Tamper: CustomStringConvertible {
           return rows.joined(separator: "\r\n")
         }
       },
-      Tamper(name: "CSV bytes changed, cells the same", kind: "fileHashMismatch") { directory in
+      Tamper(name: "a needless quote, cells the same", kind: "csvMalformed") { directory in
         try editText(directory + "/events.csv") { text in
           // Quote the first row's stream cell: the same value, other bytes.
           let rows = text.components(separatedBy: "\r\n")
@@ -216,6 +219,14 @@ struct Tamper: CustomStringConvertible {
           row[1] = "\"" + row[1] + "\""
           return ([rows[0], row.joined(separator: ",")] + rows[2...]).joined(separator: "\r\n")
         }
+      },
+      Tamper(name: "the CSV without its byte-order mark", kind: "csvMalformed") { directory in
+        let path = directory + "/events.csv"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try bytes.dropFirst(3).write(to: URL(fileURLWithPath: path))
+      },
+      Tamper(name: "the CSV with LF line ends", kind: "csvMalformed") { directory in
+        try editText(directory + "/events.csv") { $0.replacingOccurrences(of: "\r\n", with: "\n") }
       },
     ]
   }

@@ -408,23 +408,50 @@ def envelope_ok(e):
   return True
 
 
+def csv_record(cells):
+  """The bytes the exporter writes for a record (docs/AUDIT.md 2.2), as text: a field is quoted,
+  quotes doubled, exactly when it holds a comma, a double quote, CR or LF; CRLF at the end."""
+  def field(cell):
+    if any(ch in cell for ch in ',"\r\n'):
+      return '"' + cell.replace('"', '""') + '"'
+    return cell
+  return ",".join(field(cell) for cell in cells) + "\r\n"
+
+
 def csv_rows(path):
-  """Yields (record number, cells) for each record after checking the header (record 1)."""
+  """Yields (record number, cells) for each record after checking the header (record 1). Every
+  record must be exactly in the documented form: a byte-order mark before the header, CRLF line
+  ends, quotes only where needed (csvMalformed otherwise)."""
   csv.field_size_limit(1 << 30)
+  consumed = []
+
+  def lines(handle):
+    for text in handle:         # newline="": line ends are kept as they are in the file
+      consumed.append(text)
+      yield text
+
   try:
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-      reader = csv.reader(handle, strict=True)
+    with open(path, newline="", encoding="utf-8") as handle:
+      reader = csv.reader(lines(handle), strict=True)
       number = 0
       try:
         for row in reader:
           number += 1
+          raw = "".join(consumed)
+          del consumed[:]
+          if number == 1 and row and row[0].startswith("\ufeff"):
+            row[0] = row[0][1:]
+          if raw != ("\ufeff" if number == 1 else "") + csv_record(row):
+            raise Problem("csvMalformed", "the record is not RFC 4180 CSV in the documented form "
+                          "(byte-order mark, CRLF line ends, quotes only where needed)", CSV_FILE, number)
           if number == 1:
             if row != COLUMNS:
               raise Problem("csvMismatch", "the header row is not the documented column list", CSV_FILE, 1)
             continue
           yield number, row
       except csv.Error as error:
-        raise Problem("csvMalformed", "the record is not valid CSV (%s)" % error, CSV_FILE, number + 1)
+        raise Problem("csvMalformed", "the record is not RFC 4180 CSV in the documented form "
+                      "(byte-order mark, CRLF line ends, quotes only where needed)", CSV_FILE, number + 1)
       if number == 0:
         raise Problem("csvMismatch", "the file has no header row", CSV_FILE, 1)
   except UnicodeDecodeError:
