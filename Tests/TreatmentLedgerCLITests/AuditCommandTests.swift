@@ -171,6 +171,29 @@ struct Tamper: CustomStringConvertible {
           manifest["anchors"] = anchors
         }
       },
+      Tamper(name: "the filter's time basis edited", kind: "unreadableManifest") { directory in
+        try editManifest(directory) { manifest in
+          var filter = manifest["filter"] as? [String: Any] ?? [:]
+          filter["time"] = "clinicalTime"
+          manifest["filter"] = filter
+        }
+      },
+      Tamper(name: "an anchor without its hash", kind: "unreadableManifest") { directory in
+        try editManifest(directory) { manifest in
+          var anchors = manifest["anchors"] as? [String: Any] ?? [:]
+          var last = anchors["last"] as? [String: Any] ?? [:]
+          last["hash"] = nil
+          anchors["last"] = last
+          manifest["anchors"] = anchors
+        }
+      },
+      Tamper(name: "a file listed under another name", kind: "manifestInconsistent") { directory in
+        try editManifest(directory) { manifest in
+          var files = manifest["files"] as? [[String: Any]] ?? []
+          files[0]["name"] = "events.txt"
+          manifest["files"] = files
+        }
+      },
       Tamper(name: "an edited file hash in the manifest", kind: "fileHashMismatch") { directory in
         try editManifest(directory) { manifest in
           var files = manifest["files"] as? [[String: Any]] ?? []

@@ -52,7 +52,8 @@ LINE_HEAD = b'{"hash":"'
 LINE_MIDDLE = b'","event":'
 HASH_OFFSET = 9      # 0-based byte offset of the hash's first hex digit
 EVENT_OFFSET = 83    # 0-based byte offset of the event's first byte
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
+HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
+STREAM_NAME = re.compile(r"\A[A-Za-z0-9._:@-]{1,200}\Z")   # docs/FORMAT.md, stream names
 COLUMNS = [
   "globalPosition", "streamId", "patientId", "streamVersion", "eventId", "type", "schemaVersion",
   "occurredAt", "recordedAt", "recordedById", "recordedByName", "recordedByRole",
@@ -82,7 +83,8 @@ class Problem(Exception):
 # --- Times (RFC 3339 with an offset, to the microsecond, as the store compares them) ------------
 
 TIME = re.compile(
-  r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$")
+  r"\A([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
+  r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))\Z")
 
 
 def days_from_civil(y, m, d):
@@ -92,6 +94,16 @@ def days_from_civil(y, m, d):
   doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
   doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
   return era * 146097 + doe - 719468
+
+
+def day_of_month(days):
+  """The day of the month of `days` days after 1970-01-01 (proleptic Gregorian)."""
+  z = days + 719468
+  era = (z if z >= 0 else z - 146096) // 146097
+  doe = z - era * 146097
+  yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+  doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+  return doy - (153 * ((5 * doy + 2) // 153) + 2) // 5 + 1
 
 
 def parse_micros(text):
@@ -117,13 +129,19 @@ def parse_micros(text):
   if hour >= 24 or minute >= 60 or second >= 61:
     return None
   seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset
+  # A leap second only where one can be (RFC 3339 5.7): the last minute of a month's last day in
+  # UTC. Its instant is the next second's, the first of the next month at 00:00:00 UTC.
+  if second == 60 and (seconds % 86400 != 0 or day_of_month(seconds // 86400) != 1):
+    return None
   return seconds * 1000000 + micros
 
 
 class Filter:
   def __init__(self, member):
-    if not isinstance(member, dict) or member.get("time") not in ("recordedAt", "occurredAt"):
-      raise Problem("manifestInconsistent", "the filter is not an object with time recordedAt or occurredAt", MANIFEST)
+    if (not isinstance(member, dict) or member.get("time") not in ("recordedAt", "occurredAt")
+        or any(key in member and type(member[key]) is not str for key in ("patientId", "stream", "from", "to"))):
+      raise Problem("unreadableManifest", "the filter is not an object with time recordedAt or occurredAt "
+                    "and string members", MANIFEST)
     self.patient = member.get("patientId")
     self.time = member["time"]
     self.start_text, self.end_text = member.get("from"), member.get("to")
@@ -133,8 +151,8 @@ class Filter:
       raise Problem("manifestInconsistent", "the filter's times are not RFC 3339 with an offset", MANIFEST)
     if self.start is not None and self.end is not None and self.start >= self.end:
       raise Problem("manifestInconsistent", "the filter's from is not before its to", MANIFEST)
-    if self.patient is not None and (not isinstance(self.patient, str) or not self.patient):
-      raise Problem("manifestInconsistent", "the filter's patientId is not a string", MANIFEST)
+    if self.patient is not None and not STREAM_NAME.match(PATIENT_PREFIX + self.patient):
+      raise Problem("manifestInconsistent", "the filter's patientId is empty or does not make a valid stream name", MANIFEST)
     self.stream = PATIENT_PREFIX + self.patient if self.patient is not None else None
     if member.get("stream") != self.stream:
       raise Problem("manifestInconsistent", "the filter's stream is not patient-<patientId>", MANIFEST)
@@ -477,11 +495,14 @@ ANCHOR_KEYS = ("globalPosition", "streamVersion", "recordedAt", "previousHash", 
 
 
 def check_anchor(member, name):
+  """An anchor's six documented members (others are ignored), or None for null."""
   if member is None:
     return None
-  if not isinstance(member, dict) or set(member) != set(ANCHOR_KEYS):
-    raise Problem("manifestInconsistent", "anchors.%s does not have the documented members" % name, MANIFEST)
-  return member
+  if (not isinstance(member, dict) or any(key not in member for key in ANCHOR_KEYS)
+      or any(type(member[key]) is not int or member[key] < 0 for key in ("globalPosition", "streamVersion"))
+      or any(type(member[key]) is not str for key in ANCHOR_KEYS[2:])):
+    raise Problem("unreadableManifest", "anchors.%s lacks a documented member or has one of the wrong type" % name, MANIFEST)
+  return {key: member[key] for key in ANCHOR_KEYS}
 
 
 def verify(directory, expected_manifest_sha256=None):
