@@ -82,6 +82,11 @@ public struct AuditExport: Sendable, Hashable {
 ///   memory stays flat for any size and appends by other tasks or processes continue
 ///   meanwhile (LMDB readers never block writers). It covers the log as it was when it began:
 ///   events appended later are not included, and the manifest names that head.
+/// - NDJSON lines are the stored bytes. A whole-log NDJSON export without `inRange` marks
+///   copies them without decoding the events (only each chunk's first and last, for the
+///   manifest); a record that is not a log value of this store's version fails the export,
+///   naming its position. Other damage (bytes that no longer hash to their hash, say) is copied
+///   as stored, as it must be: `audit verify` on the export and `verify` on the store find it.
 /// - It works on a read-only store; recording needs a writable one. One process cannot open the
 ///   same store twice, so a tool that exported read-only closes that handle before it opens the
 ///   store to record (the `treatment-ledger audit export` command does this), while a service
@@ -345,32 +350,36 @@ private struct ExportJob {
     let before = low > 0 ? try store.readAll(from: low - 1, limit: 1).first : nil
     let after = high < end ? try store.readAll(from: high, limit: 1).first : nil
     expected = high - low
-    // Chunks are read here, one short read transaction each, encoded a few at once in child
-    // tasks, and written and hashed here in order.
+    // Chunks of stored records are read here, one short read transaction each, decoded (only
+    // as far as the files need) and encoded a few at once in child tasks, and written and hashed
+    // here in order.
     let (store, chunk) = (self.store, UInt64(request.eventsPerRead))
     let (formats, markRange, semantics) = (request.formats, self.markRange, self.semantics)
     var start = low
     try await orderedParallelMap(
       window: Self.window,
-      next: { () throws(AuditError) -> [RecordedEvent]? in
+      next: { () throws(AuditError) -> [StoredRecord]? in
         guard start < high else { return nil }
         let count = Int(min(chunk, high - start))
         do throws(EventStoreError) {
-          let events = try store.readAll(from: start, limit: count)
-          if events.count != count || events.first?.globalPosition != start {
+          let records = try store.readStoredRecords(from: start, limit: count, end: high)
+          if records.count != count || records.first?.position != start {
             throw .corruptRecord(position: start, reason: "missing from the log")
           }
           start += UInt64(count)
-          return events
+          return records
         } catch {
           throw .store(error)
         }
       },
-      transform: { events in
-        EncodedChunk(
-          events, formats: formats, filter: filter, markRange: markRange, semantics: semantics)
+      transform: { records in
+        EncodedChunk.encoding(
+          records, formats: formats, filter: filter, markRange: markRange, semantics: semantics)
       },
-      consume: { (encoded) throws(AuditError) in try write(encoded) })
+      consume: { (encoded) throws(AuditError) in
+        if let failure = encoded.failure { throw .store(failure) }
+        try write(encoded)
+      })
     return AuditManifest.Anchors(
       chain: .log, first: first, last: last.map(AuditManifest.EventAnchor.init),
       before: before.map(AuditManifest.EventAnchor.init),
@@ -500,6 +509,9 @@ private struct ExportJob {
   }
 }
 
+/// A stored log value and its position, as the store reads it for the exporter.
+typealias StoredRecord = (position: UInt64, value: [UInt8])
+
 /// The bytes one chunk of events adds to each file, and what the manifest needs to know of it.
 struct EncodedChunk: Sendable {
   var ndjson: [UInt8] = []
@@ -508,6 +520,48 @@ struct EncodedChunk: Sendable {
   var inRange: UInt64 = 0
   var first: RecordedEvent?
   var last: RecordedEvent?
+  /// A record that does not decode; the chunk is otherwise empty.
+  var failure: EventStoreError?
+
+  /// The chunk of stored `records`. NDJSON lines are the stored bytes themselves, so an NDJSON
+  /// export without `inRange` marks decodes only the chunk's first and last record (for the
+  /// manifest's anchors); the CSV and the marks need every event decoded.
+  static func encoding(
+    _ records: [StoredRecord], formats: Set<AuditFormat>, filter: AuditFilter, markRange: Bool,
+    semantics: any AuditSemantics
+  ) -> EncodedChunk {
+    var chunk = EncodedChunk()
+    do throws(EventStoreError) {
+      guard formats == [.ndjson], !markRange else {
+        let events = try records.map { (record) throws(EventStoreError) in
+          try RecordCodec.decode(position: record.position, record.value)
+        }
+        return EncodedChunk(
+          events, formats: formats, filter: filter, markRange: markRange, semantics: semantics)
+      }
+      chunk.ndjson.reserveCapacity(records.reduce(0) { $0 + $1.value.count + 53 })
+      for record in records {
+        guard let (hash, canonical) = RecordCodec.split(record.value) else {
+          throw .corruptRecord(
+            position: record.position, reason: "unknown record version or truncated value")
+        }
+        AuditNDJSONLine.encode(hash: hash, canonical: canonical, into: &chunk.ndjson)
+      }
+      chunk.count = UInt64(records.count)
+      chunk.inRange = chunk.count
+      if let record = records.first {
+        chunk.first = try RecordCodec.decode(position: record.position, record.value)
+      }
+      if let record = records.last {
+        chunk.last = try RecordCodec.decode(position: record.position, record.value)
+      }
+      return chunk
+    } catch {
+      return EncodedChunk(failure: error)
+    }
+  }
+
+  private init(failure: EventStoreError? = nil) { self.failure = failure }
 
   init(
     _ events: [RecordedEvent], formats: Set<AuditFormat>, filter: AuditFilter, markRange: Bool,

@@ -40,6 +40,24 @@ public enum AuditNDJSONLine {
     out.append(0x0A)
   }
 
+  /// Appends the line for a stored record given as its hash bytes and canonical bytes (a log
+  /// value split by the store, not decoded), with its `\n`, to `out`.
+  static func encode(
+    hash: ArraySlice<UInt8>, canonical: ArraySlice<UInt8>, into out: inout [UInt8]
+  ) {
+    out.append(contentsOf: head)
+    for byte in hash {
+      out.append(hexDigits[Int(byte >> 4)])
+      out.append(hexDigits[Int(byte & 0x0F)])
+    }
+    out.append(contentsOf: middle)
+    out.append(contentsOf: canonical)
+    out.append(UInt8(ascii: "}"))
+    out.append(0x0A)
+  }
+
+  private static let hexDigits = Array("0123456789abcdef".utf8)
+
   /// Splits a line (without its `\n`) into the stated hash and the event's bytes; nil when the
   /// line does not have the shape above.
   public static func split(_ line: ArraySlice<UInt8>) -> (

@@ -159,6 +159,15 @@ package enum RecordCodec {
     return value
   }
 
+  /// The hash and canonical bytes of a log value without decoding the envelope, or nil when the
+  /// value is not a record of this version (too short, or another version byte).
+  package static func split(_ value: [UInt8]) -> (
+    hash: ArraySlice<UInt8>, canonical: ArraySlice<UInt8>
+  )? {
+    guard value.count > 33, value[0] == Layout.recordVersion else { return nil }
+    return (value[1..<33], value[33...])
+  }
+
   /// Decodes a log value. Throws `.corruptRecord` naming `position` when it is not well formed:
   /// not strict JSON, not an object, or a field of the envelope missing or of the wrong type.
   /// It does not check the hash; verification does.
