@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 import TreatmentLedger
 
 /// Turns every error into a problem document, logs server failures (without request bodies),
@@ -10,6 +11,7 @@ struct ProblemAndMetricsMiddleware: RouterMiddleware {
   typealias Context = BasicRequestContext
   let metrics: ServerMetrics
   let logger: Logger
+  let routes: RouteTable
 
   func handle(
     _ request: Request, context: Context,
@@ -30,7 +32,16 @@ struct ProblemAndMetricsMiddleware: RouterMiddleware {
       status = response.status
       return response
     } catch {
-      let problem = Self.problem(for: error, logger: logger, route: context.endpointPath)
+      var problem = Self.problem(for: error, logger: logger, route: context.endpointPath)
+      if problem.status == .notFound {
+        let allowed = routes.methods(forPath: request.uri.path)
+        if !allowed.isEmpty && !allowed.contains(request.method.rawValue) {
+          problem = Problem(
+            .methodNotAllowed, slug: "method-not-allowed", title: "Method not allowed",
+            detail: "this route takes \(allowed.joined(separator: ", "))",
+            extensions: ["allow": .array(allowed.map(JSONValue.string))])
+        }
+      }
       status = problem.status
       throw problem
     }
@@ -69,6 +80,29 @@ struct ProblemAndMetricsMiddleware: RouterMiddleware {
         "request failed", metadata: ["route": "\(route ?? "-")", "error": "\(type(of: error))"])
       return .internalError()
     }
+  }
+}
+
+/// The routes' path patterns and methods, for a 405 (with `Allow`) where the path exists.
+final class RouteTable: Sendable {
+  private let patterns = Mutex<[(segments: [Substring], method: String)]>([])
+
+  /// Keeps the router's routes (`{name}` or `:name` segments match any segment).
+  func set(_ routes: [(path: String, method: String)]) {
+    patterns.withLock { table in
+      table = routes.map { ($0.path.split(separator: "/"), $0.method) }
+    }
+  }
+
+  /// The methods of the routes whose pattern matches `path`, sorted.
+  func methods(forPath path: String) -> [String] {
+    let segments = path.split(separator: "/")
+    return patterns.withLock { table in
+      table.filter { pattern in
+        pattern.segments.count == segments.count
+          && zip(pattern.segments, segments).allSatisfy { $0.hasPrefix(":") || $0.hasPrefix("{") || $0 == $1 }
+      }.map(\.method)
+    }.sorted()
   }
 }
 
@@ -114,7 +148,8 @@ extension LedgerServer {
 
   /// The path's patient id, checked as a stream name.
   func pathPatientId(_ context: BasicRequestContext) throws(Problem) -> String {
-    guard let id = context.parameters.get("patientId") else {
+    guard let raw = context.parameters.get("patientId"), let id = raw.removingPercentEncoding
+    else {
       throw .invalidParameter("patientId", "is missing")
     }
     do { try StreamNames.validate(Ledger.stream(forPatient: id)) } catch {
@@ -124,9 +159,12 @@ extension LedgerServer {
     return id
   }
 
+  /// The largest position or version a request may name (JSON's exact integers: 2^53 − 1).
+  static let maximumPosition: UInt64 = (1 << 53) - 1
+
   /// A non-negative integer query parameter, `fallback` when absent.
   func integer(
-    _ request: Request, _ name: String, fallback: UInt64, maximum: UInt64 = UInt64.max
+    _ request: Request, _ name: String, fallback: UInt64, maximum: UInt64 = maximumPosition
   ) throws(Problem) -> UInt64 {
     guard let text = request.uri.queryParameters.get(name) else { return fallback }
     guard let value = UInt64(text), value <= maximum else {

@@ -80,13 +80,16 @@ public struct LedgerServer: Sendable {
   /// and counts requests.
   public func router() -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: ProblemAndMetricsMiddleware(metrics: metrics, logger: logger))
+    let table = RouteTable()
+    router.add(
+      middleware: ProblemAndMetricsMiddleware(metrics: metrics, logger: logger, routes: table))
     addHealthRoutes(to: router)
     addRecordingRoutes(to: router)
     addReadingRoutes(to: router)
     addSubscriptionRoute(to: router)
     addAuditRoutes(to: router)
     addOperatorRoutes(to: router)
+    table.set(router.routes.map { ($0.path.description, $0.method.rawValue) })
     return router
   }
 

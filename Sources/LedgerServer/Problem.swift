@@ -46,6 +46,9 @@ public struct Problem: Error, HTTPResponseError, Sendable, Hashable {
   public func response(from request: Request, context: some RequestContext) throws -> Response {
     var headers: HTTPFields = [.contentType: "application/problem+json"]
     if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"treatment-ledger\"" }
+    if status == .methodNotAllowed, case .array(let methods)? = extensions["allow"] {
+      headers[.allow] = methods.compactMap(\.stringValue).joined(separator: ", ")
+    }
     return Response(
       status: status, headers: headers,
       body: ResponseBody(byteBuffer: ByteBuffer(bytes: json.canonicalBytes)))

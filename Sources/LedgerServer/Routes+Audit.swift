@@ -55,7 +55,8 @@ extension LedgerServer {
       let grant = try authenticator.authorize(request, .audit)
       let root = try exportRoot()
       guard let id = context.parameters.get("exportId"), let uuid = UUID(uuidString: id),
-        let name = context.parameters.get("name"), Self.exportFiles.contains(name)
+        let name = context.parameters.get("name")?.removingPercentEncoding,
+        Self.exportFiles.contains(name)
       else { throw Problem.notFound("no such export file") }
       let directory = root + "/" + uuid.uuidString.lowercased()
       let entry: AuditLogEntry?

@@ -117,6 +117,15 @@ struct AuthorizationTests {
         #expect(response.status == .notFound)
         #expect(response.headers[.contentType] == "application/problem+json")
       }
+      try await client.execute(uri: "/v1/stats", method: .delete) { response in
+        #expect(response.status == .methodNotAllowed)
+        #expect(response.headers[.allow] == "GET")
+        #expect(response.headers[.contentType] == "application/problem+json")
+      }
+      try await client.execute(uri: "/v1/patients/p1/events", method: .put) { response in
+        #expect(response.status == .methodNotAllowed)
+        #expect(response.headers[.allow] == "GET, POST")
+      }
       try await client.execute(uri: "/v1/health/live", method: .get) { response in
         #expect(response.status == .ok)
       }

@@ -80,6 +80,7 @@ struct ReadingRouteTests {
       for uri in [
         "/v1/patients/p1/timeline?asOf=yesterday", "/v1/patients/p1/events?limit=5000",
         "/v1/patients/p1/events?from=-1", "/v1/patients/a%20b/timeline", "/v1/log?from=x",
+        "/v1/log?from=9007199254740992",
       ] {
         try await client.execute(uri: uri, method: .get, headers: fixture.headers("clinician")) {
           response in
@@ -89,6 +90,13 @@ struct ReadingRouteTests {
       }
     }
     #expect(try fixture.accessRecords().isEmpty)
+    // A percent-encoded id is decoded: `a%3Ab` is patient `a:b`.
+    try await fixture.test { client in
+      try await client.execute(
+        uri: "/v1/patients/a%3Ab/timeline", method: .get, headers: fixture.headers("clinician")
+      ) { response in #expect(response.status == .ok) }
+    }
+    #expect(try fixture.accessRecords(patient: "a:b").count == 1)
   }
 
   @Test("the subscription sends patient events with their positions, resumes after Last-Event-ID")
