@@ -34,6 +34,9 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    // The HTTP client of the server's load figures (Tools/ledger-server-bench).
+    .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     // Test-only: an independent CSV reader for what `audit export` writes.
     .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
@@ -163,6 +166,21 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Tools/ledger-bench"
+    ),
+    // The HTTP API's load figures against the in-process rate (docs/SERVER.md).
+    .executableTarget(
+      name: "LedgerServerBench",
+      dependencies: [
+        "LedgerServer",
+        "TreatmentLedger",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      path: "Tools/ledger-server-bench"
     ),
     .executableTarget(
       name: "LedgerFuzz",

@@ -100,7 +100,9 @@ final class RouteTable: Sendable {
     return patterns.withLock { table in
       table.filter { pattern in
         pattern.segments.count == segments.count
-          && zip(pattern.segments, segments).allSatisfy { $0.hasPrefix(":") || $0.hasPrefix("{") || $0 == $1 }
+          && zip(pattern.segments, segments).allSatisfy {
+            $0.hasPrefix(":") || $0.hasPrefix("{") || $0 == $1
+          }
       }.map(\.method)
     }.sorted()
   }
@@ -187,6 +189,7 @@ extension LedgerServer {
     _ grant: TokenGrant, patients: [String], allPatients: Bool = false, route: String,
     asOf: String? = nil
   ) async throws(Problem) {
+    guard configuration.recordsReads else { return }
     let start = ContinuousClock.now
     do {
       try await AccessLog.record(

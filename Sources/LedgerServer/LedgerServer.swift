@@ -33,6 +33,10 @@ public struct LedgerServer: Sendable {
     /// Where `POST /v1/audit/exports` writes exports (one directory per export id); nil: the
     /// export routes answer 503.
     public var exportDirectory: String?
+    /// Whether reads of patient data are recorded in `$access`. Always true for a served store;
+    /// `package` so that only this package's benchmark (Tools/ledger-server-bench) can measure
+    /// what the record costs.
+    package var recordsReads = true
 
     /// A configuration listening on `host:port` with the tokens of `authFile`.
     public init(host: String = "127.0.0.1", port: Int = 8080, authFile: String) {
