@@ -236,7 +236,7 @@ let package = Package(
       name: "TreatmentLedgerCLITests",
       dependencies: [
         "LedgerTestSupport", "TreatmentLedgerCLI", "TreatmentLedger", "AlertMonitor", "LedgerBench",
-        "EmbeddingExamples",
+        "EmbeddingExamples", "LedgerServerBench",
         .product(name: "CSV", package: "CSV.swift"),
       ]
     ),

@@ -20,9 +20,10 @@ import json
 import os
 import sys
 import urllib.parse
+import uuid
 from datetime import datetime
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Schemas", "examples")
+EXAMPLES = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "Schemas", "examples")
 
 
 class Problem(Exception):
@@ -112,8 +113,24 @@ def example_events(patient):
         with open(os.path.join(EXAMPLES, name)) as handle:
             event = json.load(handle)
         event["streamId"] = f"patient-{patient}"
+        if "patientId" in event["data"]:
+            event["data"]["patientId"] = patient
+        if patient != "demo-0001":
+            # New event ids for another patient (an id names one event in the whole store), and
+            # the references between the examples mapped the same way.
+            event["eventId"] = renamed(event["eventId"], patient)
+            for key in ("correctedEventId", "voidedEventId"):
+                if key in event["data"]:
+                    event["data"][key] = renamed(event["data"][key], patient)
+            if "causationId" in event:
+                event["causationId"] = renamed(event["causationId"], patient)
         events.append(event)
     return events
+
+
+def renamed(event_id, patient):
+    """The id an example's event gets in another patient's copy of the record."""
+    return str(uuid.uuid5(uuid.UUID(event_id), patient))
 
 
 def clinical_order(events):
