@@ -13,7 +13,7 @@ extension LedgerServer {
       let limit = try integer(
         request, "limit", fallback: 100, maximum: UInt64(configuration.maximumPageSize))
       let entries: [AuditLogEntry]
-      do { entries = try AuditLog.entries(in: ledger.store, from: from, limit: Int(limit)) } catch {
+      do { entries = try ledger.auditLog(from: from, limit: Int(limit)) } catch {
         throw Problem.unavailable("the audit log cannot be read")
       }
       return json(.object(["entries": .array(entries.map(\.event.envelopeJSON))]))
@@ -40,7 +40,7 @@ extension LedgerServer {
       _ = try authenticator.authorize(request, .audit)
       let root = try exportRoot()
       let entries: [AuditLogEntry]
-      do { entries = try AuditLog.entries(in: ledger.store) } catch {
+      do { entries = try ledger.auditLog(limit: Int.max) } catch {
         throw Problem.unavailable("the audit log cannot be read")
       }
       let exports: [JSONValue] = entries.compactMap { entry in
@@ -120,12 +120,10 @@ extension LedgerServer {
       reason: reason,
       tool: AuditManifest.Tool(
         name: "treatment-ledger serve", version: AuditManifest.libraryVersion))
-    let exporter = AuditExporter(store: ledger.store, semantics: ClinicalAuditSemantics())
     let entry: AuditLogEntry?
     do {
       try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-      let export = try await exporter.export(request)
-      try await AuditExporter.record(export, in: ledger.store)
+      let export = try await ledger.exportAudit(request)
       try FileManager.default.moveItem(
         atPath: staging, toPath: root + "/" + export.manifest.exportId)
       entry = try AuditLog.entry(exportId: export.manifest.exportId, in: ledger.store)
