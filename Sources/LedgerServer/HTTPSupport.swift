@@ -69,7 +69,10 @@ struct ProblemAndMetricsMiddleware: RouterMiddleware {
         return Problem(
           .methodNotAllowed, slug: "method-not-allowed", title: "Method not allowed",
           detail: "the route does not take this method")
-      case .contentTooLarge: return .tooLarge(limit: 0)
+      case .contentTooLarge:
+        return Problem(
+          .contentTooLarge, slug: "payload-too-large", title: "The body is too large",
+          detail: "the body is over the server's limit")
       default:
         return Problem(
           error.status, slug: "http-\(error.status.code)", title: error.status.reasonPhrase,
