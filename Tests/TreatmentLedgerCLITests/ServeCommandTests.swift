@@ -137,6 +137,23 @@ struct ServeCommandTests {
     #expect(positions == Array(0..<16))
     #expect(follow.stdout.contains("dropped the connection after 4; resuming"))
 
+    // A client process that ends mid-stream (here after 5 events), and a new one that resumes
+    // with Last-Event-ID: together they see every event once.
+    let first = try ProcessResult.run(
+      "/usr/bin/env",
+      ["python3", Self.client, "--url", server.url, "--token", clinician, "follow", "--count", "5"])
+    let second = try ProcessResult.run(
+      "/usr/bin/env",
+      [
+        "python3", Self.client, "--url", server.url, "--token", clinician, "follow", "--count",
+        "11", "--last-event-id", "4",
+      ])
+    #expect(first.status == 0 && second.status == 0, "\(first.stderr) \(second.stderr)")
+    let resumed = (first.stdout + second.stdout).split(separator: "\n").compactMap {
+      UInt64($0.split(separator: " ")[0])
+    }
+    #expect(resumed == Array(0..<16))
+
     let refused = try ProcessResult.run(
       "/usr/bin/env",
       [

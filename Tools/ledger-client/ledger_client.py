@@ -6,11 +6,12 @@ It records a patient's session through `treatment-ledger serve` and follows the 
 
     ledger_client.py --url http://127.0.0.1:8080 --token TOKEN record-examples --patient demo-0001
     ledger_client.py --url http://127.0.0.1:8080 --token TOKEN follow --count 16 [--drop-after 5]
+    ledger_client.py --url http://127.0.0.1:8080 --token TOKEN follow --count 11 --last-event-id 4
 
 `record-examples` records the published schema examples (Schemas/examples) as one patient's
 record; `follow` prints one line per event (`position type stream`) and, with --drop-after N,
 closes the connection after N events and reconnects with Last-Event-ID, as a client that was
-killed mid-stream would. Exit status 0 on success, 1 on a refusal (the problem document is
+killed mid-stream would; --last-event-id resumes where an earlier process stopped. Exit status 0 on success, 1 on a refusal (the problem document is
 printed to standard error), 2 on a usage error.
 """
 
@@ -149,6 +150,8 @@ def main(argv):
     follow.add_argument("--count", type=int, required=True, help="stop after this many events")
     follow.add_argument("--drop-after", type=int, help="reconnect after this many events")
     follow.add_argument("--from", dest="start", type=int, default=0)
+    follow.add_argument(
+        "--last-event-id", type=int, help="resume after this event, as a client that was killed would")
     arguments = parser.parse_args(argv)
     if not arguments.token:
         parser.error("give --token or set TREATMENT_LEDGER_TOKEN")
@@ -162,7 +165,7 @@ def main(argv):
             timeline = client.timeline(arguments.patient)
             print(f"timeline has {len(timeline['entries'])} entries")
         else:
-            seen, last = [], None
+            seen, last = [], arguments.last_event_id
             while len(seen) < arguments.count:
                 for position, event_type, envelope in client.follow(arguments.start, last):
                     seen.append(position)
