@@ -46,9 +46,10 @@ final class Authenticator: Sendable {
     return grant
   }
 
-  /// The auth file, read again when its modification time or size changed.
+  /// The auth file, read again when its modification time or size changed. A file that is gone
+  /// holds no token: every request is refused until it is back.
   private func current() throws(Problem) -> AuthFile {
-    let stamp = Self.stamp(path)
+    guard let stamp = Self.stamp(path) else { return AuthFile() }
     let cached = loaded.withLock { $0.stamp == stamp ? $0.file : nil }
     if let cached { return cached }
     do {

@@ -14,7 +14,9 @@ extension LedgerServer {
       let grant = try authenticator.authorize(request, .readPatientData)
       var start = try integer(request, "from", fallback: 0)
       if let field = HTTPField.Name("Last-Event-ID"), let last = request.headers[field] {
-        guard let position = UInt64(last.trimmingCharacters(in: .whitespaces)) else {
+        guard let position = UInt64(last.trimmingCharacters(in: .whitespaces)),
+          position < Self.maximumPosition
+        else {
           throw Problem.invalidParameter("Last-Event-ID", "must be an event's global position")
         }
         start = position + 1

@@ -83,6 +83,11 @@ struct AuthorizationTests {
       try await client.execute(
         uri: "/v1/stats", method: .get, headers: fixture.headers("operator")
       ) { response in #expect(response.status == .unauthorized) }
+      // An auth file that is gone holds no token.
+      try FileManager.default.removeItem(atPath: fixture.authPath)
+      try await client.execute(
+        uri: "/v1/patients/p1/timeline", method: .get, headers: fixture.headers("clinician")
+      ) { response in #expect(response.status == .unauthorized) }
     }
   }
 

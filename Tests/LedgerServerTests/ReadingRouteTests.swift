@@ -125,6 +125,12 @@ struct ReadingRouteTests {
         response in
         #expect(Self.ids(response.text) == [2, 4])
       }
+      var huge = fixture.headers("auditor")
+      huge[HTTPField.Name("Last-Event-ID")!] = "18446744073709551615"
+      try await client.execute(uri: "/v1/subscription", method: .get, headers: huge) {
+        response in
+        #expect(response.status == .badRequest)
+      }
       // Nothing new: a heartbeat.
       resume[HTTPField.Name("Last-Event-ID")!] = "4"
       try await client.execute(uri: "/v1/subscription", method: .get, headers: resume) {
