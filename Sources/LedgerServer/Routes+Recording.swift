@@ -17,8 +17,8 @@ extension LedgerServer {
       let patientId = try pathPatientId(context)
       let body = try await body(of: request)
       let append = try Self.patientAppend(body, patientId: patientId, path: "")
-      let results = try await record([append])
-      return json(results[0], status: results[0]["alreadyStored"] == .bool(true) ? .ok : .created)
+      guard let result = try await record([append]).first else { throw Problem.internalError() }
+      return json(result, status: result["alreadyStored"] == .bool(true) ? .ok : .created)
     }
     // Several patients in one atomic transaction.
     router.post("/v1/records") { request, context in
