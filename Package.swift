@@ -14,6 +14,8 @@ import PackageDescription
 //   TreatmentLedger        the facade services embed: Ledger, presentation, and the clinical
 //                          AuditSemantics that joins LedgerAudit to TreatmentRecords
 //   LedgerDemo             the synthetic clinic; linked by tools and tests only, never by the facade
+//   LedgerServer           the HTTP API over the facade (Hummingbird): roles, the `$access` record
+//                          of reads, problem documents, server-sent events, metrics; beside the tools
 //   Tools/                 executables over the facade (and LedgerDemo)
 let package = Package(
   name: "TreatmentLedger",
@@ -27,6 +29,15 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
+    // The HTTP server (LedgerServer): Hummingbird, graceful shutdown, metrics and their scrape.
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    // The HTTP client of the server's load figures (Tools/ledger-server-bench).
+    .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     // Test-only: an independent CSV reader for what `audit export` writes.
     .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
   ],
@@ -76,6 +87,20 @@ let package = Package(
       name: "LedgerDemo",
       dependencies: ["TreatmentLedger"]
     ),
+    .target(
+      name: "LedgerServer",
+      dependencies: [
+        "LedgerFoundation",
+        "TreatmentLedger",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
+    ),
     // verify_export.py as a resource, so that `audit export` can copy it into every export.
     .target(
       name: "AuditVerifyScript",
@@ -87,9 +112,11 @@ let package = Package(
       dependencies: [
         "TreatmentLedger",
         "LedgerDemo",
+        "LedgerServer",
         "AuditVerifyScript",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
       ],
       path: "Tools/treatment-ledger"
     ),
@@ -139,6 +166,21 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Tools/ledger-bench"
+    ),
+    // The HTTP API's load figures against the in-process rate (docs/SERVER.md).
+    .executableTarget(
+      name: "LedgerServerBench",
+      dependencies: [
+        "LedgerServer",
+        "TreatmentLedger",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      path: "Tools/ledger-server-bench"
     ),
     .executableTarget(
       name: "LedgerFuzz",
@@ -194,8 +236,17 @@ let package = Package(
       name: "TreatmentLedgerCLITests",
       dependencies: [
         "LedgerTestSupport", "TreatmentLedgerCLI", "TreatmentLedger", "AlertMonitor", "LedgerBench",
-        "EmbeddingExamples",
+        "EmbeddingExamples", "LedgerServerBench",
         .product(name: "CSV", package: "CSV.swift"),
+      ]
+    ),
+    .testTarget(
+      name: "LedgerServerTests",
+      dependencies: [
+        "LedgerServer", "TreatmentLedger", "LedgerTestSupport", "ClinicalTestSupport",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
       ]
     ),
     .testTarget(

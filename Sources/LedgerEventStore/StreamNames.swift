@@ -7,8 +7,11 @@ public enum StreamNames {
   public static let systemPrefix = "$"
   /// The audit stream: one event per audit export (who, why, what filter, manifest hash).
   public static let audit = "$audit"
+  /// The access stream: one event per read of patient data through the HTTP server (who, which
+  /// patients, what, why, when; no patient data values), HIPAA's accounting of disclosures.
+  public static let access = "$access"
   /// Every reserved stream this version of the store writes.
-  public static let reserved: Set<String> = [audit]
+  public static let reserved: Set<String> = [audit, access]
   /// The longest stream name in UTF-8 bytes (LMDB keys are at most 511 bytes).
   public static let maximumLength = 200
 

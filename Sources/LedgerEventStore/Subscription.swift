@@ -67,6 +67,38 @@ public struct EventSubscription: AsyncSequence, Sendable {
         await store.notifier.wait(after: generation, timeout: pollInterval)
       }
     }
+
+    /// Every event buffered or stored from the current position (at most 512 read at once); when
+    /// there is none, waits for a commit for at most `timeout` (looking for other processes'
+    /// appends every ``EventSubscription/pollInterval``) and returns `[]` if none came. Nil once
+    /// the task is cancelled or the store closed. For a server that sends a heartbeat between
+    /// events and records each batch it sends before sending it.
+    package mutating func nextBatch(
+      waitingAtMost timeout: Duration
+    ) async throws(EventStoreError) -> [RecordedEvent]? {
+      if bufferIndex < buffer.count {
+        defer { (buffer, bufferIndex) = ([], 0) }
+        return Array(buffer[bufferIndex...])
+      }
+      let deadline = ContinuousClock.now.advanced(by: timeout)
+      while true {
+        if Task.isCancelled || store.notifier.isClosed { return nil }
+        let generation = store.notifier.generation
+        let batch: [RecordedEvent]
+        do {
+          batch = try store.readAll(from: position, limit: 512)
+        } catch .closed {
+          return nil
+        }
+        if let last = batch.last {
+          position = last.globalPosition + 1
+          return batch
+        }
+        let left = ContinuousClock.now.duration(to: deadline)
+        guard left > .zero else { return [] }
+        await store.notifier.wait(after: generation, timeout: Swift.min(left, pollInterval))
+      }
+    }
   }
 }
 

@@ -319,10 +319,78 @@ enum DocumentedCommandCatalogue {
             #"treatment-ledger rebuild --store /var/lib/clinic/ledger --projection course-summary --patient demo-0001"#
         ),
       ]),
+    DocScene(
+      name: "docs/SERVER.md, tokens, a live server, curl and the Python client",
+      setup: operatorDemo + "\nmkdir -p etc/clinic && ln -s \"$REPO/Tools\" Tools",
+      substitutions: operatorPaths + [
+        ("/etc/clinic/", "etc/clinic/"), ("127.0.0.1:8080", "$LEDGER_ADDRESS"),
+        (
+          "3f9a1c2b7d4e",
+          #"$(treatment-ledger token list --auth etc/clinic/auth.json | awk '$2 == "billing" {print $1}')"#
+        ),
+      ],
+      steps: [
+        DocStep(
+          text:
+            #"treatment-ledger token issue --auth /etc/clinic/auth.json --subject billing --role service --access read --purpose payment"#,
+          output: [" tl_"]),
+        DocStep(
+          text: #"treatment-ledger token list --auth /etc/clinic/auth.json"#,
+          output: ["billing", "service", "read", "payment"]),
+        DocStep(
+          text:
+            #"TOKEN=$(treatment-ledger token issue --auth /etc/clinic/auth.json --subject dr-lind --role clinician --purpose treatment | cut -d' ' -f2)"#
+        ),
+        DocStep(
+          text:
+            #"treatment-ledger serve --store /var/lib/clinic/ledger --auth /etc/clinic/auth.json --listen 127.0.0.1:8080 &"#,
+          run:
+            #"treatment-ledger serve --store var/lib/clinic/ledger --auth etc/clinic/auth.json --listen 127.0.0.1:0 > serve.out 2> serve.err & for _ in $(seq 1 100); do grep -q '^listening on' serve.out && break; sleep 0.1; done; LEDGER_ADDRESS=$(sed -n 's/^listening on //p' serve.out); echo "$LEDGER_ADDRESS""#,
+          because: "port 0: a free port, since tests run beside other servers",
+          output: ["127.0.0.1:"]),
+        DocStep(
+          text: #"treatment-ledger token revoke --auth /etc/clinic/auth.json 3f9a1c2b7d4e"#,
+          output: ["revoked "]),
+        DocStep(
+          text: #"""
+            curl -s -X POST http://127.0.0.1:8080/v1/patients/demo-0042/events \
+              -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+              -d '{"expectedVersion": "noStream", "events": [{"eventId": "6f1d1a52-0c4e-4f0e-9a51-1d2b3c4d5e60", "type": "PatientRegistered", "occurredAt": "2026-11-04T09:12:00-05:00", "recordedBy": {"id": "u-104", "name": "R. Osei", "role": "nurse"}, "data": {"patientId": "demo-0042", "birthYear": 2010, "sexAtBirth": "female"}}]}'
+            """#,
+          output: ["\"written\":1", "patient.age.minor"]),
+        DocStep(
+          text:
+            #"curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/v1/patients/demo-0042/timeline"#,
+          output: ["\"entries\":[", "PatientRegistered"]),
+        DocStep(
+          text:
+            #"python3 Tools/ledger-client/ledger_client.py --url http://127.0.0.1:8080 --token "$TOKEN" record-examples --patient demo-0100"#,
+          output: ["timeline has "]),
+        DocStep(
+          text:
+            #"python3 Tools/ledger-client/ledger_client.py --url http://127.0.0.1:8080 --token "$TOKEN" follow --count 3 --drop-after 2"#,
+          output: ["dropped the connection after 1; resuming", "\n2 "]),
+        DocStep(
+          text:
+            #"treatment-ledger audit access --store /var/lib/clinic/ledger --patient demo-0042"#,
+          output: ["dr-lind (clinician)", "treatment", "GET /v1/patients/{patientId}/timeline"]),
+        DocStep(
+          text: #"curl -s -o /dev/null -w '%{http_code}\n' http://127.0.0.1:8080/v1/log"#,
+          output: ["401"]),
+        DocStep(text: #"kill -TERM "$!""#),
+      ]),
   ]
 
   /// Documented command lines no test here runs, each with the reason.
   static let notRun: [(text: String, reason: String)] = [
+    (
+      #"swift build -c release --scratch-path .build-bench --product LedgerServerBench"#,
+      "a release build of the server's load tool (minutes on two cores); ServerBenchTests runs LedgerServerBench with small counts on the debug build"
+    ),
+    (
+      #".build-bench/release/LedgerServerBench --appends 3000 --reads 3000"#,
+      "needs the release build of LedgerServerBench; ServerBenchTests runs it with small counts on the debug build"
+    ),
     (
       #"swift package generate-documentation --enable-experimental-combined-documentation --target TreatmentLedger --target TreatmentRecords --target LedgerEventStore --target LedgerAudit --target LedgerFoundation"#,
       "runs SwiftPM's DocC plugin on this package, which inside `swift test` would wait for the build lock this run holds; .ci/run runs it as written after the tests"

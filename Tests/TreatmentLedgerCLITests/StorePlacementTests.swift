@@ -120,7 +120,8 @@ struct StorePlacementTests {
       (["--store", "s"], "must be followed by a command"),
       (["--store", "s", "frobnicate"], "must be followed by a command"),
       (["--store", "s", "schemas"], "`schemas` opens no store"),
-      (["--store", "s", "audit"], "`audit` needs a subcommand (export, verify, log)"),
+      (["--store", "s", "token", "list", "--auth", "a.json"], "`token list` opens no store"),
+      (["--store", "s", "audit"], "`audit` needs a subcommand (export, verify, log, access)"),
       (["--store", "a", "--store", "b", "stats"], "twice before the command"),
     ]
     for (arguments, message) in cases {

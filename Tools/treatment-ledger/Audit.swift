@@ -17,7 +17,10 @@ struct AuditCommand: AsyncParsableCommand {
       `audit verify` checks an export with its manifest alone; `audit log` lists the exports. \
       The procedure for auditors, with or without this tool, is in docs/AUDIT.md.
       """,
-    subcommands: [AuditExportCommand.self, AuditVerifyCommand.self, AuditLogCommand.self])
+    subcommands: [
+      AuditExportCommand.self, AuditVerifyCommand.self, AuditLogCommand.self,
+      AuditAccessCommand.self,
+    ])
 }
 
 extension Exit {

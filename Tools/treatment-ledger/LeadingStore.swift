@@ -19,6 +19,8 @@ extension Rebuild: OpensStore {}
 extension AuditExportCommand: OpensStore {}
 extension AuditVerifyCommand: OpensStore {}
 extension AuditLogCommand: OpensStore {}
+extension AuditAccessCommand: OpensStore {}
+extension Serve: OpensStore {}
 
 /// Moves a `--store PATH` (or `--store=PATH`) written before the command to after the command's
 /// name, where swift-argument-parser reads it: swift-argument-parser has no option of the root

@@ -1,0 +1,162 @@
+import Foundation
+import Hummingbird
+import TreatmentLedger
+
+extension LedgerServer {
+  /// The files an export directory holds that may be downloaded.
+  static let exportFiles = ["manifest.json", "events.ndjson", "events.csv"]
+
+  func addAuditRoutes(to router: Router<BasicRequestContext>) {
+    router.get("/v1/audit/log") { request, _ in
+      _ = try authenticator.authorize(request, .audit)
+      let from = try integer(request, "from", fallback: 0)
+      let limit = try integer(
+        request, "limit", fallback: 100, maximum: UInt64(configuration.maximumPageSize))
+      let entries: [AuditLogEntry]
+      do { entries = try ledger.auditLog(from: from, limit: Int(limit)) } catch {
+        throw Problem.unavailable("the audit log cannot be read")
+      }
+      return json(.object(["entries": .array(entries.map(\.event.envelopeJSON))]))
+    }
+    // The accounting of disclosures: who read the patient's record, when, through what, why.
+    router.get("/v1/patients/:patientId/access") { request, context in
+      _ = try authenticator.authorize(request, .audit)
+      let patientId = try pathPatientId(context)
+      let records: [AccessRecord]
+      do throws(LedgerError) {
+        records = try AccessLog.records(in: ledger.store, patient: patientId)
+      } catch {
+        throw problem(error)
+      }
+      return json(.object(["patientId": .string(patientId), "reads": .array(records.map(\.json))]))
+    }
+    router.post("/v1/audit/exports") { request, _ in
+      let grant = try authenticator.authorize(request, .audit)
+      let root = try exportRoot()
+      let body = try await body(of: request)
+      return try await createExport(body, grant: grant, root: root)
+    }
+    router.get("/v1/audit/exports") { request, _ in
+      _ = try authenticator.authorize(request, .audit)
+      let root = try exportRoot()
+      let entries: [AuditLogEntry]
+      do { entries = try ledger.auditLog(limit: Int.max) } catch {
+        throw Problem.unavailable("the audit log cannot be read")
+      }
+      let exports: [JSONValue] = entries.compactMap { entry in
+        guard let id = entry.exportId,
+          FileManager.default.fileExists(atPath: root + "/" + id + "/manifest.json")
+        else { return nil }
+        return Self.describe(entry, id: id, root: root)
+      }
+      return json(.object(["exports": .array(exports)]))
+    }
+    router.get("/v1/audit/exports/:exportId/files/:name") { request, context in
+      let grant = try authenticator.authorize(request, .audit)
+      let root = try exportRoot()
+      guard let id = context.parameters.get("exportId"), let uuid = UUID(uuidString: id),
+        let name = context.parameters.get("name")?.removingPercentEncoding,
+        Self.exportFiles.contains(name)
+      else { throw Problem.notFound("no such export file") }
+      let directory = root + "/" + uuid.uuidString.lowercased()
+      let entry: AuditLogEntry?
+      do {
+        entry = try AuditLog.entry(exportId: uuid.uuidString.lowercased(), in: ledger.store)
+      } catch {
+        throw Problem.unavailable("the audit log cannot be read")
+      }
+      guard let entry, let data = FileManager.default.contents(atPath: directory + "/" + name)
+      else {
+        throw Problem.notFound("no such export file")
+      }
+      if name != "manifest.json" {
+        let patient = entry.filter?.patientId
+        try await recordAccess(
+          grant, patients: patient.map { [$0] } ?? [], allPatients: patient == nil,
+          route: "GET /v1/audit/exports/{exportId}/files/{name}")
+      }
+      let type =
+        name.hasSuffix(".csv")
+        ? "text/csv" : name.hasSuffix(".ndjson") ? "application/x-ndjson" : "application/json"
+      return Response(
+        status: .ok, headers: [.contentType: type],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+  }
+
+  func exportRoot() throws(Problem) -> String {
+    guard let root = configuration.exportDirectory else {
+      throw .unavailable("this server was started without an export directory")
+    }
+    return root
+  }
+
+  /// `POST /v1/audit/exports`: `{"reason", "patientId"?, "from"?, "to"?, "time"?}`.
+  func createExport(_ body: JSONValue, grant: TokenGrant, root: String) async throws(Problem)
+    -> Response
+  {
+    guard case .object(let members) = body else {
+      throw .malformedJSON("the body must be an object")
+    }
+    let known: Set<String> = ["reason", "patientId", "from", "to", "time"]
+    if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
+      throw .malformedJSON("\(EchoedName.escaped(unknown)) is not a member of an export request")
+    }
+    for (name, value) in members where value.stringValue == nil {
+      throw .malformedJSON("\(name) must be a string")
+    }
+    guard let reason = members["reason"]?.stringValue else {
+      throw .malformedJSON("reason is required")
+    }
+    guard let basis = AuditFilter.TimeBasis(rawValue: members["time"]?.stringValue ?? "recordedAt")
+    else { throw .malformedJSON("time must be recordedAt or occurredAt") }
+    let filter = AuditFilter(
+      patientId: members["patientId"]?.stringValue, timeBasis: basis,
+      from: members["from"]?.stringValue, to: members["to"]?.stringValue)
+    let staging = root + "/" + UUID().uuidString.lowercased()
+    let request = AuditExportRequest(
+      directory: staging, filter: filter,
+      exportedBy: Recorder(id: grant.subject, name: grant.subject, role: grant.role.rawValue),
+      reason: reason,
+      tool: AuditManifest.Tool(
+        name: "treatment-ledger serve", version: AuditManifest.libraryVersion))
+    let entry: AuditLogEntry?
+    do {
+      try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+      let export = try await ledger.exportAudit(request)
+      try FileManager.default.moveItem(
+        atPath: staging, toPath: root + "/" + export.manifest.exportId)
+      entry = try AuditLog.entry(exportId: export.manifest.exportId, in: ledger.store)
+    } catch let error as AuditError {
+      switch error {
+      case .invalidFilter, .invalidRequest:
+        throw Problem(
+          .unprocessableContent, slug: "invalid-export", title: "The export request is not valid",
+          detail: error.description)
+      default:
+        logger.error("audit export failed", metadata: ["error": "\(error.description)"])
+        throw .internalError()
+      }
+    } catch {
+      logger.error("audit export failed", metadata: ["error": "\(type(of: error))"])
+      throw .internalError()
+    }
+    guard let entry, let id = entry.exportId else { throw .internalError() }
+    return json(Self.describe(entry, id: id, root: root), status: .created)
+  }
+
+  static func describe(_ entry: AuditLogEntry, id: String, root: String) -> JSONValue {
+    var members: [String: JSONValue] = [
+      "exportId": .string(id), "recordedAt": .string(entry.recordedAt),
+      "exportedBy": .string(entry.exportedBy.id),
+      "files": .array(
+        exportFiles.filter { FileManager.default.fileExists(atPath: root + "/" + id + "/" + $0) }
+          .map(JSONValue.string)),
+    ]
+    members["reason"] = entry.reason.map(JSONValue.string)
+    members["events"] = entry.events.map { .number(Double($0)) }
+    members["manifestSha256"] = entry.manifestSHA256.map(JSONValue.string)
+    members["patientId"] = entry.filter?.patientId.map(JSONValue.string)
+    return .object(members)
+  }
+}
