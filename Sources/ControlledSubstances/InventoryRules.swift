@@ -1,0 +1,129 @@
+import Foundation
+import LedgerEventStore
+import LedgerFoundation
+import TreatmentRecords
+
+/// The rule codes of the controlled-substance log: every hard limit and soft alert, with the
+/// field it concerns and its sentence (docs/DEA.md lists the same).
+public enum InventoryRule: String, CaseIterable, Sendable {
+  // Hard limits: the event is refused.
+  case streamName = "inventory.stream.name"
+  case registrationSite = "registration.site.stream"
+  case registrationMissing = "stock.registration.missing"
+  case registrationExpired = "stock.registration.expired"
+  case containerDuplicate = "inventory.container.duplicate"
+  case expiresBeforeReceived = "stock.expiresOn.beforeReceivedOn"
+  case containerUnknown = "inventory.container.unknown"
+  case containerExpired = "stock.container.expired"
+  case overBalance = "inventory.amount.overBalance"
+  case volumeMismatch = "stock.volumeMl.mismatch"
+  case volumeMissing = "stock.volumeMl.missing"
+  case volumeNotApplicable = "stock.volumeMl.notApplicable"
+  case wholeUnits = "stock.amount.wholeUnits"
+  case doseUnknown = "stock.dose.unknown"
+  case dosePatient = "stock.dose.patient"
+  case doseLot = "stock.dose.lot"
+  case doseAmount = "stock.dose.amount"
+  case doseAccounted = "stock.dose.accounted"
+  case witnessMissing = "waste.witness.missing"
+  case witnessRecorder = "waste.witness.recorder"
+  case wasteDoseUnknown = "waste.dose.unknown"
+  case countMeasure = "count.line.measure"
+  case disposalWitnesses = "disposal.witnesses.two"
+  case disposalDistributor = "disposal.reverseDistributor.missing"
+  // Soft alerts: the event is accepted and flagged.
+  case registrationExpiresSoon = "registration.expiresSoon"
+  case lotExpiresSoon = "stock.lot.expiresSoon"
+  case openTooLong = "stock.container.openTooLong"
+  case discrepancy = "count.discrepancy"
+  case countOverdue = "count.overdue"
+  case fieldOfficeLate = "loss.fieldOffice.late"
+  case dea106Late = "loss.dea106.late"
+
+  /// True for a soft alert, false for a hard limit.
+  public var isSoftAlert: Bool {
+    switch self {
+    case .registrationExpiresSoon, .lotExpiresSoon, .openTooLong, .discrepancy, .countOverdue,
+      .fieldOfficeLate, .dea106Late:
+      true
+    default: false
+    }
+  }
+
+  /// The rule in words, with `settings`' thresholds.
+  public func sentence(_ settings: InventoryProtocol = InventoryProtocol()) -> String {
+    switch self {
+    case .streamName: "inventory-<site> with a site id of " + ContainerId.limit
+    case .registrationSite: "must equal the site of the stream inventory-<site>"
+    case .registrationMissing: "a RegistrationRecorded before any receipt"
+    case .registrationExpired: "a registration not expired on the day of occurredAt"
+    case .containerDuplicate: "a container id new at the site and named once"
+    case .expiresBeforeReceived: "expiresOn on or after receivedOn"
+    case .containerUnknown: "a container received at the site"
+    case .containerExpired: "a container whose lot has not expired on the day of occurredAt"
+    case .overBalance: "at most what the container(s) hold"
+    case .volumeMismatch: "volumeMl within 1% of amountMg ÷ the container's strength"
+    case .volumeMissing: "volumeMl for a solution"
+    case .volumeNotApplicable: "no volumeMl for a unit form (amounts are whole units)"
+    case .wholeUnits: "a whole number of units of the container's mgPerUnit"
+    case .doseUnknown: "a stored DoseAdministered"
+    case .dosePatient: "the dose of patient-<patientId>"
+    case .doseLot: "a dose of the container's lot"
+    case .doseAmount: "equal to the dose's doseMg"
+    case .doseAccounted: "a dose not accounted by an earlier withdrawal"
+    case .witnessMissing: "a witness"
+    case .witnessRecorder: "a witness other than the recorder"
+    case .wasteDoseUnknown: "a stored DoseAdministered"
+    case .countMeasure: "volumeMl (solutions) or units (unit forms), at least 0"
+    case .disposalWitnesses: "two different witnesses for on-site disposal"
+    case .disposalDistributor: "the reverse distributor for that method"
+    case .registrationExpiresSoon:
+      "registration expiring within \(settings.registrationExpiryWarningDays) days"
+    case .lotExpiresSoon: "lot expiring within \(settings.lotExpiryWarningDays) days of receipt"
+    case .openTooLong: "container opened more than \(settings.openContainerHours) hours before"
+    case .discrepancy:
+      "count differs from the balance by more than \(settings.measuredTolerancePercent)% "
+        + "(\(settings.estimatedTolerancePercent)% when estimated) of the container"
+    case .countOverdue: "previous count more than \(settings.countIntervalDays) days before"
+    case .fieldOfficeLate: "DEA field office not told within 1 business day of discovery"
+    case .dea106Late: "DEA Form 106 submitted more than 45 days after discovery"
+    }
+  }
+}
+
+/// A site's settings for the soft alerts and the witness rule: a versioned part of the clinic's
+/// protocol. Every flag records ``protocolVersion``.
+public struct InventoryProtocol: Sendable, Hashable {
+  /// Recorded in every flag (default `"dea-default-1"`).
+  public var protocolVersion: String = "dea-default-1"
+  /// Flag a registration expiring within this many days (60).
+  public var registrationExpiryWarningDays: Int = 60
+  /// Flag a lot expiring within this many days of receipt (30).
+  public var lotExpiryWarningDays: Int = 30
+  /// Flag a container drawn from this many hours after it was opened (24).
+  public var openContainerHours: Int = 24
+  /// Refuse waste witnessed by its own recorder (true).
+  public var requireIndependentWitness: Bool = true
+  /// Flag a count more than this many days after the previous one (730, two years).
+  public var countIntervalDays: Int = 730
+  /// A measured count line agrees within this percentage of the container (1).
+  public var measuredTolerancePercent: Double = 1
+  /// An estimated count line agrees within this percentage of the container (10).
+  public var estimatedTolerancePercent: Double = 10
+
+  /// The defaults of docs/DEA.md.
+  public init() {}
+}
+
+/// What an inventory rule knows of the event under review besides its payload.
+struct EventMeta {
+  var eventId: UUID
+  var occurredAt: ClinicalTime
+  var recorderId: String
+}
+
+/// A refusal while judging: the rule that refused, or the store that could not answer.
+enum InventoryRefusal: Error {
+  case rule(ClinicalValidationError)
+  case store(EventStoreError)
+}
