@@ -178,7 +178,7 @@ public struct SiteRecord: Sendable, Hashable {
       w.write(int: item.toleranceMicrograms)
       w.write(bool: item.sealedMismatch)
     }
-    w.write(count: containerCount)
+    w.write(int: Int64(containerCount))
     return w.bytes
   }
 
@@ -205,7 +205,7 @@ public struct SiteRecord: Sendable, Hashable {
           countedAtMicros: try r.readInt(), unexplainedMicrograms: try r.readInt(),
           toleranceMicrograms: try r.readInt(), sealedMismatch: try r.readBool()))
     }
-    containerCount = try r.readCount()
+    containerCount = Int(try r.readInt())
     try r.expectEnd()
   }
 }
