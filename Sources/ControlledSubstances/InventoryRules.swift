@@ -7,37 +7,68 @@ import TreatmentRecords
 /// field it concerns and its sentence (docs/DEA.md lists the same).
 public enum InventoryRule: String, CaseIterable, Sendable {
   // Hard limits: the event is refused.
+  /// `inventory.stream.name`.
   case streamName = "inventory.stream.name"
+  /// `registration.site.stream`.
   case registrationSite = "registration.site.stream"
+  /// `stock.registration.missing`.
   case registrationMissing = "stock.registration.missing"
+  /// `stock.registration.expired`.
   case registrationExpired = "stock.registration.expired"
+  /// `inventory.container.duplicate`.
   case containerDuplicate = "inventory.container.duplicate"
+  /// `stock.expiresOn.beforeReceivedOn`.
   case expiresBeforeReceived = "stock.expiresOn.beforeReceivedOn"
+  /// `inventory.container.unknown`.
   case containerUnknown = "inventory.container.unknown"
+  /// `stock.container.expired`.
   case containerExpired = "stock.container.expired"
+  /// `inventory.amount.overBalance`.
   case overBalance = "inventory.amount.overBalance"
+  /// `stock.volumeMl.mismatch`.
   case volumeMismatch = "stock.volumeMl.mismatch"
+  /// `stock.volumeMl.missing`.
   case volumeMissing = "stock.volumeMl.missing"
+  /// `stock.volumeMl.notApplicable`.
   case volumeNotApplicable = "stock.volumeMl.notApplicable"
+  /// `stock.amount.wholeUnits`.
   case wholeUnits = "stock.amount.wholeUnits"
+  /// `stock.dose.unknown`.
   case doseUnknown = "stock.dose.unknown"
+  /// `stock.dose.patient`.
   case dosePatient = "stock.dose.patient"
+  /// `stock.dose.lot`.
   case doseLot = "stock.dose.lot"
+  /// `stock.dose.amount`.
   case doseAmount = "stock.dose.amount"
+  /// `stock.dose.accounted`.
   case doseAccounted = "stock.dose.accounted"
+  /// `waste.witness.missing`.
   case witnessMissing = "waste.witness.missing"
+  /// `waste.witness.recorder`.
   case witnessRecorder = "waste.witness.recorder"
+  /// `waste.dose.unknown`.
   case wasteDoseUnknown = "waste.dose.unknown"
+  /// `count.line.measure`.
   case countMeasure = "count.line.measure"
+  /// `disposal.witnesses.two`.
   case disposalWitnesses = "disposal.witnesses.two"
+  /// `disposal.reverseDistributor.missing`.
   case disposalDistributor = "disposal.reverseDistributor.missing"
   // Soft alerts: the event is accepted and flagged.
+  /// `registration.expiresSoon`.
   case registrationExpiresSoon = "registration.expiresSoon"
+  /// `stock.lot.expiresSoon`.
   case lotExpiresSoon = "stock.lot.expiresSoon"
+  /// `stock.container.openTooLong`.
   case openTooLong = "stock.container.openTooLong"
+  /// `count.discrepancy`.
   case discrepancy = "count.discrepancy"
+  /// `count.overdue`.
   case countOverdue = "count.overdue"
+  /// `loss.fieldOffice.late`.
   case fieldOfficeLate = "loss.fieldOffice.late"
+  /// `loss.dea106.late`.
   case dea106Late = "loss.dea106.late"
 
   /// True for a soft alert, false for a hard limit.

@@ -23,9 +23,14 @@ public struct DemoSite: Sendable {
 
   /// The clinic whose doses the site supplies.
   public let clinic: DemoClinic
+  /// Every dose of the clinic, patient by patient, each with its container (computed once).
+  let allDoses: [[Dose]]
 
-  /// The site of `clinic`.
-  public init(clinic: DemoClinic) { self.clinic = clinic }
+  /// The site of `clinic` (generates every patient's events once, to find the doses).
+  public init(clinic: DemoClinic) {
+    self.clinic = clinic
+    self.allDoses = Self.doses(of: clinic)
+  }
 
   static let pharmacist = Recorder(id: "staff-0009", name: "Morgan Example", role: "pharmacist")
   static let nurse = Recorder(id: "staff-0107", name: "Jordan Example, RN", role: "nurse")
@@ -34,7 +39,7 @@ public struct DemoSite: Sendable {
     name: "Example Wholesale", address: "1 Depot Road, Springfield", deaNumber: "RW1234563")
 
   /// One dose of the clinic, as the site sees it.
-  struct Dose {
+  struct Dose: Sendable {
     var eventId: UUID
     var patientId: String
     var drug: String
@@ -45,7 +50,7 @@ public struct DemoSite: Sendable {
   }
 
   /// Every dose of the clinic, patient by patient, each with its container id.
-  func doses() -> [[Dose]] {
+  static func doses(of clinic: DemoClinic) -> [[Dose]] {
     var perLot: [String: Int] = [:]  // by drug and lot
     return (0..<clinic.patients).map { index in
       clinic.events(ofPatient: index).compactMap { event -> Dose? in
@@ -104,7 +109,7 @@ public struct DemoSite: Sendable {
     ]
     // The demo's lot numbers are drawn at random for either drug: a lot here is a drug and a lot.
     var byLot: [String: (drug: String, lot: String, containers: [String])] = [:]
-    for dose in doses().joined() {
+    for dose in allDoses.joined() {
       byLot[dose.drug + " " + dose.lot, default: (dose.drug, dose.lot, [])].containers.append(
         dose.container)
     }
@@ -151,7 +156,7 @@ public struct DemoSite: Sendable {
 
   /// Patient `index`'s withdrawals and waste, in the order of the doses.
   public func events(ofPatient index: Int) -> [ProposedEvent] {
-    let all = doses()
+    let all = allDoses
     guard all.indices.contains(index) else { return [] }
     var ids = Ids(rng: SplitMix64(seed: clinic.seed &* 7_919 &+ 1_000 &+ UInt64(index)))
     var events: [ProposedEvent] = []
@@ -184,7 +189,7 @@ public struct DemoSite: Sendable {
   /// spare vial's disposal.
   public func closing() -> [ProposedEvent] {
     var ids = Ids(rng: SplitMix64(seed: clinic.seed &* 7_919 &+ 2))
-    let all = Array(doses().joined())
+    let all = Array(allDoses.joined())
     let containers = all.map(\.container)
     // The evening after the last dose, clinic time (UTC−05:00).
     let last = all.map(\.occurredAt.micros).max() ?? 0

@@ -64,28 +64,8 @@ struct BalancePropertyTests {
           tally.out[pick, default: 0] += Self.micro(mg)
         }
       default:
-        let pair = [pick, ids.randomElement(using: &random) ?? pick]
-        let names = Array(Set(pair)).sorted()
-        let amount = mg * 5
-        let total = names.reduce(0) { $0 + tally.balance($1) }
-        let event: InventoryEvent =
-          choice == 7
-          ? .lossReported(
-            LossReported(
-              containerIds: names, amountMg: amount, kind: .spill,
-              discoveredAt: F.time("2026-11-03T09:00:00-05:00")))
-          : .stockDisposed(
-            StockDisposed(
-              containerIds: names, amountMg: amount, method: .reverseDistributor,
-              reverseDistributor: F.supplier))
-        try await expect(fixture, event, at(), fits: Self.micro(amount) <= total) {
-          var remaining = Self.micro(amount)
-          for id in names {
-            let part = min(remaining, tally.balance(id))
-            tally.out[id, default: 0] += part
-            remaining -= part
-          }
-        }
+        let names = Array(Set([pick, ids.randomElement(using: &random) ?? pick])).sorted()
+        try await take(fixture, names, mg * 5, loss: choice == 7, at: at(), tally: &tally)
       }
     }
     let balances = try fixture.ledger.inventory.balances(site: F.site)
@@ -108,6 +88,33 @@ struct BalancePropertyTests {
     let derived = try fixture.ledger.store.verifyDerived()
     #expect(derived.firstDifferingReviewStream == nil)
     #expect(derived.reviewStatesChecked == 2)
+  }
+
+  /// A loss or a disposal of `amount` from `names`, taken in order up to each balance.
+  func take(
+    _ fixture: F, _ names: [String], _ amount: Double, loss: Bool, at: String, tally: inout Tally
+  ) async throws {
+    let total = names.reduce(0) { $0 + tally.balance($1) }
+    let event: InventoryEvent =
+      loss
+      ? .lossReported(
+        LossReported(
+          containerIds: names, amountMg: amount, kind: .spill,
+          discoveredAt: F.time("2026-11-03T09:00:00-05:00")))
+      : .stockDisposed(
+        StockDisposed(
+          containerIds: names, amountMg: amount, method: .reverseDistributor,
+          reverseDistributor: F.supplier))
+    var copy = tally
+    try await expect(fixture, event, at, fits: Self.micro(amount) <= total) {
+      var remaining = Self.micro(amount)
+      for id in names {
+        let part = min(remaining, copy.balance(id))
+        copy.out[id, default: 0] += part
+        remaining -= part
+      }
+    }
+    tally = copy
   }
 
   func succeeds(_ body: () async throws(LedgerError) -> Any) async -> Bool {

@@ -41,60 +41,7 @@ struct Demo: AsyncParsableCommand {
     defer { ledger.close() }
     let clinic = DemoClinic(patients: patients, seed: seed)
     let progress = Progress(label: "demo")
-    var written = 0
-    var total = 0
-    var batch: [StreamAppend] = []
-    var batchEvents = 0
-    func flush() async throws {
-      guard !batch.isEmpty else { return }
-      do {
-        let results = try await ledger.store.append(batch)
-        written += results.reduce(0) { $0 + $1.written }
-      } catch {
-        progress.finish()
-        throw Exit.report(error)
-      }
-      batch = []
-      batchEvents = 0
-      progress.update(count: UInt64(total), fraction: nil)
-    }
-    // The site's log: registration, receipts and the initial count first, then each patient's
-    // withdrawals and waste in the same atomic append as the patient's doses, then the closing
-    // count with its discrepancy, the spill that explains it, and a disposal.
-    let site = DemoSite(clinic: clinic)
-    let siteStream = Ledger.stream(forSite: DemoSite.site)
-    var siteEvents = site.opening()
-    total += siteEvents.count
-    func flushWithSite() async throws {
-      if !siteEvents.isEmpty {
-        batch.append(StreamAppend(stream: siteStream, events: siteEvents))
-        siteEvents = []
-      }
-      try await flush()
-    }
-    try await flushWithSite()
-    var interesting: Int?
-    for index in 0..<patients {
-      let events = clinic.events(ofPatient: index)
-      if interesting == nil, events.contains(where: { $0.data["route"] == .string("iv") }),
-        events.contains(where: {
-          $0.type == "EntryCorrected" || $0.data["action"] == .string("stopped")
-        })
-      {
-        interesting = index
-      }
-      total += events.count
-      batch.append(
-        StreamAppend(stream: Ledger.stream(forPatient: clinic.patientId(index)), events: events))
-      batchEvents += events.count
-      let withdrawals = site.events(ofPatient: index)
-      siteEvents += withdrawals
-      total += withdrawals.count
-      if batchEvents >= 5_000 { try await flushWithSite() }
-    }
-    siteEvents += site.closing()
-    total += site.closing().count
-    try await flushWithSite()
+    let (total, written, interesting) = try await fill(ledger, clinic, progress)
     progress.finish()
     let elapsed = ContinuousClock.now - started
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -176,5 +123,63 @@ extension Demo {
     } catch {
       throw Exit.report(error)
     }
+  }
+}
+
+extension Demo {
+  /// Appends the clinic and its site in batches of about 5,000 events. The site's log:
+  /// registration, receipts and the initial count first, then each patient's withdrawals and
+  /// waste in the same atomic append as the patient's doses, then the closing count with its
+  /// discrepancy, the spill that explains it, and a disposal. Returns the events given, the
+  /// events written, and the first IV patient with a correction or an early stop.
+  func fill(_ ledger: Ledger, _ clinic: DemoClinic, _ progress: Progress) async throws -> (
+    Int, Int, Int?
+  ) {
+    let site = DemoSite(clinic: clinic)
+    var written = 0
+    var total = 0
+    var batch: [StreamAppend] = []
+    var siteEvents = site.opening()
+    func flush() async throws {
+      if !siteEvents.isEmpty {
+        batch.append(
+          StreamAppend(stream: Ledger.stream(forSite: DemoSite.site), events: siteEvents))
+      }
+      guard !batch.isEmpty else { return }
+      total += batch.reduce(0) { $0 + $1.events.count }
+      do {
+        let results = try await ledger.store.append(batch)
+        written += results.reduce(0) { $0 + $1.written }
+      } catch {
+        progress.finish()
+        throw Exit.report(error)
+      }
+      (batch, siteEvents) = ([], [])
+      progress.update(count: UInt64(total), fraction: nil)
+    }
+    try await flush()
+    var interesting: Int?
+    var batchEvents = 0
+    for index in 0..<patients {
+      let events = clinic.events(ofPatient: index)
+      if interesting == nil, events.contains(where: { $0.data["route"] == .string("iv") }),
+        events.contains(where: {
+          $0.type == "EntryCorrected" || $0.data["action"] == .string("stopped")
+        })
+      {
+        interesting = index
+      }
+      batch.append(
+        StreamAppend(stream: Ledger.stream(forPatient: clinic.patientId(index)), events: events))
+      siteEvents += site.events(ofPatient: index)
+      batchEvents += events.count
+      if batchEvents >= 5_000 {
+        try await flush()
+        batchEvents = 0
+      }
+    }
+    siteEvents += site.closing()
+    try await flush()
+    return (total, written, interesting)
   }
 }
