@@ -28,7 +28,7 @@ extension SiteInventory {
     return inventory
   }
 
-  /// Open discrepancies and containers open too long at `nowMicros`.
+  /// The containers open more than `settings.openContainerHours` at `nowMicros`, by id.
   public func containersOpenTooLong(nowMicros: Int64, settings: InventoryProtocol = .init())
     -> [ContainerRecord]
   {
@@ -118,6 +118,18 @@ public struct InventoryBook: Sendable {
       openTooLong: containers.filter {
         $0.isOpenTooLong(nowMicros: nowMicros, hours: settings.openContainerHours)
       }.sorted { $0.containerId < $1.containerId })
+  }
+
+  /// The site's status as of the clinical time `asOf`: from its events that occurred up to then,
+  /// with the containers open more than 24 hours at that time.
+  public func status(site: String, asOf: ClinicalTime) throws(EventStoreError) -> SiteStatus {
+    let folded = try inventory(site: site, occurredUpTo: asOf)
+    return SiteStatus(
+      site: site, record: folded.site,
+      nextCountDue: folded.site.lastCountedAt.map {
+        CalendarDay(of: $0).adding(days: settings.countIntervalDays)
+      },
+      openTooLong: folded.containersOpenTooLong(nowMicros: asOf.micros, settings: settings))
   }
 
   /// The receipts, administrations and waste of the site that occurred in `[from, to)`, in

@@ -50,7 +50,11 @@ struct DEABalanceCommand: AsyncParsableCommand {
     let status: SiteStatus
     do {
       records = try ledger.inventory.balances(site: site, asOf: asOfTime)
-      status = try ledger.inventory.status(site: site, now: asOfTime?.date ?? Date())
+      if let asOfTime {
+        status = try ledger.inventory.status(site: site, asOf: asOfTime)
+      } else {
+        status = try ledger.inventory.status(site: site)
+      }
     } catch {
       throw Exit.report(error)
     }
@@ -68,20 +72,16 @@ struct DEABalanceCommand: AsyncParsableCommand {
           (record.balanceMl ?? record.balanceUnits).map(Self.number) ?? "",
         ]))
     }
-    if asOfTime == nil {
-      let last = status.record.lastCountedAt.map {
-        "\($0.text) (\(status.record.lastCountKind?.rawValue ?? ""))"
-      }
-      print(
-        "last count \(last ?? "none"); next due \(status.nextCountDue?.text ?? "now (no count yet)")"
-      )
-      print(
-        "open discrepancies: \(status.record.discrepancies.map(\.containerId).joined(separator: ", ").nonEmpty ?? "none")"
-      )
-      print(
-        "open over 24 h: \(status.openTooLong.map(\.containerId).joined(separator: ", ").nonEmpty ?? "none")"
-      )
+    let last = status.record.lastCountedAt.map {
+      "\($0.text) (\(status.record.lastCountKind?.rawValue ?? ""))"
     }
+    let discrepancies = status.record.discrepancies.map(\.containerId)
+    print(
+      "last count \(last ?? "none"); next due \(status.nextCountDue?.text ?? "now (no count yet)")")
+    print("open discrepancies: \(discrepancies.joined(separator: ", ").nonEmpty ?? "none")")
+    print(
+      "open over 24 h: "
+        + (status.openTooLong.map(\.containerId).joined(separator: ", ").nonEmpty ?? "none"))
   }
 
   static func row(_ cells: [String]) -> String {

@@ -5,7 +5,8 @@ import TreatmentLedger
 struct SchemasCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "schemas",
-    abstract: "List the event types (clinical, then controlled-substance) and their schema versions.",
+    abstract:
+      "List the event types (clinical, then controlled-substance) and their schema versions.",
     discussion: "The JSON Schemas are in the repository's Schemas/events/<Type>.v<N>.schema.json.")
 
   @Flag(help: "Print JSON.") var json = false
