@@ -28,6 +28,18 @@ extension SiteInventory {
     return inventory
   }
 
+  /// Every fact as the store keeps it: container records and accounted doses, by key.
+  var factRecords: [[UInt8]: [UInt8]] {
+    var records: [[UInt8]: [UInt8]] = [:]
+    for record in containers.values {
+      records[FactKey.container(record.containerId)] = record.encoded
+    }
+    for (dose, withdrawal) in withdrawals {
+      records[FactKey.dose(dose)] = withUnsafeBytes(of: withdrawal.uuid) { Array($0) }
+    }
+    return records
+  }
+
   /// The containers open more than `settings.openContainerHours` at `nowMicros`, by id.
   public func containersOpenTooLong(nowMicros: Int64, settings: InventoryProtocol = .init())
     -> [ContainerRecord]
@@ -172,14 +184,7 @@ public struct InventoryBook: Sendable {
     }
     var stored: [[UInt8]: [UInt8]] = [:]
     for fact in try store.reviewFacts(stream: stream) { stored[fact.key] = fact.value }
-    var expected: [[UInt8]: [UInt8]] = [:]
-    for record in rebuilt.containers.values {
-      expected[FactKey.container(record.containerId)] = record.encoded
-    }
-    for (dose, withdrawal) in rebuilt.withdrawals {
-      expected[FactKey.dose(dose)] = withUnsafeBytes(of: withdrawal.uuid) { Array($0) }
-    }
-    return bytes == rebuilt.site.encoded && stored == expected
+    return bytes == rebuilt.site.encoded && stored == rebuilt.factRecords
   }
 
   private func storedContainers(site: String) throws(EventStoreError) -> [ContainerRecord] {

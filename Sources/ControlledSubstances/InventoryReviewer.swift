@@ -61,6 +61,12 @@ public struct InventoryReviewer: AppendReviewer {
   /// The site record's compact binary form.
   public func encodeState(_ state: State) -> [UInt8] { state.site.encoded }
 
+  /// The container and dose facts that the stream's events give (what
+  /// `EventStore.verifyDerived(stream:)` compares with the stored ones).
+  public func facts(of events: [RecordedEvent], stream: String) -> [[UInt8]: [UInt8]]? {
+    SiteInventory.fold(events, settings: settings).factRecords
+  }
+
   /// Folds a stored event into the state without judging it.
   public func absorb(_ event: RecordedEvent, stream: String, state: inout State) {
     guard

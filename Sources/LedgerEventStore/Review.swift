@@ -43,6 +43,11 @@ public protocol AppendReviewer: Sendable {
   /// written before the reviewer was in use), so rules never decide from a blank state.
   func absorb(_ event: RecordedEvent, stream: String, state: inout State)
 
+  /// The keyed facts (``ReviewContext/setFact(_:_:)``) that reviewing `events`, all of
+  /// `stream` in order, leaves in the store, or nil (the default) for a reviewer that keeps none.
+  /// ``EventStore/verifyDerived(stream:)`` compares them with the stored facts.
+  func facts(of events: [RecordedEvent], stream: String) -> [[UInt8]: [UInt8]]?
+
   /// The requirement a store records when it is opened with this reviewer, or nil (the default)
   /// to record none. Once recorded, every handle of the store opened without a reviewer of the
   /// same name is refused appends to the streams it names, so a rule set cannot be bypassed by
@@ -53,6 +58,9 @@ public protocol AppendReviewer: Sendable {
 extension AppendReviewer {
   /// False: the store reviews a copy of the state, whatever `review` does before it throws.
   public var leavesStateUnchangedWhenRefusing: Bool { false }
+
+  /// Nil: the reviewer keeps no keyed facts.
+  public func facts(of events: [RecordedEvent], stream: String) -> [[UInt8]: [UInt8]]? { nil }
 
   /// Nil: the store records no requirement.
   public var requirement: ReviewerRequirement? { nil }
@@ -262,18 +270,23 @@ extension EventStore {
   public func reviewFacts(
     stream: String, prefix: [UInt8] = []
   ) throws(EventStoreError) -> [(key: [UInt8], value: [UInt8])] {
+    try withRead { txn in try storedFacts(txn, stream: stream, prefix: prefix) }
+  }
+
+  /// The stored facts of `stream` whose key starts with `prefix`, in `txn`.
+  func storedFacts(
+    _ txn: Transaction, stream: String, prefix: [UInt8] = []
+  ) throws -> [(key: [UInt8], value: [UInt8])] {
     let full = ReviewFacts.prefix(stream) + prefix
     let skip = ReviewFacts.prefix(stream).count
-    return try withRead { txn in
-      try txn.withCursor(layout.reviewState) { cursor in
-        var found: [(key: [UInt8], value: [UInt8])] = []
-        var entry = try cursor.seek(atLeast: full)
-        while let current = entry, current.key.starts(with: full) {
-          found.append((Array(current.key.dropFirst(skip)), current.value))
-          entry = try cursor.next()
-        }
-        return found
+    return try txn.withCursor(layout.reviewState) { cursor in
+      var found: [(key: [UInt8], value: [UInt8])] = []
+      var entry = try cursor.seek(atLeast: full)
+      while let current = entry, current.key.starts(with: full) {
+        found.append((Array(current.key.dropFirst(skip)), current.value))
+        entry = try cursor.next()
       }
+      return found
     }
   }
 }

@@ -59,6 +59,11 @@ public struct LedgerReviewer: AppendReviewer {
     return clinical.encodeState(state.patient ?? PatientDecisionState())
   }
 
+  /// The keyed facts of a site stream (the clinical rules keep none).
+  public func facts(of events: [RecordedEvent], stream: String) -> [[UInt8]: [UInt8]]? {
+    inventory.reviews(stream: stream) ? inventory.facts(of: events, stream: stream) : nil
+  }
+
   /// Folds a stored event with the rule set of the stream.
   public func absorb(_ event: RecordedEvent, stream: String, state: inout State) {
     if var site = state.site {
