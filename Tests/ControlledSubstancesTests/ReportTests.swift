@@ -180,6 +180,26 @@ struct ReportTests {
     #expect(verification.events == (try fixture.siteEvents().count))
   }
 
+  @Test("The dispensing log of a period: its receipts, withdrawals and waste, in clinical order")
+  func dispensingLog() async throws {
+    let fixture = try F("dea-dispensing")
+    defer { fixture.close() }
+    try await scenario(fixture)
+    let log = try fixture.ledger.inventory.dispensingLog(
+      site: F.site, from: F.time("2026-11-03T00:00:00-05:00"),
+      to: F.time("2026-11-05T00:00:00-05:00"))
+    #expect(
+      log.map(\.type) == [
+        "StockReceived", "StockAdministered", "StockAdministered", "WasteRecorded",
+      ])
+    let times = log.map { ClinicalTime($0.occurredAt)?.micros ?? 0 }
+    #expect(times == times.sorted())
+    #expect(
+      try fixture.ledger.inventory.dispensingLog(
+        site: "elsewhere", from: F.time("2026-01-01T00:00:00Z"), to: F.time("2027-01-01T00:00:00Z")
+      ).isEmpty)
+  }
+
   @Test("A changed file, a changed event or another store's chain is found")
   func tamperingIsFound() async throws {
     let fixture = try F("dea-tamper")
