@@ -198,10 +198,11 @@ public struct DEAReportVerifier: Sendable {
 
   static func event(_ v: JSONValue, _ bytes: [UInt8]) -> RecordedEvent? {
     guard let id = v["eventId"]?.stringValue.flatMap(UUID.init(uuidString:)),
-      let type = v["type"]?.stringValue, let version = v["schemaVersion"]?.numberValue,
+      let type = v["type"]?.stringValue,
+      let version = v["schemaVersion"]?.numberValue.flatMap({ Int(exactly: $0) }),
       let streamId = v["streamId"]?.stringValue,
-      let streamVersion = v["streamVersion"]?.numberValue,
-      let position = v["globalPosition"]?.numberValue,
+      let streamVersion = v["streamVersion"]?.numberValue.flatMap({ UInt64(exactly: $0) }),
+      let position = v["globalPosition"]?.numberValue.flatMap({ UInt64(exactly: $0) }),
       let occurredAt = v["occurredAt"]?.stringValue, let recordedAt = v["recordedAt"]?.stringValue,
       let by = v["recordedBy"], let byId = by["id"]?.stringValue,
       let byName = by["name"]?.stringValue, let byRole = by["role"]?.stringValue,
@@ -212,8 +213,8 @@ public struct DEAReportVerifier: Sendable {
     var flags: [JSONValue] = []
     if case .array(let items)? = v["flags"] { flags = items }
     return RecordedEvent(
-      eventId: id, type: type, schemaVersion: Int(version), streamId: streamId,
-      streamVersion: UInt64(streamVersion), globalPosition: UInt64(position),
+      eventId: id, type: type, schemaVersion: version, streamId: streamId,
+      streamVersion: streamVersion, globalPosition: position,
       occurredAt: occurredAt, recordedAt: recordedAt,
       recordedBy: Recorder(id: byId, name: byName, role: byRole),
       correlationId: v["correlationId"]?.stringValue.flatMap(UUID.init(uuidString:)),

@@ -201,15 +201,25 @@ public struct StockReceived: InventoryEventData {
     }
     let strength = try f.number(fields.0)
     guard strength > 0 else { throw f.fail(fields.0, "stock.strength.positive", "above 0") }
+    let limit = 1_000_000.0
+    guard strength <= limit else {
+      throw f.fail(fields.0, "stock.contents.range", "at most 1,000,000")
+    }
     if form.isSolution {
       let volume = try f.number(fields.1)
       guard volume > 0 else { throw f.fail(fields.1, "stock.size.positive", "above 0") }
+      guard volume <= limit else {
+        throw f.fail(fields.1, "stock.contents.range", "at most 1,000,000")
+      }
       return .solution(strengthMgPerMl: strength, containerVolumeMl: volume)
     }
     guard let count = try f.optionalInteger(fields.1) else {
       throw f.fail(fields.1, "decode.field.missing", "is required")
     }
     guard count > 0 else { throw f.fail(fields.1, "stock.size.positive", "above 0") }
+    guard Double(count) <= limit else {
+      throw f.fail(fields.1, "stock.contents.range", "at most 1,000,000")
+    }
     return .units(mgPerUnit: strength, unitsPerContainer: count)
   }
 

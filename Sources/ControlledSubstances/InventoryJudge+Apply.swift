@@ -36,10 +36,14 @@ extension InventoryJudge {
   /// The amount a line found, in µg; nil when the line gives no measure of the container's kind.
   static func counted(_ line: CountLine, _ container: ContainerRecord) -> Int64? {
     if container.form.isSolution {
-      guard line.units == nil, let volume = line.volumeMl, volume >= 0 else { return nil }
+      guard line.units == nil, let volume = line.volumeMl, volume >= 0, volume <= 1_000_000 else {
+        return nil
+      }
       return Amount.micrograms(volume * container.strength)
     }
-    guard line.volumeMl == nil, let units = line.units, units >= 0 else { return nil }
+    guard line.volumeMl == nil, let units = line.units, units >= 0, units <= 1_000_000 else {
+      return nil
+    }
     return Amount.micrograms(Double(units) * container.strength)
   }
 

@@ -105,7 +105,7 @@ public enum InventoryRule: String, CaseIterable, Sendable {
     case .witnessMissing: "a witness"
     case .witnessRecorder: "a witness other than the recorder"
     case .wasteDoseUnknown: "a stored DoseAdministered"
-    case .countMeasure: "volumeMl (solutions) or units (unit forms), at least 0"
+    case .countMeasure: "volumeMl (solutions) or units (unit forms), from 0 to 1,000,000"
     case .disposalWitnesses: "two different witnesses for on-site disposal"
     case .disposalDistributor: "the reverse distributor for that method"
     case .registrationExpiresSoon:

@@ -122,15 +122,28 @@ public struct WasteRecorded: InventoryEventData {
 
 /// Amount fields.
 enum Amount {
-  /// A number above 0 (`stock.amount.positive`).
+  /// The largest amount, strength or size an event may state: far above any real stock, and
+  /// small enough that every sum of micrograms fits in 64 bits.
+  static let maximum: Double = 1_000_000_000
+
+  /// A number above 0 (`stock.amount.positive`) and at most ``maximum`` (`stock.amount.range`).
   static func positive(_ f: JSONFields, _ name: String) throws(ClinicalValidationError) -> Double {
     let amount = try f.number(name)
     guard amount > 0 else { throw f.fail(name, "stock.amount.positive", "above 0 mg") }
+    guard amount <= maximum else {
+      throw f.fail(name, "stock.amount.range", "at most 1,000,000,000")
+    }
     return amount
   }
 
-  /// mg as whole micrograms: the unit balances are kept in, so sums are exact.
-  static func micrograms(_ mg: Double) -> Int64 { Int64((mg * 1000).rounded()) }
+  /// mg as whole micrograms: the unit balances are kept in, so sums are exact. Saturates far
+  /// outside any amount an event can state (a dose of another stream is not range-checked
+  /// here), so it never traps.
+  static func micrograms(_ mg: Double) -> Int64 {
+    let value = (mg * 1000).rounded()
+    guard value.isFinite, abs(value) < 4e18 else { return value < 0 ? -(1 << 62) : 1 << 62 }
+    return Int64(value)
+  }
 
   /// Micrograms as mg.
   static func mg(_ micrograms: Int64) -> Double { Double(micrograms) / 1000 }

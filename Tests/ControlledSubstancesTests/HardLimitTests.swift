@@ -269,6 +269,10 @@ struct HardLimitTests {
         #"{"containerId":"V-1","amountMg":"1","patientId":"p","doseEventId":"x"}"#,
         "decode.field.wrongType", "amountMg"
       ),
+      (
+        #"{"containerId":"V-1","amountMg":1e300,"patientId":"p","doseEventId":"x"}"#,
+        "stock.amount.range", "amountMg"
+      ),
     ] {
       let event = ProposedEvent(
         eventId: UUID(), type: "StockAdministered", schemaVersion: 1,
@@ -287,5 +291,44 @@ struct HardLimitTests {
         #expect(!limit.contains("-1"))
       }
     }
+  }
+}
+
+/// Values far outside any real stock are refused with a rule, never trap; dates are real dates.
+@Suite("Controlled-substance extreme values")
+struct ExtremeValueTests {
+  typealias F = InventoryFixture
+
+  @Test("Huge strengths, sizes and counted volumes are refused with a rule")
+  func hugeContents() async throws {
+    let fixture = try F("dea-extreme")
+    defer { fixture.close() }
+    try await fixture.openSite()
+    for (event, rule) in [
+      (F.receipt(["H-1"], mgPerMl: 1e300), "stock.contents.range"),
+      (F.receipt(["H-2"], volumeMl: 2e6), "stock.contents.range"),
+      (
+        InventoryEvent.inventoryCounted(
+          InventoryCounted(
+            kind: .other, countedAt: F.time("2026-11-03T08:00:00-05:00"), openingOrClose: .close,
+            lines: [CountLine(containerId: "V-1", sealed: false, volumeMl: 1e300)])),
+        "count.line.measure"
+      ),
+    ] {
+      do {
+        try await fixture.record(event, at: "2026-11-03T08:00:00-05:00")
+        Issue.record("accepted \(rule)")
+      } catch {
+        #expect(error.refusal?.rule == rule)
+      }
+    }
+  }
+
+  @Test("Calendar days: leap years, the next day, weekdays, the epoch")
+  func calendarDays() {
+    #expect(CalendarDay("2026-02-29") == nil)
+    #expect(CalendarDay("2028-02-29")?.adding(days: 1).text == "2028-03-01")
+    #expect(CalendarDay("2026-11-06")?.weekday == 4)
+    #expect(CalendarDay(ordinal: 0).text == "1970-01-01")
   }
 }

@@ -158,12 +158,12 @@ struct DEAReportCommand: AsyncParsableCommand {
       printError(error.description)
       throw Exit.failure
     }
-    let count = manifest["events"]?["count"]?.numberValue.map { Int($0) } ?? 0
+    let count = manifest["events"]?["count"]?.numberValue.flatMap { Int(exactly: $0) } ?? 0
     guard case .array(let files)? = manifest["files"] else { return }
     print(
       "report of inventory-\(site), \(start.text) to \(end.text): \(count) events in the stream")
     for file in files {
-      let rows = file["rows"]?.numberValue.map { Int($0) } ?? 0
+      let rows = file["rows"]?.numberValue.flatMap { Int(exactly: $0) } ?? 0
       print("  \(file["name"]?.stringValue ?? "")  \(rows) rows")
     }
     print("written to \(out)")
