@@ -84,6 +84,53 @@ public struct DEAReportWriter: Sendable {
   }
 }
 
+extension DEAReportWriter {
+  /// The `$audit` event type of a report.
+  public static let auditEventType = "DEAReportGenerated"
+
+  /// Records a written report in the store's `$audit` stream (who generated it, why, the site,
+  /// the period, the stream head and the SHA-256 of its `dea-manifest.json`), as every audit
+  /// export is recorded. When it cannot be recorded, the report's files are removed, so that no
+  /// report nobody can account for is left behind.
+  @discardableResult
+  public func record(
+    manifest: JSONValue, directory: String, reason: String, generatedBy: Recorder
+  ) async throws(DEAReportError) -> RecordedEvent {
+    let manifestBytes = manifest.canonicalBytes + [0x0A]
+    var data: [String: JSONValue] = [
+      "reportId": .string(UUID().uuidString.lowercased()), "reason": .string(reason),
+      "manifestSha256": .string(ChainHash.sha256(manifestBytes).hex),
+    ]
+    for key in ["site", "stream", "from", "to", "events", "streamHead"] {
+      if let value = manifest[key] { data[key] = key == "events" ? value["count"] ?? .null : value }
+    }
+    let event = ProposedEvent(
+      eventId: UUID(), type: Self.auditEventType, schemaVersion: 1,
+      occurredAt: manifest["generatedAt"]?.stringValue ?? ClinicalTime(Date()).text,
+      recordedBy: generatedBy, data: .object(data))
+    do throws(EventStoreError) {
+      _ = try await store.appendSystem([event], to: StreamNames.audit)
+      guard let stored = try store.event(id: event.eventId) else {
+        throw .incompatibleStore(reason: "the recorded report was not found in $audit")
+      }
+      return stored
+    } catch {
+      Self.removeFiles(directory)
+      throw .store(error)
+    }
+  }
+
+  static let fileNames =
+    [manifestName, eventsName] + [
+      "receipts.csv", "administrations.csv", "waste.csv", "losses.csv", "disposals.csv",
+      "counts.csv",
+    ]
+
+  static func removeFiles(_ directory: String) {
+    for name in fileNames { try? FileManager.default.removeItem(atPath: directory + "/" + name) }
+  }
+}
+
 /// Why a report could not be written.
 public enum DEAReportError: Error, Sendable, Hashable, CustomStringConvertible {
   /// The store could not be read.
@@ -164,13 +211,33 @@ public struct DEAReportVerifier: Sendable {
         problems.append("\(table.name): differs from the report computed from the events")
       }
     }
-    if let store, let last = events.last {
+    if let store {
+      problems += Self.storeProblems(
+        store, stream: stream, last: events.last, manifest: manifestBytes)
+    }
+    return DEAReportVerification(events: events.count, problems: problems)
+  }
+
+  /// The report against `store`: the store's event at the head's version has the head's hash,
+  /// and `$audit` records a report with this manifest's SHA-256.
+  static func storeProblems(
+    _ store: EventStore, stream: String, last: RecordedEvent?, manifest: [UInt8]
+  ) -> [String] {
+    var problems: [String] = []
+    if let last {
       let stored = try? store.readStream(stream, from: last.streamVersion, limit: 1).first
       if stored?.hash != last.hash {
         problems.append("store: the stream's event at the head's version has another hash")
       }
     }
-    return DEAReportVerification(events: events.count, problems: problems)
+    let sha = ChainHash.sha256(manifest).hex
+    let recorded = (try? store.readStream(StreamNames.audit)) ?? []
+    if !recorded.contains(where: {
+      $0.type == DEAReportWriter.auditEventType && $0.data["manifestSha256"]?.stringValue == sha
+    }) {
+      problems.append("store: $audit records no report with this manifest's SHA-256")
+    }
+    return problems
   }
 
   /// The events of the NDJSON lines, with the problems of their chain.

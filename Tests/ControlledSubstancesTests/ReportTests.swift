@@ -154,8 +154,8 @@ struct ReportTests {
     let from = F.time("2026-11-03T00:00:00-05:00")
     let to = F.time("2026-11-06T00:00:00-05:00")
     let out = fixture.directory.appending("report")
-    _ = try DEAReportWriter(store: fixture.ledger.store).write(
-      site: F.site, from: from, to: to, directory: out, generatedBy: F.pharmacist)
+    try await fixture.ledger.writeDEAReport(
+      site: F.site, from: from, to: to, directory: out, by: F.pharmacist, reason: "inspection")
     let expected = expectedRows(try fixture.siteEvents(), from: from.micros, to: to.micros)
     // The columns this test checks, by file: drug, container, lot, then these.
     let checked: [String: [String]] = [
@@ -206,9 +206,9 @@ struct ReportTests {
     defer { fixture.close() }
     try await scenario(fixture)
     let out = fixture.directory.appending("report")
-    _ = try DEAReportWriter(store: fixture.ledger.store).write(
+    try await fixture.ledger.writeDEAReport(
       site: F.site, from: F.time("2026-11-01T00:00:00Z"), to: F.time("2026-12-01T00:00:00Z"),
-      directory: out, generatedBy: F.pharmacist)
+      directory: out, by: F.pharmacist, reason: "inspection")
     let csv = out + "/waste.csv"
     let original = try Data(contentsOf: URL(fileURLWithPath: csv))
     try Data(
@@ -231,6 +231,20 @@ struct ReportTests {
     #expect(problems.contains { $0.contains("SHA-256") })
     #expect(problems.contains { $0.contains("previousStreamHash") || $0.contains("stream head") })
     try events.write(to: URL(fileURLWithPath: ndjson))
+    // The report is recorded in $audit, with its manifest's SHA-256.
+    let audit = try fixture.ledger.store.readStream(StreamNames.audit)
+    #expect(audit.map(\.type) == [DEAReportWriter.auditEventType])
+    #expect(audit.first?.data["site"]?.stringValue == F.site)
+    #expect(audit.first?.recordedBy == F.pharmacist)
+    // A report written and not recorded is not accounted for.
+    let unrecorded = fixture.directory.appending("unrecorded")
+    _ = try DEAReportWriter(store: fixture.ledger.store).write(
+      site: F.site, from: F.time("2026-11-01T00:00:00Z"), to: F.time("2026-11-02T00:00:00Z"),
+      directory: unrecorded, generatedBy: F.pharmacist)
+    #expect(DEAReportVerifier().verify(directory: unrecorded).isIntact)
+    #expect(
+      DEAReportVerifier().verify(directory: unrecorded, against: fixture.ledger.store).problems
+        == ["store: $audit records no report with this manifest's SHA-256"])
     // Another store (the same scenario, other recorded times) does not hold this chain.
     let other = try F("dea-tamper-other")
     defer { other.close() }

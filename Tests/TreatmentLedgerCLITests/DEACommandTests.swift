@@ -42,8 +42,11 @@ import Testing
     let out = cli.directory.appending("report")
     let made = try cli.succeed([
       "dea", "report", "--site", "main", "--from", "2026-11-01T00:00:00-04:00", "--to",
-      "2026-12-01T00:00:00-05:00", "--out", out,
+      "2026-12-01T00:00:00-05:00", "--out", out, "--by", "inspector-7", "--reason", "inspection",
     ])
+    #expect(made.stdout.contains("recorded in $audit"))
+    let log = try cli.succeed(["audit", "log"])
+    #expect(log.stdout.contains("inspection"))
     #expect(made.stdout.contains("administrations.csv  1 rows"))
     #expect(made.stdout.contains("counts.csv  0 rows"))
     try cli.succeed(["dea", "verify", out])
@@ -59,6 +62,7 @@ import Testing
     #expect(failed.stderr.contains("administrations.csv"))
     let backwards = try cli.run([
       "dea", "report", "--site", "main", "--from", "2026-12-01", "--to", "2026-11-01", "--out", out,
+      "--by", "inspector-7", "--reason", "inspection",
     ])
     #expect(backwards.status == 64)
   }

@@ -331,8 +331,13 @@ enum DocumentedCommandCatalogue {
           output: ["open discrepancies: none", "KV-SPARE-1", "disposed"]),
         DocStep(
           text:
-            #"treatment-ledger dea report --site main --from 2026-06-01 --to 2026-09-01 --out dea-summer"#,
-          output: ["administrations.csv", "counts.csv", "written to dea-summer"]),
+            #"""
+            treatment-ledger dea report --site main --from 2026-06-01 --to 2026-09-01 --out dea-summer \
+                --by inspector-7 --reason "DEA inspection, summer 2026"
+            """#,
+          output: [
+            "administrations.csv", "counts.csv", "written to dea-summer; recorded in $audit",
+          ]),
         DocStep(
           text: #"treatment-ledger dea verify dea-summer --store treatment-ledger.store"#,
           output: ["report intact"]),

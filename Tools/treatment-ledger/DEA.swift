@@ -130,7 +130,9 @@ struct DEAReportCommand: AsyncParsableCommand {
       counts.csv (the events that occurred in --from ≤ t < --to, sorted by drug and container), \
       inventory.ndjson (every event of the site's stream with the exact bytes that were hashed) \
       and dea-manifest.json (site, period, who, the stream head as chain anchor, SHA-256 of \
-      every file). `dea verify` checks the directory; docs/DEA.md says how to check it by hand.
+      every file), and records the report in the store's $audit stream (who, why, the \
+      manifest's SHA-256); if that fails, the files are removed. `dea verify` checks the \
+      directory; docs/DEA.md says how to check it by hand.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
@@ -140,20 +142,22 @@ struct DEAReportCommand: AsyncParsableCommand {
   @Option(help: "End of the period (exclusive): RFC 3339, or YYYY-MM-DD for 00:00 UTC.")
   var to: String
   @Option(help: "The report directory (created).") var out: String
-  @Option(help: "Who generates the report: the user's id.") var by: String = "inspector-request"
+  @Option(help: "Who generates the report: the user's id (recorded in $audit).") var by: String
+  @Option(help: "Their name (default: the id).") var byName: String?
   @Option(help: "Their role.") var byRole: String = "auditor"
+  @Option(help: "Why the report is made (recorded in $audit; no patient data).") var reason: String
 
   func run() async throws {
     let start = try clinicalTime(from, option: "--from")
     let end = try clinicalTime(to, option: "--to")
     guard start.micros < end.micros else { throw ValidationError("--from must be before --to") }
-    let ledger = try storeOptions.open(readOnly: true)
+    let ledger = try storeOptions.open()
     defer { ledger.close() }
     let manifest: JSONValue
     do {
-      manifest = try DEAReportWriter(store: ledger.store).write(
+      manifest = try await ledger.writeDEAReport(
         site: site, from: start, to: end, directory: out,
-        generatedBy: Recorder(id: by, name: by, role: byRole))
+        by: Recorder(id: by, name: byName ?? by, role: byRole), reason: reason)
     } catch {
       printError(error.description)
       throw Exit.failure
@@ -166,14 +170,15 @@ struct DEAReportCommand: AsyncParsableCommand {
       let rows = file["rows"]?.numberValue.flatMap { Int(exactly: $0) } ?? 0
       print("  \(file["name"]?.stringValue ?? "")  \(rows) rows")
     }
-    print("written to \(out)")
+    print("written to \(out); recorded in $audit")
   }
 }
 
 struct DEAVerifyCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "verify",
-    abstract: "Check a DEA report: its event chain, its files, and (with --store) the store.",
+    abstract:
+      "Check a DEA report: its event chain, its files, and (with --store) the store and $audit.",
     discussion: """
       Exit 0 when intact, 4 when a problem is found (each printed).
       """)

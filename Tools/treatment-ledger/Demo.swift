@@ -77,7 +77,7 @@ struct Demo: AsyncParsableCommand {
         treatment-ledger report --patient \(patientId)\(store) --out \(patientId)-report.html
         treatment-ledger read --stream \(Ledger.stream(forPatient: patientId))\(store) --json
         treatment-ledger dea balance --site \(DemoSite.site)\(store) --as-of 2026-07-01
-        treatment-ledger dea report --site \(DemoSite.site)\(store) --from 2026-06-01 --to 2026-07-01 --out dea-june
+        treatment-ledger dea report --site \(DemoSite.site)\(store) --from 2026-06-01 --to 2026-07-01 --out dea-june --by inspector-7 --reason "June review"
         treatment-ledger rebuild\(store)
         treatment-ledger stats\(store)
       """)

@@ -153,3 +153,21 @@ extension Ledger {
     }
   }
 }
+
+extension Ledger {
+  /// Writes an inspector's report of `site` for `[from, to)` into `directory` (docs/DEA.md
+  /// section 10) and records it in `$audit` (who, why, the period, the manifest's SHA-256);
+  /// returns the manifest. When it cannot be recorded, its files are removed.
+  @discardableResult
+  public func writeDEAReport(
+    site: String, from: ClinicalTime, to: ClinicalTime, directory: String, by generatedBy: Recorder,
+    reason: String
+  ) async throws(DEAReportError) -> JSONValue {
+    let writer = DEAReportWriter(store: store)
+    let manifest = try writer.write(
+      site: site, from: from, to: to, directory: directory, generatedBy: generatedBy)
+    try await writer.record(
+      manifest: manifest, directory: directory, reason: reason, generatedBy: generatedBy)
+    return manifest
+  }
+}
