@@ -11,6 +11,9 @@ import PackageDescription
 //   LedgerAudit            audit export and verification (needs LedgerEventStore only; asks the
 //                          records what they mean through its AuditSemantics protocol)
 //   TreatmentRecords       clinical events, validation, projections (needs LedgerEventStore only)
+//   ControlledSubstances   the DEA controlled-substance log of inventory-<site> streams: events,
+//                          rules, per-container facts, inspector reports (needs TreatmentRecords,
+//                          whose DoseAdministered its withdrawals account for)
 //   TreatmentLedger        the facade services embed: Ledger, presentation, and the clinical
 //                          AuditSemantics that joins LedgerAudit to TreatmentRecords
 //   LedgerDemo             the synthetic clinic; linked by tools and tests only, never by the facade
@@ -74,12 +77,17 @@ let package = Package(
       dependencies: ["LedgerFoundation", "LedgerEventStore"]
     ),
     .target(
+      name: "ControlledSubstances",
+      dependencies: ["LedgerFoundation", "LedgerEventStore", "TreatmentRecords"]
+    ),
+    .target(
       name: "TreatmentLedger",
       dependencies: [
         "LedgerFoundation",
         "LedgerEventStore",
         "LedgerAudit",
         "TreatmentRecords",
+        "ControlledSubstances",
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
@@ -220,6 +228,12 @@ let package = Package(
       name: "TreatmentRecordsTests",
       dependencies: [
         "LedgerFoundation", "TreatmentRecords", "LedgerEventStore", "LedgerTestSupport",
+      ]),
+    .testTarget(
+      name: "ControlledSubstancesTests",
+      dependencies: [
+        "ControlledSubstances", "TreatmentLedger", "LedgerTestSupport",
+        .product(name: "CSV", package: "CSV.swift"),
       ]),
     .testTarget(
       name: "LedgerAuditTests",

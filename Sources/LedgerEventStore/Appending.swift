@@ -211,12 +211,18 @@ private struct BatchWriter {
       try ReviewSession.open(
         reviewer, stream: stream, store: store, txn: txn, database: layout.reviewState)
     }
-    let context = ReviewContext(recordedAtMicros: recordedAtMicros) { [txn, store] id in
+    let facts =
+      session == nil
+      ? nil : ReviewFacts(txn: txn, database: layout.reviewState, stream: stream)
+    let load = { [txn, store] (id: UUID) throws -> RecordedEvent? in
       guard let bytes = try txn.get(layout.eventIds, Layout.eventIdKey(id)),
         let position = UInt64(bigEndianBytes: bytes)
       else { return nil }
-      let stored = try store.event(at: position, txn)
-      return (stored.streamId, stored.type)
+      return try store.event(at: position, txn)
+    }
+    let context = ReviewContext(recordedAtMicros: recordedAtMicros, facts: facts, load: load) {
+      id in
+      try load(id).map { ($0.streamId, $0.type) }
     }
     var streamHead = storedHead
     var written = 0
@@ -228,13 +234,18 @@ private struct BatchWriter {
       do { flags = try session?.review(proposed, index, context) ?? [] } catch let error
         as EventStoreError
       {
+        facts?.discard()
         try refuse(index, error)
         continue
       }
       guard
         let link = try writeEvent(
           proposed, index: index, flags: flags, streamHead: &streamHead, head: &head)
-      else { continue }
+      else {
+        facts?.discard()
+        continue
+      }
+      try facts?.flush()
       written += 1
       if !projected.isEmpty {
         recorded.append(

@@ -62,7 +62,9 @@ extension EventStore {
           guard let stored = try txn.get(layout.reviewState, Array(name.utf8)) else { continue }
           reviewChecked += 1
           let events = try streamEvents(name, txn)
-          if try Self.reviewStateDiffers(reviewer, stream: name, stored: stored, events: events) {
+          if try Self.reviewStateDiffers(reviewer, stream: name, stored: stored, events: events)
+            || reviewFactsDiffer(reviewer, stream: name, events: events, txn)
+          {
             reviewDiffering = name
             break
           }
@@ -129,8 +131,19 @@ extension EventStore {
     return reviewer.encodeState(storedState) != reviewer.encodeState(recomputed)
   }
 
+  /// True when the reviewer keeps keyed facts and the stored facts of `stream` differ from those
+  /// its events give.
+  func reviewFactsDiffer<R: AppendReviewer>(
+    _ reviewer: R, stream: String, events: [RecordedEvent], _ txn: Transaction
+  ) throws -> Bool {
+    guard let expected = reviewer.facts(of: events, stream: stream) else { return false }
+    let stored = try storedFacts(txn, stream: stream)
+    guard stored.count == expected.count else { return true }
+    return stored.contains { expected[$0.key] != $0.value }
+  }
+
   /// Removes every stored review state that ``verifyDerived(stream:)`` would report as differing,
-  /// in one write transaction, and returns the streams. The next append to such a stream
+  /// with the stream's keyed facts, in one write transaction, and returns the streams. The next append to such a stream
   /// recomputes its state from the stream's events before the rules judge it, so nothing is
   /// decided from the damaged state again.
   @discardableResult
@@ -142,8 +155,13 @@ extension EventStore {
         let key = Array(name.utf8)
         guard let stored = try txn.get(layout.reviewState, key) else { continue }
         let events = try streamEvents(name, txn)
-        if try Self.reviewStateDiffers(reviewer, stream: name, stored: stored, events: events) {
+        if try Self.reviewStateDiffers(reviewer, stream: name, stored: stored, events: events)
+          || reviewFactsDiffer(reviewer, stream: name, events: events, txn)
+        {
           try txn.delete(layout.reviewState, key)
+          for fact in try storedFacts(txn, stream: name) {
+            try txn.delete(layout.reviewState, ReviewFacts.prefix(name) + fact.key)
+          }
           removed.append(name)
         }
       }

@@ -43,6 +43,11 @@ public protocol AppendReviewer: Sendable {
   /// written before the reviewer was in use), so rules never decide from a blank state.
   func absorb(_ event: RecordedEvent, stream: String, state: inout State)
 
+  /// The keyed facts (``ReviewContext/setFact(_:_:)``) that reviewing `events`, all of
+  /// `stream` in order, leaves in the store, or nil (the default) for a reviewer that keeps none.
+  /// ``EventStore/verifyDerived(stream:)`` compares them with the stored facts.
+  func facts(of events: [RecordedEvent], stream: String) -> [[UInt8]: [UInt8]]?
+
   /// The requirement a store records when it is opened with this reviewer, or nil (the default)
   /// to record none. Once recorded, every handle of the store opened without a reviewer of the
   /// same name is refused appends to the streams it names, so a rule set cannot be bypassed by
@@ -53,6 +58,9 @@ public protocol AppendReviewer: Sendable {
 extension AppendReviewer {
   /// False: the store reviews a copy of the state, whatever `review` does before it throws.
   public var leavesStateUnchangedWhenRefusing: Bool { false }
+
+  /// Nil: the reviewer keeps no keyed facts.
+  public func facts(of events: [RecordedEvent], stream: String) -> [[UInt8]: [UInt8]]? { nil }
 
   /// Nil: the store records no requirement.
   public var requirement: ReviewerRequirement? { nil }
@@ -94,6 +102,51 @@ public struct ReviewContext {
   /// The recordedAt the event will get, in microseconds since the epoch.
   public let recordedAtMicros: Int64
   let locate: (UUID) throws -> (stream: String, type: String)?
+  let load: (UUID) throws -> RecordedEvent?
+  let facts: ReviewFacts?
+
+  init(
+    recordedAtMicros: Int64, facts: ReviewFacts? = nil,
+    load: @escaping (UUID) throws -> RecordedEvent? = { _ in nil },
+    locate: @escaping (UUID) throws -> (stream: String, type: String)?
+  ) {
+    self.recordedAtMicros = recordedAtMicros
+    self.locate = locate
+    self.load = load
+    self.facts = facts
+  }
+
+  /// The whole stored event with id `eventId` (including events written earlier in the same
+  /// transaction, in any stream), or nil when no event has that id. For rules that cross
+  /// streams, such as a withdrawal of stock that must match the dose it names.
+  public func storedRecord(_ eventId: UUID) throws(EventStoreError) -> RecordedEvent? {
+    do { return try load(eventId) } catch { throw Self.storeError(error, "review record") }
+  }
+
+  /// The reviewer's keyed fact `key` of the stream under review, as the batch has left it so
+  /// far (facts of refused events are never seen), or nil.
+  ///
+  /// Facts are the reviewer's derived state at the grain it changes: one small value per key
+  /// (a container, a dose), stored in the `review-state` database under the stream's name, a
+  /// 0x00 byte and `key`, in the append's own transaction. An append reads and writes only the
+  /// keys it touches, so its cost does not grow with the stream's history.
+  public func fact(_ key: [UInt8]) throws(EventStoreError) -> [UInt8]? {
+    guard let facts else { return nil }
+    do { return try facts.get(key) } catch { throw Self.storeError(error, "review fact") }
+  }
+
+  /// Sets the keyed fact `key` of the stream under review. The write is kept with the event
+  /// under review: it reaches the store only when that event is written, and is dropped when the
+  /// event is refused.
+  public func setFact(_ key: [UInt8], _ value: [UInt8]) {
+    facts?.stage(key, value)
+  }
+
+  private static func storeError(_ error: any Error, _ operation: String) -> EventStoreError {
+    if let error = error as? EventStoreError { return error }
+    if let error = error as? LMDBError { return .storage(error) }
+    return .storage(LMDBError(.other(-1), operation: operation))
+  }
 
   /// The stream and type of a stored event (including events written earlier in the same
   /// transaction), or nil when no event has that id.
@@ -170,4 +223,77 @@ final class ReviewSession {
 private final class StateBox<State> {
   var state: State
   init(_ state: State) { self.state = state }
+}
+
+/// The keyed facts of one stream during one batch: writes staged per event, then written into
+/// the transaction with the event (``flush()``) or dropped with a refused one (``discard()``).
+final class ReviewFacts {
+  private let txn: WriteTransaction
+  private let database: Database
+  private let prefix: [UInt8]
+  private var staged: [[UInt8]: [UInt8]] = [:]
+
+  init(txn: WriteTransaction, database: Database, stream: String) {
+    self.txn = txn
+    self.database = database
+    self.prefix = Self.prefix(stream)
+  }
+
+  /// The `review-state` key prefix of `stream`'s facts: its name and a 0x00 byte (stream names
+  /// hold no 0x00, so no fact key equals a stream's own state key).
+  static func prefix(_ stream: String) -> [UInt8] { Array(stream.utf8) + [0] }
+
+  func get(_ key: [UInt8]) throws -> [UInt8]? {
+    if let value = staged[key] { return value }
+    return try txn.get(database, prefix + key)
+  }
+
+  func stage(_ key: [UInt8], _ value: [UInt8]) { staged[key] = value }
+
+  func discard() { staged.removeAll(keepingCapacity: true) }
+
+  func flush() throws {
+    for (key, value) in staged { try txn.put(database, prefix + key, value) }
+    staged.removeAll(keepingCapacity: true)
+  }
+}
+
+extension EventStore {
+  /// The reviewer's keyed fact `key` of `stream` as last committed (see
+  /// ``ReviewContext/fact(_:)``), or nil. Read in its own read transaction.
+  public func reviewFact(stream: String, key: [UInt8]) throws(EventStoreError) -> [UInt8]? {
+    try withRead { txn in try txn.get(layout.reviewState, ReviewFacts.prefix(stream) + key) }
+  }
+
+  /// Every committed keyed fact of `stream` whose key starts with `prefix`, in key byte order,
+  /// read in one read transaction (one consistent snapshot).
+  public func reviewFacts(
+    stream: String, prefix: [UInt8] = []
+  ) throws(EventStoreError) -> [(key: [UInt8], value: [UInt8])] {
+    try withRead { txn in try storedFacts(txn, stream: stream, prefix: prefix) }
+  }
+
+  /// The stored facts of `stream` whose key starts with `prefix`, in `txn`.
+  func storedFacts(
+    _ txn: Transaction, stream: String, prefix: [UInt8] = []
+  ) throws -> [(key: [UInt8], value: [UInt8])] {
+    let full = ReviewFacts.prefix(stream) + prefix
+    let skip = ReviewFacts.prefix(stream).count
+    return try txn.withCursor(layout.reviewState) { cursor in
+      var found: [(key: [UInt8], value: [UInt8])] = []
+      var entry = try cursor.seek(atLeast: full)
+      while let current = entry, current.key.starts(with: full) {
+        found.append((Array(current.key.dropFirst(skip)), current.value))
+        entry = try cursor.next()
+      }
+      return found
+    }
+  }
+}
+
+extension EventStore {
+  /// The reviewer's stored state of `stream` (its own encoding), or nil when it has none.
+  public func reviewState(stream: String) throws(EventStoreError) -> [UInt8]? {
+    try withRead { txn in try txn.get(layout.reviewState, Array(stream.utf8)) }
+  }
 }

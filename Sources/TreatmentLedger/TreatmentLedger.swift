@@ -1,3 +1,4 @@
+@_exported import ControlledSubstances
 import Foundation
 @_exported import LedgerAudit
 @_exported import LedgerEventStore
@@ -17,7 +18,9 @@ import Logging
 /// ```
 ///
 /// Every append to a `patient-<id>` stream, through this type or through ``store``, is validated
-/// by `ClinicalReviewer` in the append's own transaction.
+/// by `ClinicalReviewer` in the append's own transaction, and every append to an
+/// `inventory-<site>` stream (the controlled-substance log, docs/DEA.md) by `InventoryReviewer`
+/// (both through ``LedgerReviewer``).
 public final class Ledger: Sendable {
   /// How to open a ledger.
   ///
@@ -32,6 +35,8 @@ public final class Ledger: Sendable {
     public var path: String
     /// The clinic's soft-alert thresholds (docs/CLINICAL-RULES.md defaults unless set).
     public var clinicalProtocol: ClinicalProtocol
+    /// The controlled-substance log's settings (docs/DEA.md defaults unless set).
+    public var inventoryProtocol = InventoryProtocol()
     /// Open without the right to append.
     public var readOnly: Bool
     /// Create the store when the path holds none.
@@ -70,10 +75,15 @@ public final class Ledger: Sendable {
   public let store: EventStore
   /// The protocol in force for this ledger's appends.
   public let clinicalProtocol: ClinicalProtocol
+  /// The controlled-substance settings in force for this ledger's appends.
+  public let inventoryProtocol: InventoryProtocol
 
-  private init(store: EventStore, clinicalProtocol: ClinicalProtocol) {
+  private init(
+    store: EventStore, clinicalProtocol: ClinicalProtocol, inventoryProtocol: InventoryProtocol
+  ) {
     self.store = store
     self.clinicalProtocol = clinicalProtocol
+    self.inventoryProtocol = inventoryProtocol
   }
 
   /// Opens the ledger described by `configuration`.
@@ -84,7 +94,9 @@ public final class Ledger: Sendable {
     var options = EventStore.Options()
     options.readOnly = configuration.readOnly
     options.createIfMissing = configuration.createIfMissing
-    options.reviewer = ClinicalReviewer(protocol: configuration.clinicalProtocol)
+    options.reviewer = LedgerReviewer(
+      clinical: ClinicalReviewer(protocol: configuration.clinicalProtocol),
+      inventory: InventoryReviewer(settings: configuration.inventoryProtocol))
     options.projections =
       [PatientTimelineProjection(), CourseSummaryProjection()] + configuration.extraProjections
     options.anchorFile = configuration.anchorFile
@@ -95,7 +107,9 @@ public final class Ledger: Sendable {
       let store = try EventStore.open(
         at: configuration.path, options: options,
         logger: configuration.logger)
-      return Ledger(store: store, clinicalProtocol: configuration.clinicalProtocol)
+      return Ledger(
+        store: store, clinicalProtocol: configuration.clinicalProtocol,
+        inventoryProtocol: configuration.inventoryProtocol)
     } catch {
       throw LedgerError(error)
     }

@@ -88,7 +88,7 @@ struct AuditStore {
   static func appendInventory(_ store: EventStore, _ range: Range<Int>) async throws {
     let batches = Dictionary(grouping: range) { $0 % 3 }.sorted { $0.key < $1.key }.map {
       site, numbers in
-      StreamAppend(stream: "inventory-site-\(site)", events: numbers.map(inventoryEvent))
+      StreamAppend(stream: "supplies-site-\(site)", events: numbers.map(inventoryEvent))
     }
     _ = try await store.append(batches)
   }

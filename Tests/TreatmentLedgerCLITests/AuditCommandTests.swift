@@ -22,13 +22,13 @@ struct AuditCLI {
       ["python3", RepositoryPaths.root + "/Tools/schema-validate/examples_to_ndjson.py"])
     guard examples.status == 0 else { throw CLIFailure(description: examples.stderr) }
     let before = try cli.write(
-      "before.ndjson", EventLine.generate(count: 40, streams: 4, group: 1, prefix: "inventory-site")
+      "before.ndjson", EventLine.generate(count: 40, streams: 4, group: 1, prefix: "supplies-site")
     )
     let record = try cli.write(
       "examples.ndjson", examples.stdout.split(separator: "\n").map(String.init))
     let after = try cli.write(
       "after.ndjson",
-      EventLine.generate(count: 20, streams: 4, group: 2, offset: 40, prefix: "inventory-site"))
+      EventLine.generate(count: 20, streams: 4, group: 2, offset: 40, prefix: "supplies-site"))
     for file in [before, record, after] { try cli.succeed(["import", file]) }
   }
 

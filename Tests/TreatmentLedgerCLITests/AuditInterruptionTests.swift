@@ -43,7 +43,7 @@ import Testing
     defer { cli.remove() }
     try cli.succeed(["init"])
     let events = try cli.write(
-      "events.ndjson", EventLine.generate(count: 6_000, streams: 40, prefix: "inventory-site"))
+      "events.ndjson", EventLine.generate(count: 6_000, streams: 40, prefix: "supplies-site"))
     try cli.succeed(["import", events])
     let parent = cli.directory.appending("exports")
 

@@ -32,7 +32,7 @@ import Testing
     #expect(shown.stdout.contains("Try next:"))
     let stats = try first.stats()
     #expect(stats.events > 300)
-    #expect(stats.streams == 6)
+    #expect(stats.streams == 7)  // six patients and the site inventory-main
     // Running it again adds nothing.
     let again = try first.succeed(["demo", "--patients", "6", "--seed", "7"])
     #expect(again.stdout.contains("(0 new)"))

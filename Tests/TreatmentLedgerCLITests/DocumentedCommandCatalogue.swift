@@ -379,6 +379,35 @@ enum DocumentedCommandCatalogue {
           output: ["401"]),
         DocStep(text: #"kill -TERM "$!""#),
       ]),
+    DocScene(
+      name: "docs/DEA.md 8 and 10, balances and an inspector's report of the demo site",
+      setup: "treatment-ledger demo --patients 4 > /dev/null",
+      steps: [
+        DocStep(
+          text: #"treatment-ledger dea balance --site main --as-of 2026-07-01"#,
+          output: ["site main as of 2026-07-01T00:00:00Z", "KV-LOT-"]),
+        DocStep(
+          text: #"treatment-ledger dea balance --site main"#,
+          output: ["open discrepancies: none", "KV-SPARE-1", "disposed"]),
+        DocStep(
+          text:
+            #"""
+            treatment-ledger dea report --site main --from 2026-06-01 --to 2026-09-01 --out dea-summer \
+                --by inspector-7 --reason "DEA inspection, summer 2026"
+            """#,
+          output: [
+            "administrations.csv", "counts.csv", "written to dea-summer; recorded in $audit",
+          ]),
+        DocStep(
+          text: #"treatment-ledger dea verify dea-summer --store treatment-ledger.store"#,
+          output: ["report intact"]),
+        DocStep(
+          text: #"sha256sum dea-summer/administrations.csv"#,
+          output: ["dea-summer/administrations.csv"]),
+        DocStep(
+          text: #"tail -n 1 dea-summer/inventory.ndjson | tr -d '\n' | sha256sum"#,
+          output: ["  -"]),
+      ]),
   ]
 
   /// Documented command lines no test here runs, each with the reason.
@@ -392,7 +421,7 @@ enum DocumentedCommandCatalogue {
       "needs the release build of LedgerServerBench; ServerBenchTests runs it with small counts on the debug build"
     ),
     (
-      #"swift package generate-documentation --enable-experimental-combined-documentation --target TreatmentLedger --target TreatmentRecords --target LedgerEventStore --target LedgerAudit --target LedgerFoundation"#,
+      #"swift package generate-documentation --enable-experimental-combined-documentation --target TreatmentLedger --target TreatmentRecords --target ControlledSubstances --target LedgerEventStore --target LedgerAudit --target LedgerFoundation"#,
       "runs SwiftPM's DocC plugin on this package, which inside `swift test` would wait for the build lock this run holds; .ci/run runs it as written after the tests"
     ),
     (

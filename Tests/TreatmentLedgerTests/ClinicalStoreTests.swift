@@ -169,7 +169,7 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
     await #expect(throws: EventStoreError.self) {
       try await ledger.store.append([unknownType], to: stream)
     }
-    _ = try await ledger.store.append([unknownType], to: "inventory-site-1")
+    _ = try await ledger.store.append([unknownType], to: "supplies-site-1")
     #expect(try ledger.store.nextPosition() == 1)
   }
 
@@ -248,8 +248,8 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
     }
     // Correcting an event of another stream names that problem.
     _ = try await ledger.store.append(
-      [vitals(["heartRateBpm": .number(70)])], to: "inventory-site-1")
-    let foreign = try #require(try ledger.store.readStream("inventory-site-1").first)
+      [vitals(["heartRateBpm": .number(70)])], to: "supplies-site-1")
+    let foreign = try #require(try ledger.store.readStream("supplies-site-1").first)
     let crossStream = ProposedEvent(
       type: "EntryVoided", occurredAt: "2026-11-04T10:33:00-05:00", recordedBy: nurse,
       data: .object([
@@ -313,10 +313,14 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
         && !"\(error)".contains(dose.eventId.uuidString)
     }
     #expect(try plain.nextPosition() == 0)
-    // Streams the clinical rules do not govern are the plain store's to write.
+    // Site streams are governed too (the controlled-substance rules of the same rule set).
+    await #expect(throws: EventStoreError.self) {
+      _ = try await plain.append([dose], to: "inventory-main")
+    }
+    // Streams the rules do not govern are the plain store's to write.
     let note = ProposedEvent(
       eventId: UUID(), type: "NoteRecorded", occurredAt: "2026-11-02T10:15:00-05:00",
       recordedBy: nurse, data: .object(["n": .number(1)]))
-    #expect(try await plain.append([note], to: "inventory-site-1").written == 1)
+    #expect(try await plain.append([note], to: "supplies-site-1").written == 1)
   }
 }

@@ -41,6 +41,7 @@ struct EmbeddingExamples {
     let logger = Logger(label: "embedding-examples")
     try await readmeEmbedding(storePath: root + "/readme", logger: logger)
     try check(true, "README")
+    try await controlledSubstancesSnippet(storePath: root + "/dea")
 
     let ledger = try Ledger.open(
       Ledger.Configuration(path: root + "/readme", logger: logger, anchorFile: root + "/anchor"))

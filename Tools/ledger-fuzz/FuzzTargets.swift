@@ -26,7 +26,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case .input:
       "InputLine.decode, then ClinicalEvent.decode and PatientDecisionState.validate"
     case .decode:
-      "ClinicalEvent.decode(type: allTypes[byte0 % 16], schemaVersion: 1, json: rest)"
+      "ClinicalEvent.decode(type: allTypes[byte0 % 16], schemaVersion: 1, json: rest); from 0xF0, InventoryEvent.decode"
     case .canonical: "JSONValue.parse and canonicalBytes round trip, against JSONDecoder"
     case .record: "RecordCodec.decode of a stored log value; encode(decode(v)) == v"
     }
@@ -110,6 +110,10 @@ enum FuzzTargets {
   /// gives the same event.
   static func decode(_ bytes: Data) {
     guard let selector = bytes.first else { return }
+    if selector >= 0xF0 {
+      decodeInventory(bytes)
+      return
+    }
     let types = ClinicalEvent.allTypes
     let type = types[Int(selector) % types.count].type
     let json = Data(bytes.dropFirst())
@@ -123,6 +127,25 @@ enum FuzzTargets {
       violated(.decode, "jsonData() of a decoded \(type) does not decode")
     }
     if again != event { violated(.decode, "decode(jsonData(e)) != e for \(type)") }
+  }
+
+  /// A first byte of 0xF0 or more selects a controlled-substance type
+  /// (`InventoryEvent.allTypes[(byte0 − 0xF0) % 7]`): a payload that decodes must write JSON that
+  /// decodes to the same event.
+  static func decodeInventory(_ bytes: Data) {
+    guard let selector = bytes.first, let value = try? JSONValue.parse(bytes.dropFirst()) else {
+      return
+    }
+    let types = InventoryEvent.allTypes
+    let type = types[Int(selector - 0xF0) % types.count].type
+    guard let event = try? InventoryEvent.decode(type: type, schemaVersion: 1, value: value) else {
+      return
+    }
+    guard let again = try? InventoryEvent.decode(type: type, schemaVersion: 1, value: event.json)
+    else {
+      violated(.decode, "the JSON of a decoded \(type) does not decode")
+    }
+    if again != event { violated(.decode, "decode(json(e)) != e for \(type)") }
   }
 
   // MARK: canonical

@@ -9,7 +9,9 @@ struct Import: AsyncParsableCommand {
       Batches are committed whole or not at all. Import is idempotent by eventId: events \
       already stored with the same content are skipped, so re-running an interrupted or \
       failed import completes it without duplicates. Events of patient-<id> streams are \
-      validated; by default a batch with a refused line is not written, every refused line of \
+      validated, and so are events of inventory-<site> streams (docs/DEA.md); patients' \
+      streams are written first in each batch, so a withdrawal finds its dose. By default a \
+      batch with a refused line is not written, every refused line of \
       it is listed, and the import stops (earlier batches stay committed). With \
       --skip-invalid the valid events are committed and refused lines are written to \
       --rejected-file.

@@ -19,16 +19,26 @@ struct InputBatch {
     raw.append(text)
   }
 
-  /// One append per stream, in order of first appearance, with the batch index of each event.
+  /// One append per stream, with the batch index of each event: patients' streams first, then
+  /// the others (a site's `inventory-<site>`), each group in order of first appearance, so that
+  /// a withdrawal of stock finds the dose it accounts for even when its line comes first.
   func grouped(expectedVersion: ExpectedVersion = .any) -> (
     appends: [StreamAppend], indices: [[Int]]
   ) {
-    var order: [String] = []
+    var patients: [String] = []
+    var others: [String] = []
     var members: [String: [Int]] = [:]
     for (index, stream) in streams.enumerated() {
-      if members[stream] == nil { order.append(stream) }
+      if members[stream] == nil {
+        if stream.hasPrefix(ClinicalReviewer.patientStreamPrefix) {
+          patients.append(stream)
+        } else {
+          others.append(stream)
+        }
+      }
       members[stream, default: []].append(index)
     }
+    let order = patients + others
     let indices = order.map { members[$0] ?? [] }
     let appends = zip(order, indices).map { stream, indices in
       StreamAppend(

@@ -5,13 +5,14 @@ import TreatmentLedger
 struct SchemasCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "schemas",
-    abstract: "List the clinical event types and their schema versions.",
+    abstract:
+      "List the event types (clinical, then controlled-substance) and their schema versions.",
     discussion: "The JSON Schemas are in the repository's Schemas/events/<Type>.v<N>.schema.json.")
 
   @Flag(help: "Print JSON.") var json = false
 
   func run() async throws {
-    let types = ClinicalEvent.allTypes
+    let types = ClinicalEvent.allTypes + InventoryEvent.allTypes
     if json {
       let entries = types.map { "{\"type\":\"\($0.type)\",\"schemaVersion\":\($0.schemaVersion)}" }
       print("[" + entries.joined(separator: ",") + "]")

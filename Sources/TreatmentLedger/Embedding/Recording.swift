@@ -92,40 +92,13 @@ extension Ledger {
   public func record(
     _ entries: [ClinicalEntry], expectedVersions: [String: ExpectedVersion] = [:]
   ) async throws(LedgerError) -> [AppendResult] {
-    guard !entries.isEmpty else { throw LedgerError(.emptyBatch) }
-    var order: [String] = []
-    var byPatient: [String: [(index: Int, event: ProposedEvent)]] = [:]
-    for (index, entry) in entries.enumerated() {
-      let proposed: ProposedEvent
-      do { proposed = try entry.proposed() } catch {
-        throw error.atIndex(index)
-      }
-      if byPatient[entry.patientId] == nil { order.append(entry.patientId) }
-      byPatient[entry.patientId, default: []].append((index, proposed))
+    var byStream: [String: ExpectedVersion] = [:]
+    for (patientId, version) in expectedVersions {
+      byStream[Self.stream(forPatient: patientId)] = version
     }
-    let batches = order.map { patientId in
-      StreamAppend(
-        stream: Self.stream(forPatient: patientId),
-        expectedVersion: expectedVersions[patientId] ?? .any,
-        events: (byPatient[patientId] ?? []).map(\.event))
-    }
-    do {
-      return try await store.append(batches)
-    } catch {
-      // The store numbers events within their stream's batch: give the caller's index instead.
-      let wrapped = LedgerError(error)
-      guard let refusal = wrapped.refusal,
-        let batch = batches.firstIndex(where: { batch in
-          batch.events.indices.contains(refusal.index)
-            && batch.events[refusal.index].eventId == refusal.eventId
-        })
-      else { return try Self.rethrow(wrapped) }
-      let indices = byPatient[order[batch]] ?? []
-      return try Self.rethrow(wrapped.atIndex(indices[refusal.index].index))
-    }
+    return try await record(clinical: entries, inventory: [], expectedVersions: byStream)
   }
 
-  private static func rethrow<T>(_ error: LedgerError) throws(LedgerError) -> T { throw error }
 }
 
 extension LedgerError {

@@ -1,0 +1,111 @@
+import ControlledSubstances
+import Foundation
+import LedgerEventStore
+import LedgerFoundation
+import TreatmentRecords
+
+/// The ledger's rule set: the clinical rules for `patient-<id>` streams (`ClinicalReviewer`) and
+/// the controlled-substance rules for `inventory-<site>` streams (`InventoryReviewer`), as the one
+/// `AppendReviewer` a store takes. An append over both kinds of stream (a dose and its
+/// withdrawal) is judged stream by stream in one transaction: all of it is written or none.
+public struct LedgerReviewer: AppendReviewer {
+  /// The clinical rules.
+  public let clinical: ClinicalReviewer
+  /// The controlled-substance rules.
+  public let inventory: InventoryReviewer
+
+  /// Both rule sets with their settings.
+  public init(
+    clinical: ClinicalReviewer = ClinicalReviewer(),
+    inventory: InventoryReviewer = InventoryReviewer()
+  ) {
+    self.clinical = clinical
+    self.inventory = inventory
+  }
+
+  /// One stream's state: a patient's decision state or a site's record (the other is nil).
+  public struct State {
+    var patient: PatientDecisionState?
+    var site: InventoryReviewer.State?
+  }
+
+  /// True for `patient-*` and `inventory-*` streams.
+  public func reviews(stream: String) -> Bool {
+    clinical.reviews(stream: stream) || inventory.reviews(stream: stream)
+  }
+
+  /// True: both rule sets change the state only after every check has passed.
+  public var leavesStateUnchangedWhenRefusing: Bool { true }
+
+  /// Recorded under the clinical rules' name (so stores written before the inventory rules keep
+  /// opening), now governing both prefixes in new stores.
+  public var requirement: ReviewerRequirement? {
+    ReviewerRequirement(
+      name: "treatment-records.clinical",
+      streamPrefixes: [ClinicalReviewer.patientStreamPrefix, InventoryReviewer.siteStreamPrefix])
+  }
+
+  /// Decodes with the rule set of the stream.
+  public func decodeState(_ bytes: [UInt8]?, stream: String) throws(EventStoreError) -> State {
+    if inventory.reviews(stream: stream) {
+      return State(site: try inventory.decodeState(bytes, stream: stream))
+    }
+    return State(patient: try clinical.decodeState(bytes, stream: stream))
+  }
+
+  /// Encodes with the rule set of the state.
+  public func encodeState(_ state: State) -> [UInt8] {
+    if let site = state.site { return inventory.encodeState(site) }
+    return clinical.encodeState(state.patient ?? PatientDecisionState())
+  }
+
+  /// The keyed facts of a site stream (the clinical rules keep none).
+  public func facts(of events: [RecordedEvent], stream: String) -> [[UInt8]: [UInt8]]? {
+    inventory.reviews(stream: stream) ? inventory.facts(of: events, stream: stream) : nil
+  }
+
+  /// Folds a stored event with the rule set of the stream.
+  public func absorb(_ event: RecordedEvent, stream: String, state: inout State) {
+    if var site = state.site {
+      state.site = nil
+      inventory.absorb(event, stream: stream, state: &site)
+      state.site = site
+    } else {
+      var patient = state.patient ?? PatientDecisionState()
+      state.patient = nil
+      clinical.absorb(event, stream: stream, state: &patient)
+      state.patient = patient
+    }
+  }
+
+  /// Reviews with the rule set of the stream. The inner state is moved out of `state` while it
+  /// is reviewed, so that it is changed in place rather than copied.
+  public func review(
+    _ event: ProposedEvent, index: Int, stream: String, state: inout State,
+    context: ReviewContext
+  ) throws(EventStoreError) -> [JSONValue] {
+    if var site = state.site {
+      state.site = nil
+      defer { state.site = site }
+      return try inventory.review(
+        event, index: index, stream: stream, state: &site, context: context)
+    }
+    var patient = state.patient ?? PatientDecisionState()
+    state.patient = nil
+    defer { state.patient = patient }
+    return try clinical.review(
+      event, index: index, stream: stream, state: &patient, context: context)
+  }
+}
+
+extension LedgerReviewer.State {
+  init(patient: PatientDecisionState) {
+    self.patient = patient
+    self.site = nil
+  }
+
+  init(site: InventoryReviewer.State) {
+    self.patient = nil
+    self.site = site
+  }
+}
