@@ -213,8 +213,8 @@ extension LedgerServer {
   }
 
   /// A ledger call's error as a problem.
-  func problem(_ error: LedgerError) -> Problem {
-    let problem = Problem.from(error)
+  func problem(_ error: LedgerError, index: (Int) -> Int = { $0 }) -> Problem {
+    let problem = Problem.from(error, index: index)
     if problem.status.code >= 500 {
       logger.error("ledger error", metadata: ["error": "\(error.description)"])
     }

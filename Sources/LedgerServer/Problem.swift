@@ -120,8 +120,9 @@ public struct Problem: Error, HTTPResponseError, Sendable, Hashable {
       extensions: members)
   }
 
-  /// The problem for a ledger error (its description is not used: it may name a stream).
-  static func from(_ error: LedgerError) -> Problem {
+  /// The problem for a ledger error (its description is not used: it may name a stream);
+  /// `index` maps a refusal's index in the ledger call to the event's index in the request.
+  static func from(_ error: LedgerError, index: (Int) -> Int = { $0 }) -> Problem {
     switch error.underlying {
     case .wrongExpectedVersion(_, let expected, let actual):
       return Problem(
@@ -152,8 +153,9 @@ public struct Problem: Error, HTTPResponseError, Sendable, Hashable {
       let rejected = error.code == .rejected
       return .refused(
         slug: rejected ? "rejected" : "invalid-event",
-        title: rejected ? "A clinical rule refused an event" : "An event is not valid",
-        index: refusal.index, eventId: refusal.eventId, type: refusal.type, field: refusal.field,
+        title: rejected ? "A rule refused an event" : "An event is not valid",
+        index: index(refusal.index), eventId: refusal.eventId, type: refusal.type,
+        field: refusal.field,
         rule: refusal.rule, limit: refusal.limit)
     }
     switch error.code {

@@ -2,9 +2,26 @@ import Foundation
 import Hummingbird
 import TreatmentLedger
 
-/// One patient's part of a record request: the events and the version the record must be at.
-struct PatientAppend {
-  var patientId: String
+/// One stream's part of a record request: whose stream (a patient's record or a site's
+/// controlled-substance log), the events, and the version the stream must be at.
+struct RecordAppend {
+  /// Whose stream the events go to.
+  enum Owner: Equatable {
+    /// `patient-<id>`.
+    case patient(String)
+    /// `inventory-<id>`.
+    case site(String)
+
+    /// The stream name.
+    var stream: String {
+      switch self {
+      case .patient(let id): return Ledger.stream(forPatient: id)
+      case .site(let id): return Ledger.stream(forSite: id)
+      }
+    }
+  }
+
+  var owner: Owner
   var expectedVersion: ExpectedVersion
   var events: [JSONValue]
 }
@@ -16,11 +33,20 @@ extension LedgerServer {
       _ = try authenticator.authorize(request, .record)
       let patientId = try pathPatientId(context)
       let body = try await body(of: request)
-      let append = try Self.patientAppend(body, patientId: patientId, path: "")
+      let append = try Self.append(body, owner: .patient(patientId), path: "")
       guard let result = try await record([append]).first else { throw Problem.internalError() }
       return json(result, status: result["alreadyStored"] == .bool(true) ? .ok : .created)
     }
-    // Several patients in one atomic transaction.
+    // One site's controlled-substance log: several events, atomically.
+    router.post("/v1/sites/:siteId/events") { request, context in
+      _ = try authenticator.authorize(request, .record)
+      let siteId = try pathSiteId(context)
+      let body = try await body(of: request)
+      let append = try Self.append(body, owner: .site(siteId), path: "")
+      guard let result = try await record([append]).first else { throw Problem.internalError() }
+      return json(result, status: result["alreadyStored"] == .bool(true) ? .ok : .created)
+    }
+    // Several patients and sites in one atomic transaction (a dose and its withdrawal).
     router.post("/v1/records") { request, context in
       _ = try authenticator.authorize(request, .record)
       let body = try await body(of: request)
@@ -29,19 +55,13 @@ extension LedgerServer {
         throw Problem.malformedJSON(
           "the body must be {\"appends\": [ … ]} with at least one append")
       }
-      var appends: [PatientAppend] = []
+      var appends: [RecordAppend] = []
       for (index, item) in items.enumerated() {
-        guard let patientId = item["patientId"]?.stringValue else {
-          throw Problem.malformedJSON("appends[\(index)].patientId must be a string")
+        let owner = try Self.owner(of: item, path: "appends[\(index)].")
+        guard !appends.contains(where: { $0.owner == owner }) else {
+          throw Problem.malformedJSON("appends[\(index)] names a stream an earlier append names")
         }
-        do { try StreamNames.validate(Ledger.stream(forPatient: patientId)) } catch {
-          throw Problem.invalidParameter("appends[\(index)].patientId", "is not a valid patient id")
-        }
-        guard !appends.contains(where: { $0.patientId == patientId }) else {
-          throw Problem.malformedJSON("appends[\(index)] names a patient an earlier append names")
-        }
-        appends.append(
-          try Self.patientAppend(item, patientId: patientId, path: "appends[\(index)]."))
+        appends.append(try Self.append(item, owner: owner, path: "appends[\(index)]."))
       }
       let results = try await record(appends)
       let created = results.contains { $0["alreadyStored"] != .bool(true) }
@@ -49,16 +69,41 @@ extension LedgerServer {
     }
   }
 
-  /// Reads `{"expectedVersion"?, "events": [...]}` (and `patientId` when `path` is not empty).
-  static func patientAppend(
-    _ body: JSONValue, patientId: String, path: String
-  ) throws(Problem) -> PatientAppend {
+  /// The patient (`patientId`) or site (`siteId`) an item of `/v1/records` names: exactly one.
+  static func owner(of item: JSONValue, path: String) throws(Problem) -> RecordAppend.Owner {
+    let owner: RecordAppend.Owner
+    let field: String
+    switch (item["patientId"], item["siteId"]) {
+    case (.string(let id)?, nil):
+      (owner, field) = (.patient(id), "patientId")
+    case (nil, .string(let id)?):
+      (owner, field) = (.site(id), "siteId")
+    default:
+      throw .malformedJSON("\(path)patientId or \(path)siteId (one of them) must be a string")
+    }
+    do { try StreamNames.validate(owner.stream) } catch {
+      throw .invalidParameter(
+        "\(path)\(field)", "is not a valid id (letters, digits and . _ : @ -)")
+    }
+    return owner
+  }
+
+  /// Reads `{"expectedVersion"?, "events": [...]}` (and `patientId` or `siteId` when `path` is
+  /// not empty).
+  static func append(
+    _ body: JSONValue, owner: RecordAppend.Owner, path: String
+  ) throws(Problem) -> RecordAppend {
     guard case .object(let members) = body else {
       throw .malformedJSON(
         "\(path.isEmpty ? "the body" : String(path.dropLast())) must be an object")
     }
+    let ownerField: String
+    switch owner {
+    case .patient: ownerField = "patientId"
+    case .site: ownerField = "siteId"
+    }
     let allowed: Set<String> =
-      path.isEmpty ? ["expectedVersion", "events"] : ["expectedVersion", "events", "patientId"]
+      path.isEmpty ? ["expectedVersion", "events"] : ["expectedVersion", "events", ownerField]
     if let unknown = members.keys.sorted().first(where: { !allowed.contains($0) }) {
       throw .malformedJSON(
         "\(path)\(EchoedName.escaped(unknown)) is not a member of a record request")
@@ -76,32 +121,56 @@ extension LedgerServer {
       throw .malformedJSON(
         "\(path)expectedVersion must be \"any\", \"noStream\" or a version number")
     }
-    return PatientAppend(patientId: patientId, expectedVersion: expected, events: events)
+    return RecordAppend(owner: owner, expectedVersion: expected, events: events)
   }
 
-  /// Records the appends in one atomic transaction; one result per patient.
-  func record(_ appends: [PatientAppend]) async throws(Problem) -> [JSONValue] {
-    var entries: [ClinicalEntry] = []
+  /// Records the appends in one atomic transaction; one result per append, in request order.
+  /// A refusal names the event by its index in the request (events counted over the appends in
+  /// order).
+  func record(_ appends: [RecordAppend]) async throws(Problem) -> [JSONValue] {
+    var clinical: [ClinicalEntry] = []
+    var inventory: [InventoryEntry] = []
+    // Request index of each clinical entry, then of each inventory entry.
+    var clinicalIndex: [Int] = []
+    var inventoryIndex: [Int] = []
     var expected: [String: ExpectedVersion] = [:]
+    var index = 0
     for append in appends {
-      expected[append.patientId] = append.expectedVersion
+      expected[append.owner.stream] = append.expectedVersion
       for event in append.events {
-        entries.append(try Self.entry(event, patientId: append.patientId, index: entries.count))
+        switch append.owner {
+        case .patient(let id):
+          clinical.append(try Self.entry(event, patientId: id, index: index))
+          clinicalIndex.append(index)
+        case .site(let id):
+          inventory.append(try Self.inventoryEntry(event, siteId: id, index: index))
+          inventoryIndex.append(index)
+        }
+        index += 1
       }
     }
     let start = ContinuousClock.now
     let results: [AppendResult]
-    do { results = try await ledger.record(entries, expectedVersions: expected) } catch {
-      throw problem(error)
+    do {
+      results = try await ledger.record(
+        clinical: clinical, inventory: inventory, expectedVersions: expected)
+    } catch {
+      // The ledger counts clinical entries first, then inventory entries.
+      let requestIndex = clinicalIndex + inventoryIndex
+      throw problem(error, index: { requestIndex.indices.contains($0) ? requestIndex[$0] : $0 })
     }
     metrics.appended(
       events: results.reduce(0) { $0 + $1.written },
       nanoseconds: Self.nanoseconds(ContinuousClock.now - start))
-    var out: [JSONValue] = []
-    for (append, result) in zip(appends, results) {
-      out.append(try describe(result, patientId: append.patientId))
+    // One result per stream: patients in order of first appearance, then sites.
+    let order =
+      appends.filter { if case .patient = $0.owner { true } else { false } }
+      + appends.filter { if case .site = $0.owner { true } else { false } }
+    var byStream: [String: JSONValue] = [:]
+    for (append, result) in zip(order, results) {
+      byStream[append.owner.stream] = try describe(result, owner: append.owner)
     }
-    return out
+    return appends.map { byStream[$0.owner.stream] ?? .null }
   }
 
   /// One event of a request as a clinical entry, or the 422 that names what is wrong with it.
@@ -146,7 +215,7 @@ extension LedgerServer {
   }
 
   /// An append's result with each event's positions and the flags stored with it.
-  func describe(_ result: AppendResult, patientId: String) throws(Problem) -> JSONValue {
+  func describe(_ result: AppendResult, owner: RecordAppend.Owner) throws(Problem) -> JSONValue {
     var events: [JSONValue] = []
     for position in result.positions {
       let stored: RecordedEvent?
@@ -165,12 +234,16 @@ extension LedgerServer {
       }
       events.append(.object(member))
     }
-    return .object([
-      "patientId": .string(patientId),
+    var described: [String: JSONValue] = [
       "streamVersion": result.streamVersion.map { .number(Double($0)) } ?? .null,
       "alreadyStored": .bool(result.wasAlreadyStored),
       "written": .number(Double(result.written)),
       "events": .array(events),
-    ])
+    ]
+    switch owner {
+    case .patient(let id): described["patientId"] = .string(id)
+    case .site(let id): described["siteId"] = .string(id)
+    }
+    return .object(described)
   }
 }
