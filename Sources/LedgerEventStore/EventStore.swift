@@ -191,8 +191,13 @@ public final class EventStore: Sendable {
       } else {
         try txn.put(layout.meta, Layout.formatKey, Array(Layout.formatName.utf8))
       }
-      if let requirement, try txn.get(layout.meta, Layout.reviewerKey) == nil {
-        try txn.put(layout.meta, Layout.reviewerKey, requirement.encoded)
+      if let requirement {
+        let stored = try txn.get(layout.meta, Layout.reviewerKey).flatMap {
+          ReviewerRequirement(encoded: $0)
+        }
+        if let widened = ReviewerRequirement.recording(requirement, over: stored) {
+          try txn.put(layout.meta, Layout.reviewerKey, widened.encoded)
+        }
       }
       return layout
     }
@@ -273,14 +278,15 @@ public final class EventStore: Sendable {
     return try await writer.submit(batches, system: system, options: options).get()
   }
 
-  /// `.reviewerRequired` when one of `batches` appends to a stream governed by `required` (asked
-  /// only when this handle was opened without that rule set), else nil.
+  /// `.reviewerRequired` when one of `batches` appends to a stream governed by `required` that
+  /// this handle's rule set (`own`) does not review, else nil.
   private static func unreviewed(
-    _ batches: [StreamAppend], _ required: ReviewerRequirement
+    _ batches: [StreamAppend], _ required: ReviewerRequirement, own: ReviewerRequirement?
   ) -> EventStoreError? {
-    batches.first { required.governs($0.stream) }.map {
-      .reviewerRequired(stream: $0.stream, reviewer: required.name)
-    }
+    batches.first { batch in
+      required.governs(batch.stream)
+        && !(own?.name == required.name && own?.governs(batch.stream) == true)
+    }.map { .reviewerRequired(stream: $0.stream, reviewer: required.name) }
   }
 
   /// Thrown inside a dry run's child transaction to discard what it wrote.
@@ -358,8 +364,8 @@ public final class EventStore: Sendable {
     var tentative = head
     let options = request.options
     do {
-      if let required, required.name != reviewer?.requirement?.name,
-        let refusal = Self.unreviewed(request.batches, required)
+      if let required,
+        let refusal = Self.unreviewed(request.batches, required, own: reviewer?.requirement)
       {
         throw refusal
       }

@@ -85,6 +85,21 @@ public struct ReviewerRequirement: Sendable, Hashable {
     streamPrefixes.contains { stream.hasPrefix($0) }
   }
 
+  /// What a store records when a handle with rule set `opening` opens it, given the requirement
+  /// it has recorded (`stored`), or nil to leave the record as it is. A new store records the
+  /// opener's; a rule set of the same name that now governs more prefixes (a newer release)
+  /// widens the record to the union, so that from then on no handle without those rules writes
+  /// there either. A record is never narrowed, and another rule set's record is kept.
+  static func recording(
+    _ opening: ReviewerRequirement, over stored: ReviewerRequirement?
+  ) -> ReviewerRequirement? {
+    guard let stored else { return opening }
+    guard stored.name == opening.name else { return nil }
+    let added = opening.streamPrefixes.filter { !stored.streamPrefixes.contains($0) }
+    guard !added.isEmpty else { return nil }
+    return ReviewerRequirement(name: stored.name, streamPrefixes: stored.streamPrefixes + added)
+  }
+
   /// Stored form: the name, then each prefix, separated by line feeds (names and prefixes hold
   /// none).
   var encoded: [UInt8] { Array(([name] + streamPrefixes).joined(separator: "\n").utf8) }

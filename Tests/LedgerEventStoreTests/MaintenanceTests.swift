@@ -196,13 +196,15 @@ private func storeWithFaultyState(_ dir: TemporaryDirectory) async throws {
   }
 }
 
-/// ``CountingReviewer`` that asks the store to record it as required for `ward-` streams.
+/// ``CountingReviewer`` that asks the store to record it as required for `ward-` streams (and,
+/// as a later release of the same rule set might, for more prefixes).
 private struct RequiredCountingReviewer: AppendReviewer {
   let base = CountingReviewer()
+  var prefixes = ["ward-"]
   var requirement: ReviewerRequirement? {
-    ReviewerRequirement(name: "test.counting", streamPrefixes: ["ward-"])
+    ReviewerRequirement(name: "test.counting", streamPrefixes: prefixes)
   }
-  func reviews(stream: String) -> Bool { base.reviews(stream: stream) }
+  func reviews(stream: String) -> Bool { prefixes.contains { stream.hasPrefix($0) } }
   func decodeState(_ bytes: [UInt8]?, stream: String) throws(EventStoreError) -> Int {
     try base.decodeState(bytes, stream: stream)
   }
@@ -250,6 +252,46 @@ private struct RequiredCountingReviewer: AppendReviewer {
     defer { guarded.close() }
     _ = try await guarded.append([event(data: ["n": .number(2)])], to: "ward-1")
     #expect(try guarded.readStream("ward-1").count == 2)
+  }
+
+  /// A newer release of the rule set governs one more prefix: opening an older store with it
+  /// widens the store's record, after which a handle with the older rules (same name) may no
+  /// longer write the new prefix's streams, and neither may a handle without rules.
+  @Test func aWiderReleaseOfTheRuleSetWidensTheRecordAndTheOlderOneCannotBypassIt() async throws {
+    let dir = TemporaryDirectory("ownership-widened")
+    defer { dir.remove() }
+    var older = EventStore.Options()
+    older.reviewer = RequiredCountingReviewer()
+    var newer = EventStore.Options()
+    newer.reviewer = RequiredCountingReviewer(prefixes: ["ward-", "stock-"])
+    do {
+      let store = try EventStore.open(at: dir.path, options: older)
+      _ = try await store.append([event()], to: "stock-1")  // not governed yet
+      store.close()
+    }
+    do {
+      let store = try EventStore.open(at: dir.path, options: newer)
+      _ = try await store.append([event(data: ["n": .number(1)])], to: "stock-1")
+      store.close()
+    }
+    for options in [older, EventStore.Options()] {
+      let store = try EventStore.open(at: dir.path, options: options)
+      await #expect {
+        _ = try await store.append([event()], to: "stock-2")
+      } throws: { error in
+        guard case .reviewerRequired(let stream, let reviewer) = error as? EventStoreError else {
+          return false
+        }
+        return stream == "stock-2" && reviewer == "test.counting"
+      }
+      #expect(try store.readStream("stock-2").isEmpty)
+      store.close()
+    }
+    // The older rules still write the streams they review.
+    let store = try EventStore.open(at: dir.path, options: older)
+    defer { store.close() }
+    _ = try await store.append([event(data: ["n": .number(2)])], to: "ward-1")
+    #expect(try store.readStream("ward-1").count == 1)
   }
 
   @Test func aForeignEnvironmentIsRefusedAndLeftUntouched() throws {
