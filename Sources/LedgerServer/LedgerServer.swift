@@ -5,7 +5,7 @@ import ServiceLifecycle
 import Synchronization
 import TreatmentLedger
 
-/// The HTTP API over a ``Ledger``: the routes of `Schemas/openapi.yaml`, bearer tokens with a
+/// The HTTP API over a `Ledger`: the routes of `Schemas/openapi.yaml`, bearer tokens with a
 /// role and a purpose, every read of patient data recorded in `$access` before it is sent,
 /// RFC 9457 problem documents, server-sent events and Prometheus metrics (docs/SERVER.md).
 ///

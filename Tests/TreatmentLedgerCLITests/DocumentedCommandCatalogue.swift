@@ -421,7 +421,7 @@ enum DocumentedCommandCatalogue {
       "needs the release build of LedgerServerBench; ServerBenchTests runs it with small counts on the debug build"
     ),
     (
-      #"swift package generate-documentation --enable-experimental-combined-documentation --target TreatmentLedger --target TreatmentRecords --target ControlledSubstances --target LedgerEventStore --target LedgerAudit --target LedgerFoundation"#,
+      #"swift package generate-documentation --enable-experimental-combined-documentation --target TreatmentLedger --target TreatmentRecords --target ControlledSubstances --target LedgerEventStore --target LedgerAudit --target LedgerFoundation --target LedgerServer"#,
       "runs SwiftPM's DocC plugin on this package, which inside `swift test` would wait for the build lock this run holds; .ci/run runs it as written after the tests"
     ),
     (
