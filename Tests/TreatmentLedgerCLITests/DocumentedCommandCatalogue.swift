@@ -369,7 +369,9 @@ enum DocumentedCommandCatalogue {
         DocStep(
           text:
             #"python3 Tools/ledger-client/ledger_client.py --url http://127.0.0.1:8080 --token "$TOKEN" follow --count 3 --drop-after 2"#,
-          output: ["PatientRegistered", "dropped the connection after ", "; resuming", "ConsentRecorded"]),
+          output: [
+            "PatientRegistered", "dropped the connection after ", "; resuming", "ConsentRecorded",
+          ]),
         DocStep(
           text:
             #"treatment-ledger audit access --store /var/lib/clinic/ledger --patient demo-0042"#,
