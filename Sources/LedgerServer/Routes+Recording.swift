@@ -177,20 +177,8 @@ extension LedgerServer {
   static func entry(_ value: JSONValue, patientId: String, index: Int) throws(Problem)
     -> ClinicalEntry
   {
-    let decoded: (stream: String?, event: ProposedEvent)
-    do { decoded = try InputLine.decode(value.canonicalBytes, line: index + 1) } catch {
-      throw .refused(
-        slug: "invalid-event", title: "An event is not valid", index: index, eventId: nil,
-        type: value["type"]?.stringValue, field: error.field,
-        rule: error.field == "-" ? "envelope" : "envelope.\(error.field)", limit: error.reason)
-    }
-    let proposed = decoded.event
-    if let stream = decoded.stream, stream != Ledger.stream(forPatient: patientId) {
-      throw .refused(
-        slug: "invalid-event", title: "An event is not valid", index: index,
-        eventId: proposed.eventId, type: proposed.type, field: "streamId",
-        rule: "envelope.streamId", limit: "must be the stream of the patient the request names")
-    }
+    let proposed = try inputEvent(
+      value, stream: Ledger.stream(forPatient: patientId), owner: "patient", index: index)
     let event: ClinicalEvent
     do {
       event = try ClinicalEvent.decode(
@@ -202,16 +190,43 @@ extension LedgerServer {
         eventId: proposed.eventId, type: proposed.type, field: error.field, rule: error.rule,
         limit: error.limit)
     }
+    return ClinicalEntry(
+      event, patient: patientId, occurredAt: try clinicalTime(proposed, index: index),
+      by: proposed.recordedBy, eventId: proposed.eventId, correlationId: proposed.correlationId,
+      causationId: proposed.causationId)
+  }
+
+  /// Event `index` of a request as an input line (`Schemas/input.v1.schema.json`) for `stream`,
+  /// or the 422 that names what is wrong with its envelope; `owner` names whose stream it is.
+  static func inputEvent(
+    _ value: JSONValue, stream: String, owner: String, index: Int
+  ) throws(Problem) -> ProposedEvent {
+    let decoded: (stream: String?, event: ProposedEvent)
+    do { decoded = try InputLine.decode(value.canonicalBytes, line: index + 1) } catch {
+      throw .refused(
+        slug: "invalid-event", title: "An event is not valid", index: index, eventId: nil,
+        type: value["type"]?.stringValue, field: error.field,
+        rule: error.field == "-" ? "envelope" : "envelope.\(error.field)", limit: error.reason)
+    }
+    let proposed = decoded.event
+    if let named = decoded.stream, named != stream {
+      throw .refused(
+        slug: "invalid-event", title: "An event is not valid", index: index,
+        eventId: proposed.eventId, type: proposed.type, field: "streamId",
+        rule: "envelope.streamId", limit: "must be the stream of the \(owner) the request names")
+    }
+    return proposed
+  }
+
+  /// The event's `occurredAt` as a clinical time, or the 422 that says it has no offset.
+  static func clinicalTime(_ proposed: ProposedEvent, index: Int) throws(Problem) -> ClinicalTime {
     guard let occurredAt = ClinicalTime(proposed.occurredAt) else {
       throw .refused(
         slug: "invalid-event", title: "An event is not valid", index: index,
         eventId: proposed.eventId, type: proposed.type, field: "occurredAt",
         rule: "envelope.occurredAt", limit: "an RFC 3339 date-time with an explicit offset")
     }
-    return ClinicalEntry(
-      event, patient: patientId, occurredAt: occurredAt, by: proposed.recordedBy,
-      eventId: proposed.eventId, correlationId: proposed.correlationId,
-      causationId: proposed.causationId)
+    return occurredAt
   }
 
   /// An append's result with each event's positions and the flags stored with it.

@@ -19,20 +19,8 @@ extension LedgerServer {
   static func inventoryEntry(_ value: JSONValue, siteId: String, index: Int) throws(Problem)
     -> InventoryEntry
   {
-    let decoded: (stream: String?, event: ProposedEvent)
-    do { decoded = try InputLine.decode(value.canonicalBytes, line: index + 1) } catch {
-      throw .refused(
-        slug: "invalid-event", title: "An event is not valid", index: index, eventId: nil,
-        type: value["type"]?.stringValue, field: error.field,
-        rule: error.field == "-" ? "envelope" : "envelope.\(error.field)", limit: error.reason)
-    }
-    let proposed = decoded.event
-    if let stream = decoded.stream, stream != Ledger.stream(forSite: siteId) {
-      throw .refused(
-        slug: "invalid-event", title: "An event is not valid", index: index,
-        eventId: proposed.eventId, type: proposed.type, field: "streamId",
-        rule: "envelope.streamId", limit: "must be the stream of the site the request names")
-    }
+    let proposed = try inputEvent(
+      value, stream: Ledger.stream(forSite: siteId), owner: "site", index: index)
     let event: InventoryEvent
     do {
       event = try InventoryEvent.decode(
@@ -43,14 +31,9 @@ extension LedgerServer {
         eventId: proposed.eventId, type: proposed.type, field: error.field, rule: error.rule,
         limit: error.limit)
     }
-    guard let occurredAt = ClinicalTime(proposed.occurredAt) else {
-      throw .refused(
-        slug: "invalid-event", title: "An event is not valid", index: index,
-        eventId: proposed.eventId, type: proposed.type, field: "occurredAt",
-        rule: "envelope.occurredAt", limit: "an RFC 3339 date-time with an explicit offset")
-    }
     return InventoryEntry(
-      event, site: siteId, occurredAt: occurredAt, by: proposed.recordedBy,
+      event, site: siteId, occurredAt: try clinicalTime(proposed, index: index),
+      by: proposed.recordedBy,
       eventId: proposed.eventId, correlationId: proposed.correlationId,
       causationId: proposed.causationId)
   }
