@@ -137,12 +137,15 @@ public enum DEAReportError: Error, Sendable, Hashable, CustomStringConvertible {
   case store(EventStoreError)
   /// A file of the report could not be written.
   case cannotWrite(directory: String)
+  /// The audit export of the site's stream beside the report could not be made or recorded.
+  case auditExport(reason: String)
 
   /// A one-line description.
   public var description: String {
     switch self {
     case .store(let error): "\(error)"
     case .cannotWrite(let directory): "cannot write the report into \(directory)"
+    case .auditExport(let reason): "the audit export of the site's stream failed: \(reason)"
     }
   }
 }

@@ -158,6 +158,7 @@ public struct AuditExporter: Sendable {
     let manifest = export.manifest
     var filter: [String: JSONValue] = ["time": .string(manifest.filter.time.rawValue)]
     if let patientId = manifest.filter.patientId { filter["patientId"] = .string(patientId) }
+    if let streamId = manifest.filter.streamId { filter["stream"] = .string(streamId) }
     if let from = manifest.filter.from { filter["from"] = .string(from) }
     if let to = manifest.filter.to { filter["to"] = .string(to) }
     var data: [String: JSONValue] = [

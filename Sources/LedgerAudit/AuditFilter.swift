@@ -1,8 +1,9 @@
 import Foundation
 import LedgerEventStore
 
-/// Which events an audit export is about: one patient or the whole log, and a time range on
-/// recorded time (the default) or clinical time.
+/// Which events an audit export is about: one patient, one other stream (such as a site's
+/// controlled-substance log), or the whole log, and a time range on recorded time (the default)
+/// or clinical time.
 ///
 /// ```swift
 /// // Everything the record received in March 2026 (UTC):
@@ -33,8 +34,11 @@ public struct AuditFilter: Sendable, Hashable, Codable {
   }
 
   /// The patient (whose stream ``AuditSemantics/stream(forPatient:)`` names: `patient-<id>` for
-  /// the clinical records), or nil for the whole log.
+  /// the clinical records), or nil for another stream or the whole log.
   public var patientId: String?
+  /// A stream that is not a patient's (such as `inventory-main`, a site's controlled-substance
+  /// log), or nil. At most one of ``patientId`` and `streamId` is set.
+  public var streamId: String?
   /// The time the range applies to.
   public var time: TimeBasis
   /// Start of the range (inclusive), RFC 3339 with an offset; nil for no lower bound.
@@ -45,10 +49,11 @@ public struct AuditFilter: Sendable, Hashable, Codable {
   /// Creates a filter. Check it with ``validate(using:)`` (or `validate()` of TreatmentLedger); the
   /// exporter does.
   public init(
-    patientId: String? = nil, timeBasis: TimeBasis = .recordedAt, from: String? = nil,
-    to: String? = nil
+    patientId: String? = nil, streamId: String? = nil, timeBasis: TimeBasis = .recordedAt,
+    from: String? = nil, to: String? = nil
   ) {
     self.patientId = patientId
+    self.streamId = streamId
     self.time = timeBasis
     self.from = from
     self.to = to
@@ -59,10 +64,10 @@ public struct AuditFilter: Sendable, Hashable, Codable {
   /// ``patientId``).
   var recordedStream: String?
 
-  /// The stream the filter selects under `semantics` (such as `patient-<id>`), or nil for the
-  /// whole log.
+  /// The stream the filter selects under `semantics` (such as `patient-<id>`, or its
+  /// ``streamId``), or nil for the whole log.
   public func stream(using semantics: some AuditSemantics) -> String? {
-    patientId.map(semantics.stream(forPatient:))
+    patientId.map(semantics.stream(forPatient:)) ?? streamId
   }
 
   /// The filter with its stream name resolved, as a manifest records it.
@@ -105,6 +110,17 @@ public struct AuditFilter: Sendable, Hashable, Codable {
     if let from = fromMicros, let to = toMicros, from >= to {
       throw .invalidFilter(reason: "from must be earlier than to (the range is from ≤ t < to)")
     }
+    if let streamId {
+      guard patientId == nil else {
+        throw .invalidFilter(reason: "a filter names a patient or a stream, not both")
+      }
+      do { try StreamNames.validate(streamId) } catch {
+        throw .invalidFilter(reason: "the stream is not a valid stream name: \(error)")
+      }
+      guard semantics.patientId(ofStream: streamId) == nil else {
+        throw .invalidFilter(reason: "the stream is a patient's: name the patient instead")
+      }
+    }
     if let patientId {
       guard !patientId.isEmpty, let stream = stream(using: semantics) else {
         throw .invalidFilter(reason: "the patient id is empty")
@@ -127,6 +143,8 @@ public struct AuditFilter: Sendable, Hashable, Codable {
     from = try container.decodeIfPresent(String.self, forKey: .from)
     to = try container.decodeIfPresent(String.self, forKey: .to)
     recordedStream = try container.decodeIfPresent(String.self, forKey: .stream)
+    // A stream named without a patient is the export's stream.
+    streamId = patientId == nil ? recordedStream : nil
   }
 
   /// Encodes the filter with its stream name, absent members left out.
@@ -141,13 +159,14 @@ public struct AuditFilter: Sendable, Hashable, Codable {
 
   /// True when both select the same events (the recorded stream name follows from the patient).
   public static func == (lhs: AuditFilter, rhs: AuditFilter) -> Bool {
-    lhs.patientId == rhs.patientId && lhs.time == rhs.time && lhs.from == rhs.from
-      && lhs.to == rhs.to
+    lhs.patientId == rhs.patientId && lhs.streamId == rhs.streamId && lhs.time == rhs.time
+      && lhs.from == rhs.from && lhs.to == rhs.to
   }
 
   /// Hashes what `==` compares.
   public func hash(into hasher: inout Hasher) {
     hasher.combine(patientId)
+    hasher.combine(streamId)
     hasher.combine(time)
     hasher.combine(from)
     hasher.combine(to)
@@ -155,7 +174,9 @@ public struct AuditFilter: Sendable, Hashable, Codable {
 
   /// A short description without patient data: `patient 7f3a, recordedAt from … to …`.
   public var summary: String {
-    var parts = [patientId.map { "patient \($0)" } ?? "whole log"]
+    var parts = [
+      patientId.map { "patient \($0)" } ?? streamId.map { "stream \($0)" } ?? "whole log"
+    ]
     if hasRange {
       parts.append("\(time.rawValue) from \(from ?? "the start") to \(to ?? "the export")")
     }

@@ -17,7 +17,8 @@ public struct AuditLogEntry: Sendable, Hashable {
       let basis = AuditFilter.TimeBasis(rawValue: time)
     else { return nil }
     return AuditFilter(
-      patientId: recorded["patientId"]?.stringValue, timeBasis: basis,
+      patientId: recorded["patientId"]?.stringValue, streamId: recorded["stream"]?.stringValue,
+      timeBasis: basis,
       from: recorded["from"]?.stringValue, to: recorded["to"]?.stringValue)
   }
   /// Events the export holds.

@@ -64,7 +64,7 @@ extension VerificationRun {
     {
       throw Stop(
         .manifestInconsistent, AuditManifest.fileName,
-        "the filter's stream is not patient-<patientId>")
+        "the filter's stream is not patient-<patientId> (or is missing, or named with a patient)")
     }
     try checkConsistency(manifest)
     return manifest
@@ -81,11 +81,13 @@ extension VerificationRun {
         .manifestInconsistent, file,
         "contents '\(manifest.contents.rawValue)' does not follow from the filter")
     }
-    let chain: AuditManifest.Anchors.Chain = manifest.filter.patientId == nil ? .log : .stream
+    let chain: AuditManifest.Anchors.Chain =
+      manifest.filter.stream(using: semantics) == nil ? .log : .stream
     if manifest.anchors.chain != chain {
       throw Stop(
         .manifestInconsistent, file,
-        "a \(chain == .log ? "whole-log" : "patient") export follows the \(chain.rawValue) chain")
+        "a \(chain == .log ? "whole-log" : "one-stream") export follows the \(chain.rawValue) chain"
+      )
     }
     if chain == .log && manifest.anchors.streamHead != nil {
       throw Stop(.manifestInconsistent, file, "a whole-log export names no stream head")

@@ -231,9 +231,11 @@ struct ReportTests {
     #expect(problems.contains { $0.contains("SHA-256") })
     #expect(problems.contains { $0.contains("previousStreamHash") || $0.contains("stream head") })
     try events.write(to: URL(fileURLWithPath: ndjson))
-    // The report is recorded in $audit, with its manifest's SHA-256.
+    // The report is recorded in $audit, with its manifest's SHA-256, and so is the audit export
+    // of the site's stream beside it.
     let audit = try fixture.ledger.store.readStream(StreamNames.audit)
-    #expect(audit.map(\.type) == [DEAReportWriter.auditEventType])
+    #expect(audit.map(\.type) == [DEAReportWriter.auditEventType, AuditExporter.eventType])
+    #expect(audit.last?.data["filter"]?["stream"]?.stringValue == "inventory-" + F.site)
     #expect(audit.first?.data["site"]?.stringValue == F.site)
     #expect(audit.first?.recordedBy == F.pharmacist)
     // A report written and not recorded is not accounted for.

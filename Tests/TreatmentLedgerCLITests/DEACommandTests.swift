@@ -50,6 +50,21 @@ import Testing
     #expect(made.stdout.contains("administrations.csv  1 rows"))
     #expect(made.stdout.contains("counts.csv  0 rows"))
     try cli.succeed(["dea", "verify", out])
+    // Beside the report, the site's whole stream as an audit export, which the audit verifiers
+    // check like any export (with the store: against its $audit record).
+    let swift = try cli.succeed(["audit", "verify", out + "/audit"])
+    #expect(swift.stdout.hasPrefix("intact: "), "\(swift.stdout)")
+    #expect(swift.stdout.contains("matches its record"), "\(swift.stdout)")
+    let python = try ProcessResult.run(
+      "/usr/bin/env", ["python3", out + "/audit/verify_export.py", out + "/audit"])
+    #expect(python.status == 0, "\(python.stdout)\(python.stderr)")
+    let manifest =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: out + "/audit/manifest.json")))
+      as? [String: Any]
+    let filter = manifest?["filter"] as? [String: Any]
+    #expect(filter?["stream"] as? String == "inventory-main" && filter?["patientId"] == nil)
+    #expect((manifest?["anchors"] as? [String: Any])?["chain"] as? String == "stream")
     let administrations = try readCSV(out + "/administrations.csv")
     #expect(administrations.count == 2)
     #expect(administrations.last?.contains("3d43f4d0-b4ac-471c-b8a1-32618c1aca9e") == true)

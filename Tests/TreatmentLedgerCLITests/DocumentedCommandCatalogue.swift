@@ -404,6 +404,12 @@ enum DocumentedCommandCatalogue {
           text: #"treatment-ledger dea verify dea-summer --store treatment-ledger.store"#,
           output: ["report intact"]),
         DocStep(
+          text: #"treatment-ledger audit verify dea-summer/audit --store treatment-ledger.store"#,
+          output: ["intact: ", "matches its record"]),
+        DocStep(
+          text: #"python3 dea-summer/audit/verify_export.py dea-summer/audit"#,
+          output: ["intact: "]),
+        DocStep(
           text: #"sha256sum dea-summer/administrations.csv"#,
           output: ["dea-summer/administrations.csv"]),
         DocStep(

@@ -153,9 +153,16 @@ class Filter:
       raise Problem("manifestInconsistent", "the filter's from is not before its to", MANIFEST)
     if self.patient is not None and not STREAM_NAME.match(PATIENT_PREFIX + self.patient):
       raise Problem("manifestInconsistent", "the filter's patientId is empty or does not make a valid stream name", MANIFEST)
-    self.stream = PATIENT_PREFIX + self.patient if self.patient is not None else None
-    if member.get("stream") != self.stream:
-      raise Problem("manifestInconsistent", "the filter's stream is not patient-<patientId>", MANIFEST)
+    if self.patient is not None:
+      self.stream = PATIENT_PREFIX + self.patient
+      if member.get("stream") != self.stream:
+        raise Problem("manifestInconsistent", "the filter's stream is not patient-<patientId>", MANIFEST)
+    else:
+      # One stream that is not a patient's (a site's controlled-substance log), or the whole log.
+      self.stream = member.get("stream")
+      if self.stream is not None and (not STREAM_NAME.match(self.stream) or self.stream.startswith(PATIENT_PREFIX)):
+        raise Problem("manifestInconsistent", "the filter's stream is not a valid stream name "
+                      "that is not a patient's", MANIFEST)
     self.has_range = self.start_text is not None or self.end_text is not None
     self.whole_chain = not self.has_range or self.time == "occurredAt"
     self.mark_range = self.time == "occurredAt" and self.has_range
@@ -554,7 +561,7 @@ def run(directory, expected_manifest_sha256, state):
   # The manifest's members must fit together.
   if contents != ("wholeChain" if filter_.whole_chain else "recordedRange"):
     raise Problem("manifestInconsistent", "contents '%s' does not follow from the filter" % contents, MANIFEST)
-  if chain != ("stream" if filter_.patient is not None else "log"):
+  if chain != ("stream" if filter_.stream is not None else "log"):
     raise Problem("manifestInconsistent", "the chain does not fit the filter", MANIFEST)
   if chain == "log" and stream_head is not None:
     raise Problem("manifestInconsistent", "a whole-log export names no stream head", MANIFEST)

@@ -171,6 +171,12 @@ struct DEAReportCommand: AsyncParsableCommand {
       print("  \(file["name"]?.stringValue ?? "")  \(rows) rows")
     }
     print("written to \(out); recorded in $audit")
+    // The audit export of the site's whole stream beside the report, with the verifier.
+    let audit = out + "/audit"
+    print("audit export of inventory-\(site) in \(audit) (treatment-ledger audit verify \(audit))")
+    if AuditExportCommand.copyVerifier(into: audit) {
+      print("verifier   \(audit)/verify_export.py (python3 \(audit)/verify_export.py \(audit))")
+    }
   }
 }
 

@@ -157,7 +157,9 @@ extension Ledger {
 extension Ledger {
   /// Writes an inspector's report of `site` for `[from, to)` into `directory` (docs/DEA.md
   /// section 10) and records it in `$audit` (who, why, the period, the manifest's SHA-256);
-  /// returns the manifest. When it cannot be recorded, its files are removed.
+  /// returns the manifest. When it cannot be recorded, its files are removed. Beside it, in
+  /// `directory/audit`, an audit export of the site's whole stream (docs/AUDIT.md), recorded in
+  /// `$audit` too, which `audit verify` and `verify_export.py` check like any export.
   @discardableResult
   public func writeDEAReport(
     site: String, from: ClinicalTime, to: ClinicalTime, directory: String, by generatedBy: Recorder,
@@ -168,6 +170,12 @@ extension Ledger {
       site: site, from: from, to: to, directory: directory, generatedBy: generatedBy)
     try await writer.record(
       manifest: manifest, directory: directory, reason: reason, generatedBy: generatedBy)
+    let request = AuditExportRequest(
+      directory: directory + "/audit", filter: AuditFilter(streamId: Self.stream(forSite: site)),
+      exportedBy: generatedBy, reason: reason)
+    do { _ = try await exportAudit(request) } catch {
+      throw .auditExport(reason: error.description)
+    }
     return manifest
   }
 }
