@@ -61,7 +61,7 @@ public struct AuditFilter: Sendable, Hashable, Codable {
 
   /// The stream named in the manifest's `filter.stream`: set by the exporter from its
   /// ``AuditSemantics`` and read back from a manifest; not part of equality (it follows from
-  /// ``patientId``).
+  /// ``patientId`` or ``streamId``).
   var recordedStream: String?
 
   /// The stream the filter selects under `semantics` (such as `patient-<id>`, or its

@@ -129,4 +129,29 @@ import Testing
     }
     #expect(reason.contains("stream name"))
   }
+
+  /// One stream that is not a patient's (here the `stock` stream): exported along its chain,
+  /// verified; a filter naming a patient's stream, a system stream, or a patient and a stream
+  /// is refused.
+  @Test func oneStreamThatIsNotAPatientsIsExportedAlongItsChain() async throws {
+    for filter in [
+      AuditFilter(patientId: "7", streamId: "stock"), AuditFilter(streamId: "ward-7"),
+      AuditFilter(streamId: "$audit"), AuditFilter(streamId: ""),
+    ] {
+      #expect(throws: AuditError.self) { try filter.validate(using: WardSemantics()) }
+    }
+    let directory = TemporaryDirectory("audit-semantics-stream")
+    defer { directory.remove() }
+    let (store, _) = try await Self.makeStore(directory)
+    defer { store.close() }
+    let exporter = AuditExporter(store: store, semantics: WardSemantics())
+    let stock = try await exporter.export(
+      request(directory, "stock", AuditFilter(streamId: "stock")))
+    #expect(stock.manifest.counts.events == 1)
+    #expect(stock.manifest.anchors.chain == .stream)
+    #expect(stock.manifest.filter.stream(using: WardSemantics()) == "stock")
+    let report = await AuditVerifier(semantics: WardSemantics()).verify(
+      directory: stock.stagingDirectory)
+    #expect(report.problem == nil, "\(String(describing: report.problem))")
+  }
 }
