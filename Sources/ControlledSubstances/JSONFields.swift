@@ -219,16 +219,7 @@ public struct CalendarDay: Sendable, Hashable, Comparable, CustomStringConvertib
 
   /// The day `ordinal` days after 1970-01-01.
   public init(ordinal: Int) {
-    // Civil-from-days (H. Hinnant), exact for every Gregorian date.
-    let z = ordinal + 719_468
-    let era = (z >= 0 ? z : z - 146_096) / 146_097
-    let doe = z - era * 146_097
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let day = doy - (153 * mp + 2) / 5 + 1
-    let month = mp < 10 ? mp + 3 : mp - 9
-    let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+    let (year, month, day) = CivilCalendar.civil(fromDays: Int64(ordinal))
     self.ordinal = ordinal
     self.text =
       String(format: "%04d-%02d-%02d", year, month, day)
@@ -260,12 +251,6 @@ public struct CalendarDay: Sendable, Hashable, Comparable, CustomStringConvertib
   }
 
   static func ordinal(year: Int, month: Int, day: Int) -> Int {
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let mp = month > 2 ? month - 3 : month + 9
-    let doy = (153 * mp + 2) / 5 + day - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    return era * 146_097 + doe - 719_468
+    Int(CivilCalendar.days(fromCivil: Int64(year), Int64(month), Int64(day)))
   }
 }
