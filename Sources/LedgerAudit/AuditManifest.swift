@@ -9,8 +9,9 @@ import LedgerEventStore
 /// ``reason`` — is detected by comparing the two (``AuditVerifier/verify(directory:against:)``,
 /// or `--manifest-sha256` of the Python verifier).
 public struct AuditManifest: Sendable, Hashable, Codable {
-  /// The export format this build writes and reads.
-  public static let formatName = "treatment-ledger-audit-1"
+  /// The export format this build writes. It also reads `treatment-ledger-audit-1`, whose CSV
+  /// cells follow ``AuditCSVRules/audit1``.
+  public static let formatName = AuditCSVRules.current.format
   /// The manifest's file name.
   public static let fileName = "manifest.json"
   /// The NDJSON file's name.

@@ -166,8 +166,8 @@ struct AuditEventFields {
 
 /// The layout of `events.csv` (RFC 4180): a UTF-8 byte-order mark, a header row, one row per
 /// event, CRLF line ends, fields quoted only when they hold a comma, a quote, CR or LF (quotes
-/// doubled). Every cell that begins with `=`, `+`, `-`, `@`, a tab or CR gets a leading `'`, so a
-/// spreadsheet shows it as text instead of running it as a formula.
+/// doubled). Cells are rendered by ``AuditCSVRules``: the formula guard puts a `'` before a cell
+/// that a spreadsheet would run as a formula, and `data` is a readable rendering of the payload.
 public enum AuditCSV {
   /// The columns, in order.
   public enum Column: String, Sendable, CaseIterable {
@@ -220,7 +220,7 @@ public enum AuditCSV {
   /// The UTF-8 byte-order mark that starts the file (so spreadsheets read it as UTF-8).
   public static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
   /// The longest data summary, in Unicode scalars, before it is cut (spreadsheet cells hold at
-  /// most 32,767 characters).
+  /// most 32,767 characters); the ``truncationMarker`` is not counted.
   public static let maximumSummaryScalars = 16_000
   /// What follows a cut summary.
   public static let truncationMarker = " [truncated]"
@@ -230,7 +230,8 @@ public enum AuditCSV {
 
   /// The cells of one event's row, before quoting, formula guard applied.
   static func cells(
-    _ event: AuditEventFields, inRange: Bool, semantics: some AuditSemantics
+    _ event: AuditEventFields, inRange: Bool, semantics: some AuditSemantics,
+    rules: AuditCSVRules = .current
   ) -> [String] {
     let patientId = semantics.patientId(ofStream: event.streamId) ?? ""
     let corrects = semantics.correctedEventId(type: event.type, data: event.data) ?? ""
@@ -241,65 +242,9 @@ public enum AuditCSV {
       event.eventId, event.type, String(event.schemaVersion), event.occurredAt, event.recordedAt,
       event.recordedById, event.recordedByName, event.recordedByRole, corrects, voids, codes,
       inRange ? "true" : "false", event.hash, event.previousHash, event.previousStreamHash,
-      dataSummary(event.data),
+      dataSummary(event.data, rules: rules),
     ]
-    return raw.map(guardFormula)
-  }
-
-  /// The readable rendering of an event's `data`: each leaf as `path=value`, joined by `; `.
-  ///
-  /// Object members come in RFC 8785 order (by UTF-16 code units), paths join names with `.` and
-  /// array indexes as `[i]`; strings appear as themselves, numbers as in the canonical JSON,
-  /// `true`, `false`, `null`; an empty object or array is `path={}` / `path=[]`. A summary longer
-  /// than ``maximumSummaryScalars`` is cut there and ends with ``truncationMarker``.
-  ///
-  /// `{"doseMg":35,"route":"iv","trials":[{"drug":"sertraline"}]}` gives
-  /// `doseMg=35; route=iv; trials[0].drug=sertraline`.
-  public static func dataSummary(_ data: JSONValue) -> String {
-    var parts: [String] = []
-    flatten(data, path: "", into: &parts)
-    let text = parts.joined(separator: "; ")
-    let scalars = text.unicodeScalars
-    guard scalars.count > maximumSummaryScalars else { return text }
-    var cut = String.UnicodeScalarView()
-    cut.append(contentsOf: scalars.prefix(maximumSummaryScalars))
-    return String(cut) + truncationMarker
-  }
-
-  private static func flatten(_ value: JSONValue, path: String, into parts: inout [String]) {
-    switch value {
-    case .object(let members):
-      if members.isEmpty {
-        parts.append(path.isEmpty ? "{}" : path + "={}")
-        return
-      }
-      for key in members.keys.sorted(by: { $0.utf16.lexicographicallyPrecedes($1.utf16) }) {
-        if let member = members[key] {
-          flatten(member, path: path.isEmpty ? key : path + "." + key, into: &parts)
-        }
-      }
-    case .array(let values):
-      if values.isEmpty {
-        parts.append(path.isEmpty ? "[]" : path + "=[]")
-        return
-      }
-      for (index, element) in values.enumerated() {
-        flatten(element, path: path + "[\(index)]", into: &parts)
-      }
-    case .string(let text):
-      parts.append(path + "=" + text)
-    case .number, .bool, .null:
-      parts.append(path + "=" + String(decoding: value.canonicalBytes, as: UTF8.self))
-    }
-  }
-
-  /// Prefixes `'` to a cell that a spreadsheet would otherwise read as a formula.
-  public static func guardFormula(_ cell: String) -> String {
-    guard let first = cell.unicodeScalars.first else { return cell }
-    switch first {
-    case "=", "+", "-", "@", "\t", "\r": return "'" + cell
-    default: return cell
-    }
+    return raw.map { guardFormula($0, rules: rules) }
   }
 
   /// Appends one row (quoted as needed, CRLF-terminated) to `out`.

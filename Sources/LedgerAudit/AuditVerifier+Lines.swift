@@ -46,16 +46,12 @@ struct ChainView: Sendable {
   }
 
   /// The chain fields of a CSV row (for an export without NDJSON); nil when the row does not
-  /// have the documented columns.
-  init?(row: [String]) {
+  /// have the documented columns. `rules` are the export format's (for the formula guard).
+  init?(row: [String], rules: AuditCSVRules) {
     let columns = AuditCSV.Column.allCases
     guard row.count == columns.count else { return nil }
     func cell(_ column: AuditCSV.Column) -> String {
-      let text = row[columns.firstIndex(of: column) ?? 0]
-      if text.hasPrefix("'"), AuditCSV.guardFormula(String(text.dropFirst())) == text {
-        return String(text.dropFirst())
-      }
-      return text
+      AuditCSV.unguard(row[columns.firstIndex(of: column) ?? 0], rules: rules)
     }
     guard let position = UInt64(cell(.globalPosition)), let version = UInt64(cell(.streamVersion))
     else { return nil }
@@ -73,6 +69,8 @@ struct LineContext: Sendable {
   var markRange: Bool
   var renderCSV: Bool
   var semantics: any AuditSemantics
+  /// The CSV rendering rules of the export's format.
+  var rules: AuditCSVRules
 }
 
 /// One NDJSON line as read: its bytes without the line end, and whether it had one.
@@ -139,6 +137,7 @@ enum PreparedLine: Sendable {
     self = .parsed(
       view, matches: matches,
       cells: context.renderCSV
-        ? AuditCSV.cells(fields, inRange: matches, semantics: context.semantics) : nil)
+        ? AuditCSV.cells(
+          fields, inRange: matches, semantics: context.semantics, rules: context.rules) : nil)
   }
 }

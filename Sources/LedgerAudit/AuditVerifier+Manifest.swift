@@ -21,10 +21,11 @@ extension VerificationRun {
       throw Stop(
         .unreadableManifest, AuditManifest.fileName, "manifest.json is not JSON (\(error))")
     }
-    guard parsed["format"]?.stringValue == AuditManifest.formatName else {
+    guard let format = parsed["format"]?.stringValue, AuditCSVRules(format: format) != nil else {
       throw Stop(
         .unsupportedFormat, AuditManifest.fileName,
-        "the manifest's format is not \(AuditManifest.formatName)")
+        "the manifest's format is not one this build reads ("
+          + AuditCSVRules.allCases.map(\.format).joined(separator: ", ") + ")")
     }
     let manifest: AuditManifest
     do { manifest = try AuditManifest.decode(bytes) } catch {

@@ -156,7 +156,8 @@ struct VerificationRun {
     let filter = walk.manifest.filter
     let context = LineContext(
       filter: filter, markRange: filter.time == .occurredAt && filter.hasRange,
-      renderCSV: rows.isPresent, semantics: semantics)
+      renderCSV: rows.isPresent, semantics: semantics,
+      rules: AuditCSVRules(format: walk.manifest.format) ?? .current)
     try await orderedParallelMap(
       window: Self.window,
       next: { () throws(Stop) -> [RawLine]? in
@@ -217,9 +218,10 @@ struct VerificationRun {
     let filter = walk.manifest.filter
     let markRange = filter.time == .occurredAt && filter.hasRange
     let inRangeColumn = AuditCSV.Column.allCases.firstIndex(of: .inRange) ?? 0
+    let rules = AuditCSVRules(format: walk.manifest.format) ?? .current
     while let row = try rows.next() {
       let line = walk.count + 1
-      guard let view = ChainView(row: row) else {
+      guard let view = ChainView(row: row, rules: rules) else {
         throw Stop(
           .csvMismatch, Self.csv, line: line + 1, "the row does not have the documented columns")
       }

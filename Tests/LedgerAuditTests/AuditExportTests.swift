@@ -20,7 +20,7 @@ struct AuditExportTests {
     let export = try await fixture.export("whole")
     let manifest = export.manifest
 
-    #expect(manifest.format == "treatment-ledger-audit-1")
+    #expect(manifest.format == "treatment-ledger-audit-2")
     #expect(manifest.contents == .wholeChain)
     #expect(manifest.counts == AuditManifest.Counts(events: 77, eventsInRange: 77))
     #expect(manifest.anchors.chain == .log)
@@ -341,11 +341,13 @@ struct AuditExportTests {
     #expect(cell("flags") == codes.joined(separator: ";"))
     if !codes.isEmpty { kinds.insert(.flag) }
     #expect(cell("inRange") == "true")
-    // The data column names every top-level member with its value.
+    // The data column names every top-level member with its value (`\` and `;` escaped).
     let summary = cell("data")
     for (key, value) in data {
       if let text = value as? String {
-        #expect(summary.contains("\(key)=\(text)"), "\(key)")
+        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
+          .replacingOccurrences(of: ";", with: "\\;")
+        #expect(summary.contains("\(key)=\(escaped)"), "\(key)")
       } else {
         #expect(summary.contains("\(key)"), "\(key)")
       }

@@ -7,7 +7,8 @@ TreatmentLedger. docs/AUDIT.md describes the export and every check below.
   python3 verify_export.py EXPORT_DIR [--manifest-sha256 HEX] [--json] [--progress-every N]
 
 Checks, stopping at the first problem:
-  1. manifest.json is a manifest of format treatment-ledger-audit-1 whose members fit together;
+  1. manifest.json is a manifest of format treatment-ledger-audit-2 (or -1, whose CSV cells follow
+     the older rendering rules of docs/AUDIT.md 2.2) whose members fit together;
      with --manifest-sha256 (the value `treatment-ledger audit log` shows for the export, or one
      handed over separately) its SHA-256 must be exactly that, so no member was edited;
   2. events.ndjson, line by line: the shape {"hash":"<64 hex>","event":<bytes>}, SHA-256 of the
@@ -42,8 +43,9 @@ import os
 import re
 import sys
 import time
+import unicodedata
 
-FORMAT = "treatment-ledger-audit-1"
+FORMATS = {"treatment-ledger-audit-1": 1, "treatment-ledger-audit-2": 2}   # format: CSV rules
 ZERO = "0" * 64
 NDJSON = "events.ndjson"
 CSV_FILE = "events.csv"
@@ -282,23 +284,32 @@ def jcs(value, depth=0):
   raise NotCanonicalizable("not a JSON value")
 
 
-def flatten(value, path, parts):
+NAME_SPECIAL = "\\.[]=;"   # escaped with a backslash in member names (rules 2)
+VALUE_SPECIAL = "\\;"       # escaped with a backslash in string values (rules 2)
+
+
+def escape(text, special):
+  return "".join("\\" + c if c in special else c for c in text)
+
+
+def flatten(value, path, parts, rules):
   if isinstance(value, dict):
     if not value:
       parts.append("{}" if path == "" else path + "={}")
       return
     for key in sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass")):
-      flatten(value[key], key if path == "" else path + "." + key, parts)
+      name = key if rules == 1 else escape(key, NAME_SPECIAL)
+      flatten(value[key], name if path == "" else path + "." + name, parts, rules)
   elif isinstance(value, list):
     if not value:
       parts.append("[]" if path == "" else path + "=[]")
       return
     for index, element in enumerate(value):
-      flatten(element, "%s[%d]" % (path, index), parts)
+      flatten(element, "%s[%d]" % (path, index), parts, rules)
   elif isinstance(value, Number):
     parts.append(path + "=" + str(value))
   elif isinstance(value, str):
-    parts.append(path + "=" + value)
+    parts.append(path + "=" + (value if rules == 1 else escape(value, VALUE_SPECIAL)))
   elif value is True:
     parts.append(path + "=true")
   elif value is False:
@@ -307,19 +318,56 @@ def flatten(value, path, parts):
     parts.append(path + "=null")
 
 
-def data_summary(data):
+def regional_indicator(c):
+  return 0x1F1E6 <= ord(c) <= 0x1F1FF
+
+
+def continues_character(text, i):
+  """docs/AUDIT.md 2.2: True when text[i] belongs to the character of text[i - 1]."""
+  if i <= 0 or i >= len(text):
+    return False
+  c, previous = ord(text[i]), ord(text[i - 1])
+  if unicodedata.category(text[i]) in ("Mn", "Mc", "Me"):
+    return True
+  if c == 0x200D or previous == 0x200D:
+    return True
+  if 0xFE00 <= c <= 0xFE0F or 0x1F3FB <= c <= 0x1F3FF or 0xE0020 <= c <= 0xE007F:
+    return True
+  if c == 0x0A and previous == 0x0D:
+    return True
+  if not regional_indicator(text[i]):
+    return False
+  before, j = 0, i - 1
+  while j >= 0 and regional_indicator(text[j]):
+    before, j = before + 1, j - 1
+  return before % 2 == 1
+
+
+def cut_point(text, limit):
+  cut = min(limit, len(text))
+  while 0 < cut < len(text) and continues_character(text, cut):
+    cut -= 1
+  return cut
+
+
+def data_summary(data, rules):
   parts = []
-  flatten(data, "", parts)
+  flatten(data, "", parts, rules)
   text = "; ".join(parts)
-  return text if len(text) <= MAX_SUMMARY else text[:MAX_SUMMARY] + TRUNCATED
+  if len(text) <= MAX_SUMMARY:
+    return text
+  return text[:MAX_SUMMARY if rules == 1 else cut_point(text, MAX_SUMMARY)] + TRUNCATED
 
 
-def guard_formula(cell):
-  return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and cell else cell
+def guard_formula(cell, rules):
+  guarded = ("=", "+", "-", "@", "\t", "\r") if rules == 1 else ("=", "+", "-", "@", "\t", "\r", "'")
+  return "'" + cell if cell[:1] in guarded and cell else cell
 
 
-def unguard(cell):
-  if cell.startswith("'") and guard_formula(cell[1:]) == cell:
+def unguard(cell, rules):
+  if not cell.startswith("'"):
+    return cell
+  if rules == 2 or guard_formula(cell[1:], 1) == cell:
     return cell[1:]
   return cell
 
@@ -335,7 +383,7 @@ def integer(value):
   return number if number <= 9007199254740992 else None
 
 
-def expected_cells(event, stated_hash, in_range):
+def expected_cells(event, stated_hash, in_range, rules):
   data = event["data"]
   kind = event["type"]
   stream = event["streamId"]
@@ -350,9 +398,9 @@ def expected_cells(event, stated_hash, in_range):
     str(integer(event["streamVersion"])), event["eventId"], kind, str(integer(event["schemaVersion"])),
     event["occurredAt"], event["recordedAt"], recorder["id"], recorder["name"], recorder["role"],
     corrects, voids, codes, "true" if in_range else "false", stated_hash, event["previousHash"],
-    event["previousStreamHash"], data_summary(data),
+    event["previousStreamHash"], data_summary(data, rules),
   ]
-  return [guard_formula(cell) for cell in raw]
+  return [guard_formula(cell, rules) for cell in raw]
 
 
 # --- Files ----------------------------------------------------------------------------------------
@@ -535,8 +583,10 @@ def run(directory, expected_manifest_sha256, state):
     manifest = json.loads(manifest_bytes.decode("utf-8"))
   except ValueError:
     raise Problem("unreadableManifest", "manifest.json is not JSON", MANIFEST)
-  if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-    raise Problem("unsupportedFormat", "the manifest's format is not " + FORMAT, MANIFEST)
+  if not isinstance(manifest, dict) or manifest.get("format") not in FORMATS:
+    raise Problem("unsupportedFormat", "the manifest's format is not one this verifier reads (%s)"
+                  % ", ".join(sorted(FORMATS)), MANIFEST)
+  rules = FORMATS[manifest["format"]]
   if expected_manifest_sha256 is not None and expected_manifest_sha256.lower() != sha:
     raise Problem("manifestMismatch", "manifest.json has SHA-256 %s, not the expected %s: it was edited"
                   % (sha, expected_manifest_sha256.lower()), MANIFEST)
@@ -625,7 +675,7 @@ def run(directory, expected_manifest_sha256, state):
       row = item[1]
       if len(row) != len(COLUMNS):
         raise Problem("csvMismatch", "the row does not have the documented columns", CSV_FILE, line + 1)
-      cell = dict(zip(COLUMNS, (unguard(c) for c in row)))
+      cell = dict(zip(COLUMNS, (unguard(c, rules) for c in row)))
       try:
         position, version = int(cell["globalPosition"]), int(cell["streamVersion"])
       except ValueError:
@@ -687,7 +737,7 @@ def run(directory, expected_manifest_sha256, state):
         raise Problem("csvMismatch", "events.csv ends before events.ndjson (line %d has no row)" % line, CSV_FILE, line + 1)
       row = item[1]
     if fields is not None and row is not None:
-      expected = expected_cells(fields[0], fields[1], matches)
+      expected = expected_cells(fields[0], fields[1], matches, rules)
       if row != expected:
         if len(row) != len(expected):
           raise Problem("csvMismatch", "the row has %d cells, not %d" % (len(row), len(expected)), CSV_FILE, line + 1)
