@@ -21,6 +21,9 @@ public struct AuditExportRequest: Sendable, Hashable {
   /// Events read per read transaction (1 to 100,000). Each read is a short LMDB snapshot, so an
   /// export never holds one reader for long and a writing service is never held up.
   public var eventsPerRead: Int
+  /// The store's signing key: when given, `signature.json` signs the manifest and the store head
+  /// (docs/AUDIT.md 2.5).
+  public var signer: (any AuditSigner)?
 
   /// Creates a request for both formats.
   public init(
@@ -28,7 +31,7 @@ public struct AuditExportRequest: Sendable, Hashable {
     formats: Set<AuditFormat> = Set(AuditFormat.allCases), exportedBy: Recorder, reason: String,
     tool: AuditManifest.Tool = AuditManifest.Tool(
       name: "TreatmentLedger", version: AuditManifest.libraryVersion),
-    eventsPerRead: Int = 1_000
+    eventsPerRead: Int = 1_000, signer: (any AuditSigner)? = nil
   ) {
     self.directory = directory
     self.filter = filter
@@ -37,6 +40,25 @@ public struct AuditExportRequest: Sendable, Hashable {
     self.reason = reason
     self.tool = tool
     self.eventsPerRead = eventsPerRead
+    self.signer = signer
+  }
+
+  /// Requests are equal when they ask for the same export, signed by the same public key.
+  public static func == (lhs: AuditExportRequest, rhs: AuditExportRequest) -> Bool {
+    lhs.directory == rhs.directory && lhs.filter == rhs.filter && lhs.formats == rhs.formats
+      && lhs.exportedBy == rhs.exportedBy && lhs.reason == rhs.reason && lhs.tool == rhs.tool
+      && lhs.eventsPerRead == rhs.eventsPerRead
+      && lhs.signer?.publicKey == rhs.signer?.publicKey
+  }
+
+  /// Hashes what ``==(_:_:)`` compares.
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(directory)
+    hasher.combine(filter)
+    hasher.combine(formats)
+    hasher.combine(reason)
+    hasher.combine(eventsPerRead)
+    hasher.combine(signer?.publicKey)
   }
 }
 
@@ -51,12 +73,15 @@ public struct AuditExport: Sendable, Hashable {
   public var manifest: AuditManifest
   /// SHA-256 of `manifest.json` (hex): recorded in `$audit`.
   public var manifestSHA256: String
+  /// `signature.json`, when the request had a signer.
+  public var signature: AuditSignature? = nil
   /// Seconds the export took (reading and writing, not recording).
   public var seconds: Double
 
   /// Paths of the files written (the manifest last), once the export is recorded.
   public var paths: [String] {
     manifest.files.map { directory + "/" + $0.name } + [directory + "/" + AuditManifest.fileName]
+      + (signature == nil ? [] : [directory + "/" + AuditSignature.fileName])
   }
 
   /// Removes an export that was not recorded: its staging directory and everything in it (the
@@ -322,11 +347,21 @@ private struct ExportJob {
     written.append(manifestPath)
     try manifestWriter.write(bytes)
     _ = try manifestWriter.finish()
+    let signature = try request.signer.map { (signer) throws(AuditError) in
+      try AuditSignature.make(manifest: manifest, manifestBytes: bytes, signer: signer)
+    }
+    if let signature {
+      let path = directory + "/" + AuditSignature.fileName
+      let writer = try HashingFileWriter(path: path)
+      written.append(path)
+      try writer.write(signature.encoded())
+      _ = try writer.finish()
+    }
     AuditStaging.syncDirectory(directory)
     let elapsed = ContinuousClock.now - started
     return AuditExport(
       directory: request.directory, stagingDirectory: directory, manifest: manifest,
-      manifestSHA256: ChainHash.sha256(bytes).hex,
+      manifestSHA256: ChainHash.sha256(bytes).hex, signature: signature,
       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
   }
 

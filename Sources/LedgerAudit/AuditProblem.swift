@@ -42,6 +42,13 @@ public struct AuditProblem: Sendable, Hashable, Codable, CustomStringConvertible
     case csvMismatch
     /// A file's SHA-256 or size differs from the manifest.
     case fileHashMismatch
+    /// Public keys were given, and the export has no `signature.json`.
+    case signatureMissing
+    /// `signature.json` is not a signature of its format, or its manifest or head signature does
+    /// not check (the manifest was edited, or the signed head is not the manifest's).
+    case signatureInvalid
+    /// The export is signed by a key that is not among those given.
+    case signatureKeyUnknown
   }
 
   /// What is wrong.
@@ -88,6 +95,9 @@ public struct AuditVerificationReport: Sendable, Hashable, Codable {
   public var manifestChecked: Bool
   /// The first problem, or nil.
   public var problem: AuditProblem?
+  /// The public key (hex) whose signature of the manifest and head was checked, or nil when no
+  /// public key was given.
+  public var signedBy: String? = nil
   /// True when no problem was found.
   public var isIntact: Bool { problem == nil }
 }

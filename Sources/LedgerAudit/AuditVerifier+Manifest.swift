@@ -60,6 +60,7 @@ extension VerificationRun {
         )
       }
     }
+    try checkSignature(manifest: manifest, manifestBytes: bytes, trustedKeys: trustedKeys)
     if parsed["filter"]?["stream"]
       != manifest.filter.stream(using: semantics).map(JSONValue.string)
     {

@@ -24,14 +24,19 @@ public struct AuditVerifier: Sendable {
   /// What the exported records mean (patient streams, corrections, voids): the CSV cells are
   /// rendered with it and compared.
   public var semantics: any AuditSemantics
+  /// The Ed25519 public keys (32 bytes each) the export may be signed by: when any is given, the
+  /// export's `signature.json` must sign its manifest and store head by one of them
+  /// (docs/AUDIT.md 2.5), so a rewritten manifest or a forged tail fails without a second channel.
+  public var trustedKeys: [[UInt8]]
 
   /// Creates a verifier for exports of records that `semantics` describes, optionally reporting
-  /// progress.
+  /// progress and requiring a signature by one of `trustedKeys`.
   public init(
-    semantics: any AuditSemantics,
+    semantics: any AuditSemantics, trustedKeys: [[UInt8]] = [],
     progress: (@Sendable (_ eventsChecked: UInt64, _ expected: UInt64) -> Void)? = nil
   ) {
     self.semantics = semantics
+    self.trustedKeys = trustedKeys
     self.progress = progress
   }
 
@@ -40,7 +45,8 @@ public struct AuditVerifier: Sendable {
   public func verify(directory: String, expectedManifestSHA256: String? = nil) async
     -> AuditVerificationReport
   {
-    var run = VerificationRun(directory: directory, semantics: semantics, progress: progress)
+    var run = VerificationRun(
+      directory: directory, semantics: semantics, trustedKeys: trustedKeys, progress: progress)
     await run.verify(expectedManifestSHA256: expectedManifestSHA256?.lowercased(), store: nil)
     return run.report
   }
@@ -50,7 +56,8 @@ public struct AuditVerifier: Sendable {
   public func verify(directory: String, against store: EventStore) async
     -> AuditVerificationReport
   {
-    var run = VerificationRun(directory: directory, semantics: semantics, progress: progress)
+    var run = VerificationRun(
+      directory: directory, semantics: semantics, trustedKeys: trustedKeys, progress: progress)
     await run.verify(expectedManifestSHA256: nil, store: store)
     return run.report
   }
@@ -70,6 +77,7 @@ struct Stop: Error {
 struct VerificationRun {
   let directory: String
   let semantics: any AuditSemantics
+  let trustedKeys: [[UInt8]]
   let progress: (@Sendable (UInt64, UInt64) -> Void)?
   var report = AuditVerificationReport(
     exportId: nil, eventsChecked: 0, eventsInRange: 0, hashesRecomputed: false, manifestSHA256: nil,
@@ -85,11 +93,12 @@ struct VerificationRun {
   static let bytesPerBatch = 2 << 20
 
   init(
-    directory: String, semantics: any AuditSemantics,
+    directory: String, semantics: any AuditSemantics, trustedKeys: [[UInt8]],
     progress: (@Sendable (UInt64, UInt64) -> Void)?
   ) {
     self.directory = directory
     self.semantics = semantics
+    self.trustedKeys = trustedKeys
     self.progress = progress
   }
 

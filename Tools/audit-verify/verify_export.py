@@ -560,17 +560,83 @@ def check_anchor(member, name):
   return {key: member[key] for key in ANCHOR_KEYS}
 
 
-def verify(directory, expected_manifest_sha256=None):
-  state = {"events": 0, "inRange": 0, "manifestSha256": None, "hashesRecomputed": False}
+SIGNATURE = "signature.json"
+SIGNATURE_FORMAT = "treatment-ledger-audit-signature-1"
+
+
+def load_public_keys(texts):
+  """Ed25519 public keys from --public-key values: 64 hex digits, or a file of such lines."""
+  keys = []
+  for text in texts:
+    lines = [text]
+    if not re.match(r"\A[0-9a-fA-F]{64}\Z", text):
+      with open(text, encoding="utf-8") as handle:
+        lines = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+    for line in lines:
+      if not re.match(r"\A[0-9a-fA-F]{64}\Z", line):
+        raise ValueError("a public key is 64 hex digits")
+      keys.append(bytes.fromhex(line))
+  return keys
+
+
+def ed25519_valid(public_key, signature_hex, message):
+  from cryptography.exceptions import InvalidSignature
+  from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+  if type(signature_hex) is not str or not re.match(r"\A[0-9a-fA-F]{128}\Z", signature_hex):
+    return False
   try:
-    run(directory, expected_manifest_sha256, state)
+    Ed25519PublicKey.from_public_bytes(public_key).verify(bytes.fromhex(signature_hex), message)
+    return True
+  except (InvalidSignature, ValueError):
+    return False
+
+
+def check_signature(directory, manifest, manifest_bytes, trusted_keys, state):
+  """docs/AUDIT.md 2.5: with public keys given, signature.json must sign this manifest and the
+  store head it states, by one of them."""
+  if not trusted_keys:
+    return
+  try:
+    with open(os.path.join(directory, SIGNATURE), "rb") as handle:
+      raw = handle.read()
+  except OSError:
+    raise Problem("signatureMissing", "the export has no %s, and a public key was given" % SIGNATURE, SIGNATURE)
+  try:
+    signature = json.loads(raw.decode("utf-8"))
+    assert isinstance(signature, dict) and isinstance(signature.get("head"), dict)
+  except (ValueError, AssertionError):
+    raise Problem("signatureInvalid", "%s is not a signature of this format" % SIGNATURE, SIGNATURE)
+  if signature.get("format") != SIGNATURE_FORMAT or signature.get("algorithm") != "Ed25519":
+    raise Problem("signatureInvalid", "%s is not an Ed25519 signature of this format" % SIGNATURE, SIGNATURE)
+  key_hex = signature.get("publicKey")
+  key = bytes.fromhex(key_hex) if type(key_hex) is str and re.match(r"\A[0-9a-fA-F]{64}\Z", key_hex) else None
+  if key not in trusted_keys:
+    raise Problem("signatureKeyUnknown", "the export is signed by key %s, not by a key given"
+                  % (key_hex.lower() if key is not None else "that is not 64 hex digits"), SIGNATURE)
+  if signature.get("manifestSHA256") != hashlib.sha256(manifest_bytes).hexdigest() \
+      or not ed25519_valid(key, signature.get("manifestSignature"), manifest_bytes):
+    raise Problem("signatureInvalid", "the manifest's signature does not check: it was edited", SIGNATURE)
+  store = manifest["anchors"]["store"]
+  stated = {"exportId": manifest["exportId"], "events": store["events"], "chainHead": store["chainHead"],
+            "lastRecordedAt": store.get("lastRecordedAt")}
+  head = signature["head"]
+  if set(head) - set(stated) or any(head.get(k) != v for k, v in stated.items()) or not ed25519_valid(key, signature.get("headSignature"), jcs(stated).encode("utf-8")):
+    raise Problem("signatureInvalid", "the signed head is not the manifest's store head, or its signature does not check",
+                  SIGNATURE)
+  state["signedBy"] = key_hex
+
+
+def verify(directory, expected_manifest_sha256=None, trusted_keys=()):
+  state = {"events": 0, "inRange": 0, "manifestSha256": None, "hashesRecomputed": False, "signedBy": None}
+  try:
+    run(directory, expected_manifest_sha256, state, list(trusted_keys))
     state["problem"] = None
   except Problem as problem:
     state["problem"] = problem
   return state
 
 
-def run(directory, expected_manifest_sha256, state):
+def run(directory, expected_manifest_sha256, state, trusted_keys=()):
   manifest_path = os.path.join(directory, MANIFEST)
   try:
     with open(manifest_path, "rb") as handle:
@@ -590,6 +656,10 @@ def run(directory, expected_manifest_sha256, state):
   if expected_manifest_sha256 is not None and expected_manifest_sha256.lower() != sha:
     raise Problem("manifestMismatch", "manifest.json has SHA-256 %s, not the expected %s: it was edited"
                   % (sha, expected_manifest_sha256.lower()), MANIFEST)
+  try:
+    check_signature(directory, manifest, manifest_bytes, trusted_keys, state)
+  except (KeyError, TypeError):
+    raise Problem("unreadableManifest", "manifest.json lacks exportId or anchors.store", MANIFEST)
   try:
     filter_ = Filter(manifest["filter"])
     anchors = manifest["anchors"]
@@ -886,6 +956,9 @@ def main(argv):
   parser.add_argument("directory", help="the export directory (manifest.json, events.ndjson, events.csv)")
   parser.add_argument("--manifest-sha256", metavar="HEX",
                       help="the manifest's SHA-256 as recorded in $audit (treatment-ledger audit log)")
+  parser.add_argument("--public-key", metavar="HEX|FILE", action="append", default=[],
+                      help="the store's Ed25519 public key (treatment-ledger keys public), or a file of them; "
+                           "repeatable: the export must be signed by one of them (needs the cryptography package)")
   parser.add_argument("--json", action="store_true", help="print the report as JSON")
   parser.add_argument("--progress-every", metavar="N", type=int, default=100000,
                       help="off a terminal, a progress line on standard error every N events (0: none)")
@@ -896,13 +969,23 @@ def main(argv):
     parser.error("--manifest-sha256 must be 64 hex digits")
   if not os.path.isdir(args.directory):
     parser.error("%s is not a directory" % args.directory)
-  result = verify(args.directory, args.manifest_sha256)
+  try:
+    trusted_keys = load_public_keys(args.public_key)
+  except (OSError, ValueError) as error:
+    parser.error("--public-key: %s" % error)
+  if trusted_keys:
+    try:
+      import cryptography.hazmat.primitives.asymmetric.ed25519  # noqa: F401
+    except ImportError:
+      parser.error("--public-key needs the cryptography package: python3 -m pip install cryptography")
+  result = verify(args.directory, args.manifest_sha256, trusted_keys)
   progress.finish()
   problem = result["problem"]
   if args.json:
     report = {"eventsChecked": result["events"], "eventsInRange": result["inRange"],
               "hashesRecomputed": result["hashesRecomputed"], "manifestSHA256": result["manifestSha256"],
-              "manifestChecked": args.manifest_sha256 is not None, "intact": problem is None}
+              "manifestChecked": args.manifest_sha256 is not None, "intact": problem is None,
+              "signedBy": result["signedBy"]}
     if problem is not None:
       report["problem"] = {"kind": problem.kind, "file": problem.file, "line": problem.line, "detail": problem.detail}
     print(json.dumps(report, sort_keys=True))
@@ -912,8 +995,9 @@ def main(argv):
     in_range = "" if result["inRange"] == result["events"] else " (%d in range)" % result["inRange"]
     hashes = "hashes recomputed" if result["hashesRecomputed"] else "CSV only: links checked, hashes not recomputable"
     manifest = "matches the given SHA-256" if args.manifest_sha256 else "not compared with $audit"
-    print("intact: %d events%s, %s; manifest sha256 %s (%s)"
-          % (result["events"], in_range, hashes, result["manifestSha256"], manifest))
+    signed = ("signed by %s" % result["signedBy"]) if result["signedBy"] else "signature not checked (no --public-key)"
+    print("intact: %d events%s, %s; manifest sha256 %s (%s); %s"
+          % (result["events"], in_range, hashes, result["manifestSha256"], manifest, signed))
   return 0 if problem is None else 1
 
 
