@@ -113,6 +113,7 @@ let package = Package(
     .target(
       name: "AuditVerifyScript",
       path: "Tools/audit-verify",
+      exclude: ["vectors"],
       resources: [.copy("verify_export.py")]
     ),
     .executableTarget(

@@ -49,8 +49,11 @@ extension AuditExporter {
 extension AuditVerifier {
   /// A verifier of exports of clinical records (``ClinicalAuditSemantics``), optionally reporting
   /// progress.
-  public init(progress: (@Sendable (_ eventsChecked: UInt64, _ expected: UInt64) -> Void)? = nil) {
-    self.init(semantics: ClinicalAuditSemantics(), progress: progress)
+  public init(
+    trustedKeys: [[UInt8]] = [],
+    progress: (@Sendable (_ eventsChecked: UInt64, _ expected: UInt64) -> Void)? = nil
+  ) {
+    self.init(semantics: ClinicalAuditSemantics(), trustedKeys: trustedKeys, progress: progress)
   }
 }
 

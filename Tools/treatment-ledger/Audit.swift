@@ -236,7 +236,9 @@ struct AuditVerifyCommand: AsyncParsableCommand {
       chain links and contiguity (nothing removed, added or reordered), the filter, the first \
       and last events and the events around the range, the counts, every CSV row against its \
       NDJSON line, and the SHA-256 of each file. With --store (the store it was exported from) \
-      or --manifest-sha256 (from `audit log`) an edit of any manifest member is detected too. \
+      or --manifest-sha256 (from `audit log`) an edit of any manifest member is detected too; \
+      with --public-key (the store's, from `keys public`) the export must be signed by it, so a \
+      rewritten manifest fails without a second channel. \
       The same chain definition as `treatment-ledger verify`: SHA-256 over the stored canonical \
       bytes, previousHash / previousStreamHash linking each event to the one before.
       """)
@@ -246,6 +248,13 @@ struct AuditVerifyCommand: AsyncParsableCommand {
   var store: String?
   @Option(help: "Also check that manifest.json has this SHA-256 (as `audit log` prints it).")
   var manifestSha256: String?
+  @Option(
+    name: .customLong("public-key"),
+    help: ArgumentHelp(
+      "The store's Ed25519 public key (64 hex digits, from `keys public`), or a file of such keys "
+        + "one per line; repeatable. The export must be signed by one of them.",
+      valueName: "key|file"))
+  var publicKeys: [String] = []
   @Flag(help: "Print the report as JSON.") var json = false
 
   /// Off a terminal, a progress line on standard error every this many events.
@@ -255,11 +264,38 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     if let manifestSha256, ChainHash(hex: manifestSha256.lowercased()) == nil {
       throw ValidationError("--manifest-sha256 must be 64 hex digits")
     }
+    _ = try trustedKeys()
+  }
+
+  /// The keys of `--public-key`: each 64 hex digits, or a file of such lines (`#` comments).
+  func trustedKeys() throws -> [[UInt8]] {
+    var keys: [[UInt8]] = []
+    for value in publicKeys {
+      var lines = [value]
+      if Hex.decode(value)?.count != 32 {
+        guard let text = try? String(contentsOfFile: value, encoding: .utf8) else {
+          throw ValidationError(
+            "--public-key: \(value) is neither 64 hex digits nor a readable file")
+        }
+        lines = text.split(whereSeparator: \.isNewline).map {
+          $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+      }
+      for line in lines {
+        guard let key = Hex.decode(line), key.count == 32 else {
+          throw ValidationError("--public-key: a public key is 64 hex digits")
+        }
+        keys.append(key)
+      }
+    }
+    return keys
   }
 
   func run() async throws {
     let bar = Progress(label: "verified", lineEvery: Self.progressLineEvery)
-    let verifier = AuditVerifier { done, expected in bar.update(done: done, total: expected) }
+    let verifier = AuditVerifier(trustedKeys: try trustedKeys()) { done, expected in
+      bar.update(done: done, total: expected)
+    }
     let report: AuditVerificationReport
     if let store {
       var logger = Logger(label: "treatment-ledger")
@@ -296,9 +332,11 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         report.hashesRecomputed
         ? "hashes recomputed" : "CSV only: links checked, hashes not recomputable"
       let manifest = report.manifestChecked ? "matches its record" : "not compared with $audit"
+      let signed =
+        report.signedBy.map { "signed by \($0)" } ?? "signature not checked (no --public-key)"
       print(
         "intact: \(report.eventsChecked) events\(inRange), \(hashes); manifest sha256 "
-          + "\(report.manifestSHA256 ?? "-") (\(manifest))")
+          + "\(report.manifestSHA256 ?? "-") (\(manifest)); \(signed)")
     }
     if !report.isIntact { throw Exit.verificationFailed }
   }
