@@ -64,6 +64,8 @@ extension LedgerServer {
   }
 
   /// `GET /v1/log`: a page of the whole log; the patients of the page are recorded in `$access`.
+  /// Events of the system streams (`$access`, `$audit`: who read and exported what) are left out
+  /// of the page; auditors read them through `/v1/audit/log` and the access routes.
   func readLog(_ request: Request) async throws -> Response {
     let grant = try authenticator.authorize(request, .readPatientData)
     let from = try integer(request, "from", fallback: 0)
@@ -87,6 +89,7 @@ extension LedgerServer {
     let next: JSONValue =
       events.count == Int(limit) && limit > 0
       ? .number(Double((events.last?.globalPosition ?? from) + 1)) : .null
-    return json(.object(["events": .array(events.map(\.envelopeJSON)), "next": next]))
+    let page = events.filter { !$0.streamId.hasPrefix(StreamNames.systemPrefix) }
+    return json(.object(["events": .array(page.map(\.envelopeJSON)), "next": next]))
   }
 }

@@ -72,6 +72,38 @@ struct ReadingRouteTests {
     #expect(try fixture.accessRecords().count == 4)
   }
 
+  @Test("the log's pages leave out $access and $audit, and next still follows the log")
+  func theLogLeavesOutTheSystemStreams() async throws {
+    let fixture = try ServerFixture("log-system")
+    defer { fixture.close() }
+    try await fixture.test { client in
+      try await Self.seed(fixture, client, patients: ["p1"])
+      // Position 1 is the $access record of this read of p1's timeline; p2 comes after it.
+      try await client.execute(
+        uri: "/v1/patients/p1/timeline", method: .get, headers: fixture.headers("clinician")
+      ) { response in #expect(response.status == .ok) }
+      try await Self.seed(fixture, client, patients: ["p2"])
+      try await client.execute(
+        uri: "/v1/log?from=1&limit=1", method: .get, headers: fixture.headers("clinician")
+      ) { response in
+        #expect(response.status == .ok)
+        #expect(response.json["events"]?.arrayValue?.isEmpty == true)
+        #expect(response.json["next"] == .number(2))
+      }
+      try await client.execute(
+        uri: "/v1/log?limit=100", method: .get, headers: fixture.headers("auditor")
+      ) { response in
+        let streams = response.json["events"]?.arrayValue?.compactMap {
+          $0["streamId"]?.stringValue
+        }
+        #expect(streams == ["patient-p1", "patient-p2"])
+      }
+    }
+    // The timeline read and the auditor's page; the page of system events only read no patient.
+    #expect(try fixture.accessRecords().count == 2)
+    #expect(try fixture.accessRecords(patient: "p2").count == 1)
+  }
+
   @Test("a bad asOf, limit or patient id is a 400 and records nothing")
   func badParameters() async throws {
     let fixture = try ServerFixture("params")
