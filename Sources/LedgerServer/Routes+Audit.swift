@@ -4,7 +4,7 @@ import TreatmentLedger
 
 extension LedgerServer {
   /// The files an export directory holds that may be downloaded.
-  static let exportFiles = ["manifest.json", "events.ndjson", "events.csv"]
+  static let exportFiles = ["manifest.json", "events.ndjson", "events.csv", "signature.json"]
 
   func addAuditRoutes(to router: Router<BasicRequestContext>) {
     router.get("/v1/audit/log") { request, _ in
@@ -19,8 +19,10 @@ extension LedgerServer {
       return json(.object(["entries": .array(entries.map(\.event.envelopeJSON))]))
     }
     // The accounting of disclosures: who read the patient's record, when, through what, why.
+    // Reading it is itself a read about the patient, recorded like the others (after the records
+    // are read, so the answer holds the reads before this one).
     router.get("/v1/patients/:patientId/access") { request, context in
-      _ = try authenticator.authorize(request, .audit)
+      let grant = try authenticator.authorize(request, .audit)
       let patientId = try pathPatientId(context)
       let records: [AccessRecord]
       do throws(LedgerError) {
@@ -28,6 +30,8 @@ extension LedgerServer {
       } catch {
         throw problem(error)
       }
+      try await recordAccess(
+        grant, patients: [patientId], route: "GET /v1/patients/{patientId}/access")
       return json(.object(["patientId": .string(patientId), "reads": .array(records.map(\.json))]))
     }
     router.post("/v1/audit/exports") { request, _ in
@@ -69,7 +73,7 @@ extension LedgerServer {
       else {
         throw Problem.notFound("no such export file")
       }
-      if name != "manifest.json" {
+      if name != "manifest.json" && name != "signature.json" {
         let patient = entry.filter?.patientId
         try await recordAccess(
           grant, patients: patient.map { [$0] } ?? [], allPatients: patient == nil,
