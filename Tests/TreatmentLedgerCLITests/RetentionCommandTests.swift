@@ -53,6 +53,9 @@ struct RetentionCommandTests {
     ])
     #expect(try Self.dueIds(cli) == ["demo-0001", "demo-0002", "demo-0003"])
     #expect(try cli.succeed(["hold", "list", "--in-force"]).stdout == "no legal holds\n")
+    // The hold rules' state is derived state `verify` recomputes: 3 patients, the site, holds.
+    let verified = try cli.succeed(["verify"]).stdout
+    #expect(verified.contains("review state agrees with the log for 5 streams"), "\(verified)")
   }
 
   @Test func aPolicyLengthensThePeriodsAndAShorterOneIsRefused() throws {
