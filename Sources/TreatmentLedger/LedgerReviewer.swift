@@ -4,8 +4,9 @@ import LedgerEventStore
 import LedgerFoundation
 import TreatmentRecords
 
-/// The ledger's rule set: the clinical rules for `patient-<id>` streams (`ClinicalReviewer`) and
-/// the controlled-substance rules for `inventory-<site>` streams (`InventoryReviewer`), as the one
+/// The ledger's rule set: the clinical rules for `patient-<id>` streams (`ClinicalReviewer`),
+/// the controlled-substance rules for `inventory-<site>` streams (`InventoryReviewer`) and the
+/// legal-hold rules of the clinic stream `legal-holds` (`LegalHoldReviewer`), as the one
 /// `AppendReviewer` a store takes. An append over both kinds of stream (a dose and its
 /// withdrawal) is judged stream by stream in one transaction: all of it is written or none.
 public struct LedgerReviewer: AppendReviewer {
@@ -13,6 +14,8 @@ public struct LedgerReviewer: AppendReviewer {
   public let clinical: ClinicalReviewer
   /// The controlled-substance rules.
   public let inventory: InventoryReviewer
+  /// The legal-hold rules.
+  public let holds = LegalHoldReviewer()
 
   /// Both rule sets with their settings.
   public init(
@@ -23,15 +26,18 @@ public struct LedgerReviewer: AppendReviewer {
     self.inventory = inventory
   }
 
-  /// One stream's state: a patient's decision state or a site's record (the other is nil).
+  /// One stream's state: a patient's decision state, a site's record or the clinic's legal
+  /// holds (the others are nil).
   public struct State {
     var patient: PatientDecisionState?
     var site: InventoryReviewer.State?
+    var holds: LegalHoldState?
   }
 
-  /// True for `patient-*` and `inventory-*` streams.
+  /// True for `patient-*`, `inventory-*` and `legal-holds` streams.
   public func reviews(stream: String) -> Bool {
     clinical.reviews(stream: stream) || inventory.reviews(stream: stream)
+      || holds.reviews(stream: stream)
   }
 
   /// True: both rule sets change the state only after every check has passed.
@@ -42,7 +48,10 @@ public struct LedgerReviewer: AppendReviewer {
   public var requirement: ReviewerRequirement? {
     ReviewerRequirement(
       name: "treatment-records.clinical",
-      streamPrefixes: [ClinicalReviewer.patientStreamPrefix, InventoryReviewer.siteStreamPrefix])
+      streamPrefixes: [
+        ClinicalReviewer.patientStreamPrefix, InventoryReviewer.siteStreamPrefix,
+        LegalHoldReviewer.stream,
+      ])
   }
 
   /// Decodes with the rule set of the stream.
@@ -50,12 +59,16 @@ public struct LedgerReviewer: AppendReviewer {
     if inventory.reviews(stream: stream) {
       return State(site: try inventory.decodeState(bytes, stream: stream))
     }
+    if holds.reviews(stream: stream) {
+      return State(holds: try holds.decodeState(bytes, stream: stream))
+    }
     return State(patient: try clinical.decodeState(bytes, stream: stream))
   }
 
   /// Encodes with the rule set of the state.
   public func encodeState(_ state: State) -> [UInt8] {
     if let site = state.site { return inventory.encodeState(site) }
+    if let held = state.holds { return holds.encodeState(held) }
     return clinical.encodeState(state.patient ?? PatientDecisionState())
   }
 
@@ -66,7 +79,10 @@ public struct LedgerReviewer: AppendReviewer {
 
   /// Folds a stored event with the rule set of the stream.
   public func absorb(_ event: RecordedEvent, stream: String, state: inout State) {
-    if var site = state.site {
+    if var held = state.holds {
+      holds.absorb(event, stream: stream, state: &held)
+      state.holds = held
+    } else if var site = state.site {
       state.site = nil
       inventory.absorb(event, stream: stream, state: &site)
       state.site = site
@@ -84,6 +100,10 @@ public struct LedgerReviewer: AppendReviewer {
     _ event: ProposedEvent, index: Int, stream: String, state: inout State,
     context: ReviewContext
   ) throws(EventStoreError) -> [JSONValue] {
+    if var held = state.holds {
+      defer { state.holds = held }
+      return try holds.review(event, index: index, stream: stream, state: &held, context: context)
+    }
     if var site = state.site {
       state.site = nil
       defer { state.site = site }
@@ -101,11 +121,13 @@ public struct LedgerReviewer: AppendReviewer {
 extension LedgerReviewer.State {
   init(patient: PatientDecisionState) {
     self.patient = patient
-    self.site = nil
   }
 
   init(site: InventoryReviewer.State) {
-    self.patient = nil
     self.site = site
+  }
+
+  init(holds: LegalHoldState) {
+    self.holds = holds
   }
 }

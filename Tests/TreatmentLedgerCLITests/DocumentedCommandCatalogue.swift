@@ -416,6 +416,34 @@ enum DocumentedCommandCatalogue {
           text: #"tail -n 1 dea-summer/inventory.ndjson | tr -d '\n' | sha256sum"#,
           output: ["  -"]),
       ]),
+    DocScene(
+      name: "README and docs/RETENTION.md, a legal hold and retention on the demo store",
+      setup: "treatment-ledger demo --patients 3 > /dev/null",
+      steps: [
+        DocStep(
+          text:
+            #"treatment-ledger hold place --hold-id matter-2026-014 --scope demo-0002 --reason "Records request of counsel, matter 2026-014" --by staff-0012 --by-name "Robin Example""#,
+          output: ["hold matter-2026-014 placed on demo-0002"]),
+        DocStep(
+          text: #"treatment-ledger hold list"#,
+          output: ["matter-2026-014  scope demo-0002", "by staff-0012  in force"]),
+        DocStep(
+          text: #"treatment-ledger retention due --as-of 2040-01-01"#,
+          output: [
+            "2 patients due for erasure as of 2040-01-01 (policy default-1)", "demo-0001  adult",
+            "demo-0003  adult",
+          ]),
+        DocStep(
+          text: #"treatment-ledger retention show --patient demo-0002 --as-of 2040-01-01"#,
+          output: [
+            "governs  ends 20", "adult: 10 years after the last event (policy default-1)",
+            "legal holds in force: matter-2026-014", "held",
+          ]),
+        DocStep(
+          text:
+            #"treatment-ledger hold release --hold-id matter-2026-014 --reason "Matter closed" --by staff-0012"#,
+          output: ["hold matter-2026-014 released"]),
+      ]),
   ]
 
   /// Documented command lines no test here runs, each with the reason.

@@ -42,6 +42,7 @@ struct EmbeddingExamples {
     try await readmeEmbedding(storePath: root + "/readme", logger: logger)
     try check(true, "README")
     try await controlledSubstancesSnippet(storePath: root + "/dea")
+    try await retentionSnippet(storePath: root + "/dea")
 
     let ledger = try Ledger.open(
       Ledger.Configuration(path: root + "/readme", logger: logger, anchorFile: root + "/anchor"))

@@ -2,7 +2,7 @@
 """Validate TreatmentLedger JSON / NDJSON files against the schemas in Schemas/.
 
 Usage:
-  python3 Tools/schema-validate/validate_events.py --kind input|envelope|data|protocol [--type T] FILE...
+  python3 Tools/schema-validate/validate_events.py --kind input|envelope|data|protocol|retention [--type T] FILE...
   python3 Tools/schema-validate/validate_events.py --self-test
 
 Each FILE ending in .json holds one instance; each FILE ending in .ndjson holds one instance per
@@ -43,6 +43,7 @@ KIND_IDS = {
   "input": BASE_ID + "input.v1.schema.json",
   "envelope": BASE_ID + "envelope.v1.schema.json",
   "protocol": BASE_ID + "protocol.v1.schema.json",
+  "retention": BASE_ID + "retention.v1.schema.json",
 }
 DEFAULT_SCHEMAS = pathlib.Path(__file__).resolve().parent.parent.parent / "Schemas"
 
@@ -351,6 +352,14 @@ NEGATIVE_CASES = [
   ("empty flags array", "envelope", "envelope", "", "flags", []),
   ("hash not 64 hex", "envelope", "envelope", "", "hash", "ABC"),
   ("unknown threshold", "protocol", "protocol", "thresholds", "heartRateLow", 50),
+  ("hold scope neither all nor an id", "input", "LegalHoldPlaced", "data", "scope", "every patient"),
+  ("hold without a reason", "input", "LegalHoldPlaced", "data", "reason", DROP),
+  ("hold in a patient stream", "input", "LegalHoldPlaced", "", "streamId", "patient-demo-0001"),
+  ("release with an empty reason", "input", "LegalHoldReleased", "data", "reason", ""),
+  ("retention below the adult default", "retention", "retention", "adults", "yearsAfterLastEvent", 9),
+  ("retention below the controlled-substance default", "retention", "retention", "controlledSubstances", "yearsAfterEvent", 1),
+  ("retention with an unknown section", "retention", "retention", "", "patients", {}),
+  ("retention without a policyVersion", "retention", "retention", "", "policyVersion", DROP),
 ]
 
 
@@ -410,7 +419,11 @@ def self_test(schemas: Schemas) -> int:
   # The controlled-substance examples form one site's log (inventory-main) in examples/inventory.
   inventory_types = {"RegistrationRecorded", "StockReceived", "StockAdministered", "WasteRecorded",
                      "InventoryCounted", "LossReported", "StockDisposed"}
-  for path in sorted(examples_dir.glob("*.json")) + sorted(examples_dir.glob("inventory/*.json")):
+  # The legal-hold examples form the clinic's stream legal-holds in examples/holds.
+  hold_types = {"LegalHoldPlaced", "LegalHoldReleased"}
+  example_paths = sorted(examples_dir.glob("*.json")) + sorted(examples_dir.glob("inventory/*.json"))
+  example_paths += sorted(examples_dir.glob("holds/*.json")) + sorted(examples_dir.glob("retention/*.json"))
+  for path in example_paths:
     name = path.name
     try:
       instance = json.loads(path.read_text(encoding="utf-8"))
@@ -422,10 +435,13 @@ def self_test(schemas: Schemas) -> int:
       kind = "envelope"
     elif name == "protocol.v1.example.json":
       kind = "protocol"
+    elif name == "retention.v1.example.json":
+      kind = "retention"
     elif name.removesuffix(".v1.example.json") in types:
       kind = "input"
       result(instance.get("type") == name.removesuffix(".v1.example.json"), f"examples/{name} type")
       stream = "inventory-main" if instance.get("type") in inventory_types else "patient-demo-0001"
+      stream = "legal-holds" if instance.get("type") in hold_types else stream
       result(instance.get("streamId") == stream, f"examples/{name} in stream {stream}")
     else:
       result(False, f"examples/{name}", "no schema for this example name")
@@ -471,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     epilog="Exit status: 0 all valid, 1 some instance invalid (one line each), 2 usage or I/O error.",
   )
   parser.add_argument(
-    "--kind", choices=["input", "envelope", "data", "protocol"], help="what the files hold"
+    "--kind", choices=["input", "envelope", "data", "protocol", "retention"], help="what the files hold"
   )
   parser.add_argument(
     "--type", dest="event_type", metavar="T", help="event type, required with --kind data"

@@ -27,7 +27,8 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
       Demo.self, Init.self, Append.self, Import.self, Validate.self, Read.self, Verify.self,
       Stats.self,
       Timeline.self, Summary.self, Report.self, Rebuild.self, SchemasCommand.self,
-      AuditCommand.self, DEACommand.self, Serve.self, TokenCommand.self,
+      AuditCommand.self, DEACommand.self, HoldCommand.self, RetentionCommand.self, Serve.self,
+      TokenCommand.self,
     ]
   )
 
