@@ -105,11 +105,10 @@ extension EventStore {
     }
     for name in streams where handle.includes(name) {
       let events = try streamEvents(name, txn).filter { $0.globalPosition < meta.checkpoint }
-      let stored = try txn.get(
-        layout.projectionState,
-        Layout.projectionStateKey(handle.name, slot: meta.slot, stream: name))
+      let stored = try storedRecords(handle.name, slot: meta.slot, stream: name, txn)
       check.streamsChecked += 1
-      let expected = events.isEmpty ? nil : try handle.fold(nil, name, events)
+      let expected =
+        events.isEmpty ? [] : try foldedRecords(handle, stream: name, events: events, txn)
       if stored != expected {
         check.firstDifferingStream = name
         break
