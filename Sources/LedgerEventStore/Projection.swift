@@ -133,8 +133,8 @@ struct ProjectionHandle: Sendable {
   /// True for a ``KeyedStreamProjection`` (many records per stream), false for a
   /// ``StreamProjection`` (one whole-state record).
   let isKeyed: Bool
-  /// Its ``DecodedStateCache`` (of `projectionType.State`) for a ``StreamProjection``, shared by
-  /// folds and reads.
+  /// Its ``DecodedStateCache`` (of `projectionType.State`): for a ``StreamProjection`` shared by
+  /// folds and reads, for a ``KeyedStreamProjection`` of the states reads assembled.
   let cache: (AnyObject & Sendable)?
 
   /// The handle of `definition`, or nil when it is neither kind of projection.
@@ -203,7 +203,7 @@ struct ProjectionHandle: Sendable {
     includes = { projection.includes(stream: $0) }
     projectionType = P.self
     isKeyed = true
-    cache = nil
+    cache = DecodedStateCache<P.State>()
     fold = { records, events in
       for event in events {
         do { try projection.apply(event, to: records) } catch {

@@ -94,7 +94,24 @@ extension EventStore {
   ) throws(EventStoreError) -> P.State? {
     let records = try projectionRecords(projection.name, stream: stream)
     guard !records.isEmpty else { return nil }
-    return try projection.state(stream: stream, records: records)
+    let handle = try handle(projection.name)
+    guard handle.projectionType == P.self, handle.version == projection.version,
+      let cache = handle.cache as? DecodedStateCache<P.State>
+    else { return try projection.state(stream: stream, records: records) }
+    // The records as one byte string: a state assembled from exactly these records is served
+    // again without decoding them (as for a whole state, checked on every read).
+    var fingerprint: [UInt8] = []
+    fingerprint.reserveCapacity(records.reduce(0) { $0 + $1.key.count + $1.value.count + 16 })
+    for record in records {
+      fingerprint += UInt64(record.key.count).bigEndianBytes
+      fingerprint += record.key
+      fingerprint += UInt64(record.value.count).bigEndianBytes
+      fingerprint += record.value
+    }
+    if let state = cache.state(stream: stream, storedBytes: fingerprint) { return state }
+    let state = try projection.state(stream: stream, records: records)
+    cache.store(stream: stream, bytes: fingerprint, state: state)
+    return state
   }
 
   /// The decoded state of `projection` for `stream`, or nil when the stream has none: what

@@ -148,4 +148,64 @@ import TreatmentLedger
     #expect(try store.verifyDerived().isIntact)
     #expect(try ledger.timeline(of: Self.patient) == before)
   }
+
+  @Test func aStoreWithWholeStateProjectionsOfVersion2AnswersTheSameAndSaysWhatToRun()
+    async throws
+  {
+    let dir = TemporaryDirectory("derived-grain-upgrade")
+    defer { dir.remove() }
+    let stream = Ledger.stream(forPatient: Self.patient)
+    let expected: PatientTimeline
+    do {
+      let ledger = try Ledger.open(Ledger.Configuration(path: dir.path))
+      defer { ledger.close() }
+      _ = try await ledger.record((0..<20).map(Self.entry))
+      expected = try ledger.timeline(of: Self.patient)
+      // Make the store look as the previous release left it: projection-meta of version 2 and
+      // one whole-state value per patient in the live slot, beside no records of version 3.
+      try ledger.store.withWrite { txn in
+        for name in ["patient-timeline", "course-summary"] {
+          let meta = try #require(try ledger.store.layout.projectionMeta(txn, name))
+          for record in try ledger.store.storedRecords(name, slot: meta.slot, stream: stream, txn) {
+            try txn.delete(
+              ledger.store.layout.projectionState,
+              Layout.projectionStateKey(name, slot: meta.slot, stream: stream) + [0] + record.key)
+          }
+          try txn.put(
+            ledger.store.layout.projectionState,
+            Layout.projectionStateKey(name, slot: meta.slot, stream: stream), [2, 0, 0])
+          try ledger.store.layout.putProjectionMeta(
+            txn, name, ProjectionMeta(version: 2, slot: meta.slot, checkpoint: meta.checkpoint))
+        }
+      }
+    }
+    // Read-only: answers from the log, the same.
+    let reader = try Ledger.open(Ledger.Configuration(path: dir.path, readOnly: true))
+    #expect(try reader.timeline(of: Self.patient) == expected)
+    reader.close()
+    let ledger = try Ledger.open(Ledger.Configuration(path: dir.path))
+    defer { ledger.close() }
+    // A writer refuses the stale state and names the command that fixes it; appends go on.
+    do {
+      _ = try ledger.timeline(of: Self.patient)
+      Issue.record("a stale projection was served")
+    } catch {
+      #expect("\(error)".contains("treatment-ledger rebuild --projection patient-timeline"))
+    }
+    let reports = try await ledger.store.rebuild(projections: ledger.projectionNames)
+    #expect(reports.allSatisfy { $0.replaced && $0.replacedVersion == 2 })
+    #expect(try ledger.timeline(of: Self.patient) == expected)
+    #expect(try ledger.store.verifyDerived().isIntact)
+    // Nothing of the whole-state layout is left behind.
+    try ledger.store.withRead { txn in
+      for name in ["patient-timeline", "course-summary"] {
+        let meta = try #require(try ledger.store.layout.projectionMeta(txn, name))
+        for slot: UInt8 in [0, 1] {
+          let records = try ledger.store.storedRecords(name, slot: slot, stream: stream, txn)
+          #expect(!records.contains { $0.key.isEmpty })
+          #expect(slot == meta.slot ? !records.isEmpty : records.isEmpty)
+        }
+      }
+    }
+  }
 }
