@@ -4,6 +4,7 @@ import Testing
 import TreatmentLedger
 
 @testable import LedgerEventStore
+@testable import TreatmentRecords
 
 /// Issue 13: the derived state one append writes does not grow with the patient's history.
 /// Untimed: the test compares every derived value before and after one append and counts the
@@ -107,9 +108,9 @@ import TreatmentLedger
     #expect(projections > 0)
     // The same kind of event writes the same records; only the varints of positions may grow.
     #expect(projections <= (early["projection-state"] ?? 0) + 16)
-    withKnownIssue("the review state is still one value per patient (issue 13, not yet keyed)") {
-      #expect((late["review-state"] ?? 0) <= (early["review-state"] ?? 0) + 64)
-    }
+    let review = try #require(late["review-state"])
+    #expect(review > 0)
+    #expect(review <= (early["review-state"] ?? 0) + 16)
   }
 
   @Test func verifyDerivedNamesAPatientWhoseTimelineRecordDiffersAndAPatientRebuildRepairsIt()
@@ -207,5 +208,44 @@ import TreatmentLedger
         }
       }
     }
+  }
+
+  @Test func aWholeDecisionStateOfVersion2IsReplacedByAHeadAndFactsWithTheNextAppend()
+    async throws
+  {
+    let dir = TemporaryDirectory("derived-grain-review")
+    defer { dir.remove() }
+    let ledger = try Ledger.open(Ledger.Configuration(path: dir.path))
+    defer { ledger.close() }
+    _ = try await ledger.record((0..<12).map(Self.entry))
+    let store = ledger.store
+    let stream = Ledger.stream(forPatient: Self.patient)
+    let key = Array(stream.utf8)
+    // What an earlier release stored: the whole decision state as one value, no entry facts.
+    try store.withWrite { txn in
+      let head = try #require(try txn.get(store.layout.reviewState, key))
+      let facts = try store.storedFacts(txn, stream: stream)
+      #expect(facts.count == 12)
+      let state = try ClinicalReviewer().decodeState(head, stream: stream, facts: facts)
+      for fact in facts {
+        try txn.delete(store.layout.reviewState, ReviewFacts.prefix(stream) + fact.key)
+      }
+      try txn.put(store.layout.reviewState, key, state.binaryEncoded())
+    }
+    #expect(try store.verifyDerived().isIntact, "the whole form of version 2 is accepted")
+    let next = Self.entry(12)
+    _ = try await ledger.record(
+      next.event, patient: Self.patient, occurredAt: next.occurredAt, by: next.recordedBy)
+    let head = try #require(try store.reviewState(stream: stream))
+    #expect(head.first == PatientDecisionState.factsFormat)
+    #expect(try store.reviewFacts(stream: stream).count == 13)
+    #expect(try store.verifyDerived().isIntact)
+    // A damaged entry fact is found by verify.
+    try store.withWrite { txn in
+      try txn.put(
+        store.layout.reviewState,
+        ReviewFacts.prefix(stream) + PatientDecisionState.entryFactKey(3), [0])
+    }
+    #expect(try store.verifyDerived().firstDifferingReviewStream == stream)
   }
 }

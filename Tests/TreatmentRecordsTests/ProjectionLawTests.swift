@@ -95,6 +95,9 @@ import TreatmentRecords
     }
     #expect(try states(store, streams) == incremental)
     #expect(try store.verify().isIntact)
+    // The decision state kept as keyed facts equals one recomputed from the log.
+    let derived = try store.verifyDerived()
+    #expect(derived.isIntact && derived.reviewStatesChecked == 4)
   }
 
   @Test func voidsAndCorrectionsCountAsDomainSaysInTheSummary() async throws {

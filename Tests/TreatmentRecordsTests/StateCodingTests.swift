@@ -106,23 +106,53 @@ struct ClinicalStateCodingTests {
   }
 
   @Test(
-    "The decision state round-trips in binary, and its JSON form still decodes", arguments: 0..<12)
+    "The decision state round-trips as a head and keyed facts, and its whole forms still decode",
+    arguments: 0..<12)
   func decisionStateRoundTrip(seed: UInt64) throws {
     var scenario = ScenarioGenerator(seed: seed &* 7_919 &+ 3)
     let events = scenario.generate(length: 100)
     let reviewer = ClinicalReviewer()
     var state = PatientDecisionState()
+    func sortedFacts(_ state: PatientDecisionState) -> [(key: [UInt8], value: [UInt8])] {
+      reviewer.stateFacts(state, stream: "patient-x").map { (key: $0.key, value: $0.value) }
+        .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
     for (index, item) in events.enumerated() {
       state = state.applying(item.event, eventId: item.eventId, occurredAt: item.occurredAt)
       guard index % 9 == 0 || index == events.count - 1 else { continue }
-      let bytes = reviewer.encodeState(state)
-      let decoded = try reviewer.decodeState(bytes, stream: "patient-x")
+      let head = reviewer.encodeState(state)
+      #expect(head.count <= 32, "the head does not grow with the history")
+      let decoded = try reviewer.decodeState(head, stream: "patient-x", facts: sortedFacts(state))
       #expect(decoded == state)
-      #expect(reviewer.encodeState(decoded) == bytes)
+      #expect(reviewer.encodeState(decoded) == head)
+      // The whole binary form of version 2 still decodes (a store written before).
+      #expect(try reviewer.decodeState(state.binaryEncoded(), stream: "patient-x") == state)
     }
     let legacy = Array(try JSONEncoder().encode(state))
     #expect(try reviewer.decodeState(legacy, stream: "patient-x") == state)
-    let bytes = reviewer.encodeState(state)
+    #expect(!reviewer.storedStateHasFacts(legacy, stream: "patient-x"))
+    #expect(!reviewer.storedStateHasFacts(state.binaryEncoded(), stream: "patient-x"))
+    let head = reviewer.encodeState(state)
+    #expect(reviewer.storedStateHasFacts(head, stream: "patient-x"))
+    let facts = sortedFacts(state)
+    for length in 0..<head.count {
+      #expect(throws: EventStoreError.self) {
+        _ = try reviewer.decodeState(Array(head[..<length]), stream: "patient-x", facts: facts)
+      }
+    }
+    // A missing, damaged or extra entry fact is refused, never a wrong state.
+    #expect(throws: EventStoreError.self) {
+      _ = try reviewer.decodeState(head, stream: "patient-x", facts: Array(facts.dropLast()))
+    }
+    #expect(throws: EventStoreError.self) {
+      _ = try reviewer.decodeState(head, stream: "patient-x", facts: Array(facts.dropFirst()))
+    }
+    var damaged = facts
+    damaged[0].value = Array(damaged[0].value.dropLast())
+    #expect(throws: EventStoreError.self) {
+      _ = try reviewer.decodeState(head, stream: "patient-x", facts: damaged)
+    }
+    let bytes = state.binaryEncoded()
     for length in 0..<min(bytes.count, 300) {
       #expect(throws: EventStoreError.self) {
         _ = try reviewer.decodeState(Array(bytes[..<length]), stream: "patient-x")
