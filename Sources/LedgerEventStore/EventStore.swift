@@ -40,8 +40,9 @@ public final class EventStore: Sendable {
     public var anchorFile: String?
     /// Rules consulted inside every append to the streams they govern (see ``AppendReviewer``).
     public var reviewer: (any AppendReviewer)?
-    /// Projections kept beside the log (see ``StreamProjection``); names must be unique.
-    public var projections: [any StreamProjection] = []
+    /// Projections kept beside the log (``KeyedStreamProjection`` or ``StreamProjection``);
+    /// names must be unique.
+    public var projections: [any ProjectionDefinition] = []
     /// The clock that stamps `recordedAt`: microseconds since 1970-01-01T00:00:00Z. Defaults to
     /// the system clock; tests inject one to move time backwards or far ahead. The store never
     /// stamps a commit earlier than the one before it, whatever this clock says, and refuses to
@@ -61,6 +62,8 @@ public final class EventStore: Sendable {
   let notifier = CommitNotifier()
   let reviewer: (any AppendReviewer)?
   let projections: [ProjectionHandle]
+  /// Seals and opens every value of per-stream derived state (see ``DerivedSealer``).
+  let derivedSealer: DerivedSealer
   let anchorFile: String?
   /// The clock that stamps `recordedAt` (see ``Options/clock``).
   let clock: @Sendable () -> Int64
@@ -82,6 +85,7 @@ public final class EventStore: Sendable {
     self.environment = environment
     self.reviewer = reviewer
     self.projections = projections
+    self.derivedSealer = .plain
     self.layout = layout
     self.logger = logger
     self.path = environment.path
@@ -100,11 +104,7 @@ public final class EventStore: Sendable {
     at path: String, options: Options = Options(), logger: Logger? = nil
   ) throws(EventStoreError) -> EventStore {
     let logger = logger ?? Logger.current
-    let names = options.projections.map(\.name)
-    guard Set(names).count == names.count, names.allSatisfy({ !$0.isEmpty && !$0.utf8.contains(0) })
-    else {
-      throw .incompatibleStore(reason: "projection names must be unique and non-empty")
-    }
+    let handles = try ProjectionHandle.handles(of: options.projections)
     let exists = FileManager.default.fileExists(atPath: path + "/data.mdb")
     if !exists && (!options.createIfMissing || options.readOnly) {
       throw .storeNotFound(path: path)
@@ -128,7 +128,7 @@ public final class EventStore: Sendable {
         requirement: options.reviewer?.requirement)
       let store = EventStore(
         environment: environment, layout: layout, logger: logger, writer: writer,
-        reviewer: options.reviewer, projections: options.projections.map { ProjectionHandle($0) },
+        reviewer: options.reviewer, projections: handles,
         anchorFile: options.anchorFile, clock: options.clock)
       writer?.attach(store)
       logger.debug("opened event store", metadata: ["path": "\(environment.path)"])

@@ -17,7 +17,7 @@ import LedgerLMDB
 ///
 /// The law every projection must keep: applying events one append at a time gives byte for byte
 /// the same state as a rebuild from the log.
-public protocol StreamProjection: Sendable {
+public protocol StreamProjection: ProjectionDefinition {
   /// The per-stream state. It must have value semantics (a struct or enum of values): the store
   /// keeps recently folded states in memory and hands out copies.
   associatedtype State
@@ -126,23 +126,59 @@ struct ProjectionHandle: Sendable {
   let name: String
   let version: Int
   let includes: @Sendable (String) -> Bool
-  /// Folds `events` (all of `stream`, in log order) into the stored state bytes (nil: initial).
-  let fold: @Sendable ([UInt8]?, String, [RecordedEvent]) throws -> [UInt8]
+  /// Folds `events` (all of the records' stream, in log order) into the stream's records.
+  let fold: @Sendable (ProjectionRecords, [RecordedEvent]) throws -> Void
   /// The type of the registered projection.
-  let projectionType: any StreamProjection.Type
-  /// Its ``DecodedStateCache`` (of `projectionType.State`), shared by folds and reads.
-  let cache: AnyObject & Sendable
+  let projectionType: Any.Type
+  /// True for a ``KeyedStreamProjection`` (many records per stream), false for a
+  /// ``StreamProjection`` (one whole-state record).
+  let isKeyed: Bool
+  /// Its ``DecodedStateCache`` (of `projectionType.State`): for a ``StreamProjection`` shared by
+  /// folds and reads, for a ``KeyedStreamProjection`` of the states reads assembled.
+  let cache: (AnyObject & Sendable)?
+
+  /// The handle of `definition`, or nil when it is neither kind of projection.
+  static func make(_ definition: any ProjectionDefinition) -> ProjectionHandle? {
+    if let whole = definition as? any StreamProjection { return ProjectionHandle(whole) }
+    if let keyed = definition as? any KeyedStreamProjection {
+      return ProjectionHandle(keyed: keyed)
+    }
+    return nil
+  }
+
+  /// The handles of `definitions`; throws `.incompatibleStore` for a definition of neither kind,
+  /// or names that are empty, hold a 0x00 byte or are given twice.
+  static func handles(
+    of definitions: [any ProjectionDefinition]
+  ) throws(EventStoreError) -> [ProjectionHandle] {
+    var handles: [ProjectionHandle] = []
+    for definition in definitions {
+      guard let handle = make(definition) else {
+        throw .incompatibleStore(
+          reason: "a projection must be a StreamProjection or a KeyedStreamProjection")
+      }
+      handles.append(handle)
+    }
+    let names = handles.map(\.name)
+    guard Set(names).count == names.count, names.allSatisfy({ !$0.isEmpty && !$0.utf8.contains(0) })
+    else {
+      throw .incompatibleStore(reason: "projection names must be unique and non-empty")
+    }
+    return handles
+  }
 
   init<P: StreamProjection>(_ projection: P) {
     name = projection.name
     version = projection.version
     includes = { projection.includes(stream: $0) }
     projectionType = P.self
+    isKeyed = false
     let cache = DecodedStateCache<P.State>()
     self.cache = cache
-    fold = { bytes, stream, events in
+    fold = { records, events in
+      let stream = records.stream
       var state: P.State
-      if let bytes {
+      if let bytes = try records.wholeState() {
         state =
           try cache.take(stream: stream, storedBytes: bytes)
           ?? projection.decode(bytes, stream: stream)
@@ -156,8 +192,25 @@ struct ProjectionHandle: Sendable {
         }
       }
       let encoded = projection.encode(state)
+      try records.setWholeState(encoded)
       cache.store(stream: stream, bytes: encoded, state: state)
-      return encoded
+    }
+  }
+
+  init<P: KeyedStreamProjection>(keyed projection: P) {
+    name = projection.name
+    version = projection.version
+    includes = { projection.includes(stream: $0) }
+    projectionType = P.self
+    isKeyed = true
+    cache = DecodedStateCache<P.State>()
+    fold = { records, events in
+      for event in events {
+        do { try projection.apply(event, to: records) } catch {
+          throw EventStoreError.projectionFailed(
+            name: projection.name, position: event.globalPosition, reason: "\(error)")
+        }
+      }
     }
   }
 }

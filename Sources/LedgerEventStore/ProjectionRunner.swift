@@ -27,25 +27,37 @@ extension EventStore {
     }
   }
 
-  /// The stored state of projection `name` for `stream`, or nil when the stream has none.
+  /// The stored state of projection `name` for `stream`, or nil when the stream has none. For a
+  /// ``KeyedStreamProjection``, which stores many records per stream, read
+  /// ``projectionRecords(_:stream:)``, or the typed `projectionState(_:stream:)` that
+  /// takes the projection, instead; this returns nil for it.
   ///
   /// A projection that is behind the log is caught up first; a stale one throws
   /// `.projectionStale` (never serves state made by other code). A current projection (the usual
   /// case: appends update it inline) is read in a read transaction only, so reads never wait
   /// for the writer.
   public func projectionState(_ name: String, stream: String) throws(EventStoreError) -> [UInt8]? {
+    try projectionRecords(name, stream: stream).first { $0.key.isEmpty }?.value
+  }
+
+  /// The stored records of projection `name` for `stream` in key order (empty when the stream
+  /// has none): the records of a ``KeyedStreamProjection``, or the one record (under the empty
+  /// key) of a ``StreamProjection``. Current, caught up or refused exactly as
+  /// the `projectionState(_:stream:)` that takes a name.
+  public func projectionRecords(_ name: String, stream: String) throws(EventStoreError)
+    -> [ProjectionRecord]
+  {
     let handle = try handle(name)
-    let key = { (slot: UInt8) in Layout.projectionStateKey(name, slot: slot, stream: stream) }
     // nil: behind the log (or never run) in a store that can catch it up.
-    let current: [UInt8]?? = try withRead { txn in
+    let current: [ProjectionRecord]? = try withRead { txn in
       let meta = try layout.projectionMeta(txn, name)
       let head = try layout.head(txn).nextPosition
       if isReadOnly, meta?.version != handle.version || meta?.checkpoint ?? 0 < head {
         // A read-only handle cannot bring the stored state up to date: fold the stream's events
         // in this snapshot instead, so it never serves state behind the log or of other code.
-        guard handle.includes(stream) else { return .some(nil) }
+        guard handle.includes(stream) else { return [] }
         let events = try streamEvents(stream, txn)
-        return .some(events.isEmpty ? nil : try handle.fold(nil, stream, events))
+        return events.isEmpty ? [] : try foldedRecords(handle, stream: stream, events: events, txn)
       }
       guard let meta else { return nil }
       guard meta.version == handle.version else {
@@ -53,7 +65,7 @@ extension EventStore {
           name: name, storedVersion: meta.version, codeVersion: handle.version)
       }
       guard meta.checkpoint >= head else { return nil }
-      return .some(try txn.get(layout.projectionState, key(meta.slot)))
+      return try storedRecords(name, slot: meta.slot, stream: stream, txn)
     }
     if let current { return current }
     try catchUp(projection: name)
@@ -66,8 +78,40 @@ extension EventStore {
         throw EventStoreError.projectionStale(
           name: name, storedVersion: meta.version, codeVersion: handle.version)
       }
-      return try txn.get(layout.projectionState, key(meta.slot))
+      return try storedRecords(name, slot: meta.slot, stream: stream, txn)
     }
+  }
+
+  /// The state of keyed `projection` for `stream`, assembled from its records, or nil when the
+  /// stream has none. Current, caught up or refused exactly as
+  /// the `projectionState(_:stream:)` that takes a name.
+  ///
+  /// ```swift
+  /// let timeline = try store.projectionState(PatientTimelineProjection(), stream: "patient-7f3a")
+  /// ```
+  public func projectionState<P: KeyedStreamProjection>(
+    _ projection: P, stream: String
+  ) throws(EventStoreError) -> P.State? {
+    let records = try projectionRecords(projection.name, stream: stream)
+    guard !records.isEmpty else { return nil }
+    let handle = try handle(projection.name)
+    guard handle.projectionType == P.self, handle.version == projection.version,
+      let cache = handle.cache as? DecodedStateCache<P.State>
+    else { return try projection.state(stream: stream, records: records) }
+    // The records as one byte string: a state assembled from exactly these records is served
+    // again without decoding them (as for a whole state, checked on every read).
+    var fingerprint: [UInt8] = []
+    fingerprint.reserveCapacity(records.reduce(0) { $0 + $1.key.count + $1.value.count + 16 })
+    for record in records {
+      fingerprint += UInt64(record.key.count).bigEndianBytes
+      fingerprint += record.key
+      fingerprint += UInt64(record.value.count).bigEndianBytes
+      fingerprint += record.value
+    }
+    if let state = cache.state(stream: stream, storedBytes: fingerprint) { return state }
+    let state = try projection.state(stream: stream, records: records)
+    cache.store(stream: stream, bytes: fingerprint, state: state)
+    return state
   }
 
   /// The decoded state of `projection` for `stream`, or nil when the stream has none: what
@@ -287,26 +331,44 @@ extension EventStore {
         throw EventStoreError.unknownProjection(name: name)
       }
       let events = try streamEvents(stream, txn)
-      let key = Layout.projectionStateKey(name, slot: meta.slot, stream: stream)
-      let live = try txn.get(layout.projectionState, key)
+      let live = try storedRecords(name, slot: meta.slot, stream: stream, txn)
       var report = RebuildReport(
         projection: name, eventsRead: UInt64(events.count), streams: 1, differingStreams: [],
         missingStreams: [], replacedVersion: meta.version, seconds: 0)
       guard handle.includes(stream), !events.isEmpty else { return report }
-      let rebuilt = try handle.fold(nil, stream, events)
-      if live == nil {
+      let rebuilt = try foldedRecords(handle, stream: stream, events: events, txn)
+      if live.isEmpty {
         report.missingStreams = [stream]
       } else if live != rebuilt {
         report.differingStreams = [stream]
       }
       report.replaced = replaceDiffering || live == rebuilt
-      if report.replaced { try txn.put(layout.projectionState, key, rebuilt) }
+      if report.replaced, live != rebuilt {
+        try replaceRecords(name, slot: meta.slot, stream: stream, live: live, with: rebuilt, txn)
+      }
       return report
     }
     let elapsed = ContinuousClock.now - started
     report.seconds =
       Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     return report
+  }
+
+  /// Replaces the `live` records of `stream` in `slot` by `rebuilt`.
+  private func replaceRecords(
+    _ name: String, slot: UInt8, stream: String, live: [ProjectionRecord],
+    with rebuilt: [ProjectionRecord], _ txn: WriteTransaction
+  ) throws {
+    let base = Layout.projectionStateKey(name, slot: slot, stream: stream)
+    func key(_ record: ProjectionRecord) -> [UInt8] {
+      record.key.isEmpty ? base : base + [0] + record.key
+    }
+    for record in live { try txn.delete(layout.projectionState, key(record)) }
+    for record in rebuilt {
+      let sealed = try derivedSealer.seal(
+        record.value, stream: stream, database: "projection-state", key: key(record), in: txn)
+      try txn.put(layout.projectionState, key(record), sealed)
+    }
   }
 
   // MARK: Internals
@@ -351,9 +413,9 @@ extension EventStore {
     _ handle: ProjectionHandle, slot: UInt8, stream: String, events: [RecordedEvent],
     _ txn: WriteTransaction
   ) throws {
-    let key = Layout.projectionStateKey(handle.name, slot: slot, stream: stream)
-    let current = try txn.get(layout.projectionState, key)
-    try txn.put(layout.projectionState, key, try handle.fold(current, stream, events))
+    let records = ProjectionRecords(
+      stream: stream, name: handle.name, slot: slot, store: self, txn: txn)
+    try handle.fold(records, events)
   }
 
   /// Every event of `stream`, in stream order, read in `txn`.
@@ -375,25 +437,46 @@ extension EventStore {
     }
   }
 
-  /// Compares the streams of two slots: which differ, which exist on one side only.
+  /// Compares the streams of two slots: which differ, which exist on one side only. Each
+  /// stream's records (keys and opened values) are compared through one digest per stream.
   private func compareSlots(_ name: String, live: UInt8?, rebuilt: UInt8, _ txn: Transaction) throws
     -> RebuildReport
   {
-    func states(_ slot: UInt8) throws -> [String: [UInt8]] {
+    func digests(_ slot: UInt8) throws -> [String: [UInt8]] {
       let prefix = Layout.projectionSlotPrefix(name, slot: slot)
       return try txn.withCursor(layout.projectionState) { cursor in
         var result: [String: [UInt8]] = [:]
+        var stream: [UInt8]?
+        var bytes: [UInt8] = []
+        func close() {
+          if let stream {
+            result[String(decoding: stream, as: UTF8.self)] = ChainHash.sha256(bytes).bytes
+          }
+          bytes.removeAll(keepingCapacity: true)
+        }
         var entry = try cursor.seek(atLeast: prefix)
         while let current = entry, current.key.starts(with: prefix) {
-          result[String(decoding: current.key[prefix.count...], as: UTF8.self)] =
-            ChainHash.sha256(current.value).bytes
+          let rest = current.key[prefix.count...]
+          let end = rest.firstIndex(of: 0) ?? rest.endIndex
+          let streamBytes = Array(rest[..<end])
+          if streamBytes != stream {
+            close()
+            stream = streamBytes
+          }
+          let value = try derivedSealer.open(
+            current.value, stream: String(decoding: streamBytes, as: UTF8.self),
+            database: "projection-state", key: current.key, in: txn)
+          let suffix = rest[end...]
+          bytes += UInt64(suffix.count).bigEndianBytes + suffix
+          bytes += UInt64(value.count).bigEndianBytes + value
           entry = try cursor.next()
         }
+        close()
         return result
       }
     }
-    let new = try states(rebuilt)
-    let old = try live.map { try states($0) } ?? [:]
+    let new = try digests(rebuilt)
+    let old = try live.map { try digests($0) } ?? [:]
     let differing = new.keys.filter { old[$0] != nil && old[$0] != new[$0] }.sorted()
     let missing = Set(new.keys).symmetricDifference(old.keys).sorted()
     return RebuildReport(

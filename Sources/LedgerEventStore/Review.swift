@@ -48,6 +48,27 @@ public protocol AppendReviewer: Sendable {
   /// ``EventStore/verifyDerived(stream:)`` compares them with the stored facts.
   func facts(of events: [RecordedEvent], stream: String) -> [[UInt8]: [UInt8]]?
 
+  /// True when the reviewer keeps its state at the grain it changes: a small stored head (what
+  /// ``encodeState(_:)`` returns) plus keyed facts (``ReviewContext/setFact(_:_:)``) that each
+  /// review writes for what it changes. The store then reads the stream's facts to decode a
+  /// stored head (``decodeState(_:stream:facts:)``) and, when a state was recomputed from the
+  /// stream's events or read from a form without facts, writes all of ``stateFacts(_:stream:)``
+  /// with the next append. Default false.
+  var keepsStateInFacts: Bool { get }
+
+  /// Decodes a stored head together with the stream's keyed facts, in key order. The default
+  /// ignores the facts and calls ``decodeState(_:stream:)``.
+  func decodeState(
+    _ bytes: [UInt8]?, stream: String, facts: [(key: [UInt8], value: [UInt8])]
+  ) throws(EventStoreError) -> State
+
+  /// Every keyed fact that `state` consists of besides its head (default none).
+  func stateFacts(_ state: State, stream: String) -> [[UInt8]: [UInt8]]
+
+  /// True when stored `bytes` are a head whose facts are in the store; false for an older form
+  /// that holds the whole state (default true).
+  func storedStateHasFacts(_ bytes: [UInt8], stream: String) -> Bool
+
   /// The requirement a store records when it is opened with this reviewer, or nil (the default)
   /// to record none. Once recorded, every handle of the store opened without a reviewer of the
   /// same name is refused appends to the streams it names, so a rule set cannot be bypassed by
@@ -64,6 +85,22 @@ extension AppendReviewer {
 
   /// Nil: the store records no requirement.
   public var requirement: ReviewerRequirement? { nil }
+
+  /// False: the stored state is one value.
+  public var keepsStateInFacts: Bool { false }
+
+  /// Ignores the facts: ``decodeState(_:stream:)``.
+  public func decodeState(
+    _ bytes: [UInt8]?, stream: String, facts: [(key: [UInt8], value: [UInt8])]
+  ) throws(EventStoreError) -> State {
+    try decodeState(bytes, stream: stream)
+  }
+
+  /// None.
+  public func stateFacts(_ state: State, stream: String) -> [[UInt8]: [UInt8]] { [:] }
+
+  /// True.
+  public func storedStateHasFacts(_ bytes: [UInt8], stream: String) -> Bool { true }
 }
 
 /// A rule set a store requires for some of its streams: recorded in the store when it is first
@@ -199,10 +236,20 @@ final class ReviewSession {
     let key = Array(stream.utf8)
     let stored = try txn.get(database, key)
     let box: StateBox<R.State>
+    // A state recomputed from the events, or read from a form without facts, is written in
+    // full (head and every fact) with this batch.
+    var writeAllFacts = reviewer.keepsStateInFacts
     if let stored,
       let cached = store.reviewStateCache.take(stream: stream, storedBytes: stored) as? R.State
     {
       box = StateBox(cached)
+      writeAllFacts = false
+    } else if reviewer.keepsStateInFacts, let stored,
+      reviewer.storedStateHasFacts(stored, stream: stream)
+    {
+      let facts = try store.storedFacts(txn, stream: stream)
+      box = StateBox(try reviewer.decodeState(stored, stream: stream, facts: facts))
+      writeAllFacts = false
     } else {
       box = StateBox(try reviewer.decodeState(stored, stream: stream))
     }
@@ -227,6 +274,12 @@ final class ReviewSession {
         return flags
       },
       save: { txn in
+        if writeAllFacts {
+          let prefix = ReviewFacts.prefix(stream)
+          for (fact, value) in reviewer.stateFacts(box.state, stream: stream) {
+            try txn.put(database, prefix + fact, value)
+          }
+        }
         let bytes = reviewer.encodeState(box.state)
         try txn.put(database, key, bytes)
         store.reviewStateCache.store(stream: stream, bytes: bytes, state: box.state)

@@ -72,9 +72,33 @@ public struct LedgerReviewer: AppendReviewer {
     return clinical.encodeState(state.patient ?? PatientDecisionState())
   }
 
-  /// The keyed facts of a site stream (the clinical rules keep none).
+  /// The keyed facts of a site stream, or of a patient stream (its decision state's entries).
   public func facts(of events: [RecordedEvent], stream: String) -> [[UInt8]: [UInt8]]? {
-    inventory.reviews(stream: stream) ? inventory.facts(of: events, stream: stream) : nil
+    inventory.reviews(stream: stream)
+      ? inventory.facts(of: events, stream: stream) : clinical.facts(of: events, stream: stream)
+  }
+
+  /// True: patient streams keep their decision state as keyed facts (the inventory's facts are
+  /// written by its reviews).
+  public var keepsStateInFacts: Bool { true }
+
+  /// The site's state as ``decodeState(_:stream:)`` reads it, or the patient's from its head and
+  /// facts.
+  public func decodeState(
+    _ bytes: [UInt8]?, stream: String, facts: [(key: [UInt8], value: [UInt8])]
+  ) throws(EventStoreError) -> State {
+    if inventory.reviews(stream: stream) { return try decodeState(bytes, stream: stream) }
+    return State(patient: try clinical.decodeState(bytes, stream: stream, facts: facts))
+  }
+
+  /// The patient's entries as keyed facts; none for a site (its facts are its reviews').
+  public func stateFacts(_ state: State, stream: String) -> [[UInt8]: [UInt8]] {
+    state.patient.map { clinical.stateFacts($0, stream: stream) } ?? [:]
+  }
+
+  /// For a patient stream, whether `bytes` are a head with facts; true for a site.
+  public func storedStateHasFacts(_ bytes: [UInt8], stream: String) -> Bool {
+    inventory.reviews(stream: stream) || clinical.storedStateHasFacts(bytes, stream: stream)
   }
 
   /// Folds a stored event with the rule set of the stream.

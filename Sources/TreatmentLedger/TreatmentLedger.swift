@@ -55,7 +55,11 @@ public final class Ledger: Sendable {
     public var maximumEventsPerCommit: Int = 20_000
     /// Projections of the service's own, kept beside the ledger's `patient-timeline` and
     /// `course-summary` (names must differ from those).
-    public var extraProjections: [any StreamProjection] = []
+    public var extraProjections: [any ProjectionDefinition] = []
+    /// The clock that stamps `recordedAt`, in microseconds since the epoch (see
+    /// `EventStore.Options.clock`); nil for the system clock. For tests that need the same
+    /// recorded times on every run.
+    public var clock: (@Sendable () -> Int64)?
 
     /// Creates a configuration with default protocol, read-write, creating the store if missing.
     public init(
@@ -103,6 +107,7 @@ public final class Ledger: Sendable {
     options.durability = configuration.durability
     options.initialMapSize = configuration.initialMapSize
     options.maximumEventsPerCommit = configuration.maximumEventsPerCommit
+    if let clock = configuration.clock { options.clock = clock }
     do {
       let store = try EventStore.open(
         at: configuration.path, options: options,

@@ -86,6 +86,9 @@ struct ReliabilityToolTests {
     #expect(
       (Self.figure("projection states compared with a rebuild after a kill", in: output) ?? 0) > 0,
       "\(output)")
+    #expect(
+      (Self.figure("review states compared with the log after a kill", in: output) ?? 0) > 0,
+      "\(output)")
   }
 
   @Test(

@@ -14,7 +14,7 @@ import TreatmentRecords
 
   /// The store-level event; every registration (a voided one can be followed by another) and
   /// every corrected registration names the stream's patient id, as the store requires.
-  private func proposed(_ event: StreamEvent, patientId: String) throws -> ProposedEvent {
+  static func proposed(_ event: StreamEvent, patientId: String) throws -> ProposedEvent {
     var data = try JSONValue.parse(try event.event.jsonData())
     if case .object(var members) = data {
       if event.event.eventType == "PatientRegistered" { members["patientId"] = .string(patientId) }
@@ -40,7 +40,8 @@ import TreatmentRecords
     var result: [String: [UInt8]] = [:]
     for name in store.projectionNames {
       for stream in streams {
-        result[name + "/" + stream] = try store.projectionState(name, stream: stream) ?? []
+        result[name + "/" + stream] = try store.projectionRecords(name, stream: stream)
+          .flatMap { $0.key + [0xFF] + $0.value }
       }
     }
     return result
@@ -63,7 +64,9 @@ import TreatmentRecords
           continue
         }
         let stream = "patient-" + registration.patientId
-        let proposedEvents = try events.map { try proposed($0, patientId: registration.patientId) }
+        let proposedEvents = try events.map {
+          try Self.proposed($0, patientId: registration.patientId)
+        }
         var sizes: [Int] = []
         var remaining = proposedEvents.count
         while remaining > 0 {
@@ -92,24 +95,26 @@ import TreatmentRecords
     }
     #expect(try states(store, streams) == incremental)
     #expect(try store.verify().isIntact)
+    // The decision state kept as keyed facts equals one recomputed from the log.
+    let derived = try store.verifyDerived()
+    #expect(derived.isIntact && derived.reviewStatesChecked == 4)
   }
 
-  @Test func voidsAndCorrectionsCountAsDomainSaysInTheSummary() throws {
+  @Test func voidsAndCorrectionsCountAsDomainSaysInTheSummary() async throws {
     var scenario = ScenarioGenerator(seed: 5)
     let events = scenario.generate(length: 140)
-    let projection = CourseSummaryProjection()
-    var state = projection.initialState(stream: "patient-x")
-    for (index, event) in events.enumerated() {
-      let recorded = RecordedEvent(
-        eventId: event.eventId, type: event.event.eventType, schemaVersion: 1,
-        streamId: "patient-x",
-        streamVersion: UInt64(index), globalPosition: UInt64(index),
-        occurredAt: event.occurredAt.text,
-        recordedAt: "2026-11-23T00:00:00.000000Z", recordedBy: Self.recorder, correlationId: nil,
-        causationId: nil, data: try JSONValue.parse(try event.event.jsonData()), flags: [],
-        previousHash: .zero, previousStreamHash: .zero, hash: .zero, canonicalBytes: [])
-      try projection.apply(recorded, to: &state)
+    guard case .patientRegistered(let registration) = events.first?.event else {
+      Issue.record("a scenario must start with the registration")
+      return
     }
+    let dir = TemporaryDirectory("projection-law-summary")
+    defer { dir.remove() }
+    let store = try openStore(dir)
+    defer { store.close() }
+    let stream = "patient-" + registration.patientId
+    _ = try await store.append(
+      try events.map { try Self.proposed($0, patientId: registration.patientId) }, to: stream)
+    let state = try #require(try store.projectionState(CourseSummaryProjection(), stream: stream))
     let summary = state.summary(now: Date(timeIntervalSince1970: 1_900_000_000))
     // Cross-check a few figures against the decision state's independent view of the stream.
     let decision = PatientDecisionState.fold(events)

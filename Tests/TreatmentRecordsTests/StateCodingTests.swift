@@ -3,7 +3,8 @@ import LedgerEventStore
 import LedgerFoundation
 import LedgerTestSupport
 import Testing
-import TreatmentRecords
+
+@testable import TreatmentRecords
 
 /// The binary forms of the projection states and of the decision state: random patient streams
 /// (corrections, voids, several courses) round-trip exactly, re-encode to the same bytes, and
@@ -28,79 +29,130 @@ struct ClinicalStateCodingTests {
     }
   }
 
-  @Test(
-    "Projection states round-trip and re-encode identically", arguments: [3, 5, 8, 13] as [UInt64])
-  func projectionRoundTrip(seed: UInt64) throws {
+  /// The projections' records of a random patient stream stored through the real store.
+  private func storedRecords(seed: UInt64, length: Int) async throws -> (
+    timeline: PatientTimeline, summary: CourseSummaryState
+  ) {
+    let dir = TemporaryDirectory("state-coding")
+    defer { dir.remove() }
+    var options = EventStore.Options()
+    options.reviewer = ClinicalReviewer()
+    options.projections = [PatientTimelineProjection(), CourseSummaryProjection()]
+    let store = try EventStore.open(at: dir.path, options: options)
+    defer { store.close() }
     var scenario = ScenarioGenerator(seed: seed)
-    let events = try recorded(scenario.generate(length: 140))
-    let timeline = PatientTimelineProjection()
-    let summary = CourseSummaryProjection()
-    var timelineState = timeline.initialState(stream: "patient-x")
-    var summaryState = summary.initialState(stream: "patient-x")
-    for (index, event) in events.enumerated() {
-      try timeline.apply(event, to: &timelineState)
-      try summary.apply(event, to: &summaryState)
-      guard index % 10 == 0 || index == events.count - 1 else { continue }
-      let timelineBytes = timeline.encode(timelineState)
-      let decodedTimeline = try timeline.decode(timelineBytes, stream: "patient-x")
-      #expect(decodedTimeline == timelineState)
-      #expect(timeline.encode(decodedTimeline) == timelineBytes)
-      let summaryBytes = summary.encode(summaryState)
-      let decodedSummary = try summary.decode(summaryBytes, stream: "patient-x")
-      #expect(decodedSummary == summaryState)
-      #expect(summary.encode(decodedSummary) == summaryBytes)
-      // The summary is memoised per state value: after more events, or at another time, it must
-      // still equal the summary of a freshly decoded state.
-      for now in [
-        Date(timeIntervalSince1970: 1_900_000_000), Date(timeIntervalSince1970: 1_700_000_000),
-      ] {
-        #expect(summaryState.summary(now: now) == decodedSummary.summary(now: now))
-        let fresh = try summary.decode(summaryBytes, stream: "patient-x")
-        #expect(fresh.summary(now: now) == summaryState.summary(now: now))
-      }
+    let events = scenario.generate(length: length)
+    guard case .patientRegistered(let registration) = events.first?.event else {
+      throw StateCodingFailure()
     }
-    #expect(timelineState.entries.contains { $0.correctedBy != nil || $0.voidedBy != nil })
+    let stream = "patient-" + registration.patientId
+    let proposed = try events.map {
+      try ProjectionLawTests.proposed($0, patientId: registration.patientId)
+    }
+    for start in stride(from: 0, to: proposed.count, by: 7) {
+      _ = try await store.append(
+        Array(proposed[start..<min(proposed.count, start + 7)]), to: stream)
+    }
+    let timeline = try #require(
+      try store.projectionState(PatientTimelineProjection(), stream: stream))
+    let summary = try #require(try store.projectionState(CourseSummaryProjection(), stream: stream))
+    return (timeline, summary)
   }
 
-  @Test("Damaged projection state is refused as an incompatible store")
-  func damagedProjectionState() throws {
-    var scenario = ScenarioGenerator(seed: 21)
-    let events = try recorded(scenario.generate(length: 30))
-    let timeline = PatientTimelineProjection()
-    var state = timeline.initialState(stream: "patient-x")
-    for event in events { try timeline.apply(event, to: &state) }
-    let bytes = timeline.encode(state)
-    for length in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 200)) {
+  private struct StateCodingFailure: Error {}
+
+  @Test(
+    "Projection records round-trip and re-encode identically", arguments: [3, 5, 8] as [UInt64])
+  func projectionRoundTrip(seed: UInt64) async throws {
+    let (timeline, summary) = try await storedRecords(seed: seed, length: 140)
+    for entry in timeline.entries {
+      let bytes = ProjectionCoding.encode(entry)
+      let decoded = try ProjectionCoding.decodeEntry(bytes, projection: "t", stream: "patient-x")
+      #expect(decoded == entry)
+      #expect(ProjectionCoding.encode(decoded) == bytes)
+    }
+    for fact in summary.facts {
+      let bytes = ProjectionCoding.encode(fact)
+      let decoded = try ProjectionCoding.decodeFact(bytes, projection: "s", stream: "patient-x")
+      #expect(decoded == fact)
+      #expect(ProjectionCoding.encode(decoded) == bytes)
+    }
+    #expect(timeline.entries.contains { $0.correctedBy != nil || $0.voidedBy != nil })
+  }
+
+  @Test("A damaged projection record is refused as an incompatible store")
+  func damagedProjectionState() async throws {
+    let (timeline, summary) = try await storedRecords(seed: 21, length: 30)
+    let entry = try #require(timeline.entries.last)
+    let bytes = ProjectionCoding.encode(entry)
+    for length in 0..<bytes.count {
       #expect(throws: EventStoreError.self) {
-        _ = try timeline.decode(Array(bytes[..<length]), stream: "patient-x")
+        _ = try ProjectionCoding.decodeEntry(
+          Array(bytes[..<length]), projection: "t", stream: "patient-x")
       }
     }
-    // Version 1 stored JSON: it is not read as state of this version.
-    let json = Array(try JSONEncoder().encode(state))
-    #expect(throws: EventStoreError.self) { _ = try timeline.decode(json, stream: "patient-x") }
+    let fact = try #require(summary.facts.last)
+    let factBytes = ProjectionCoding.encode(fact)
+    for length in 0..<factBytes.count {
+      #expect(throws: EventStoreError.self) {
+        _ = try ProjectionCoding.decodeFact(
+          Array(factBytes[..<length]), projection: "s", stream: "patient-x")
+      }
+    }
+    // Format 2 (a whole state in one value) is not read as a record of format 3.
     #expect(throws: EventStoreError.self) {
-      _ = try CourseSummaryProjection().decode(json, stream: "patient-x")
+      _ = try ProjectionCoding.decodeEntry([2] + bytes.dropFirst(), projection: "t", stream: "x")
     }
   }
 
   @Test(
-    "The decision state round-trips in binary, and its JSON form still decodes", arguments: 0..<12)
+    "The decision state round-trips as a head and keyed facts, and its whole forms still decode",
+    arguments: 0..<12)
   func decisionStateRoundTrip(seed: UInt64) throws {
     var scenario = ScenarioGenerator(seed: seed &* 7_919 &+ 3)
     let events = scenario.generate(length: 100)
     let reviewer = ClinicalReviewer()
     var state = PatientDecisionState()
+    func sortedFacts(_ state: PatientDecisionState) -> [(key: [UInt8], value: [UInt8])] {
+      reviewer.stateFacts(state, stream: "patient-x").map { (key: $0.key, value: $0.value) }
+        .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
     for (index, item) in events.enumerated() {
       state = state.applying(item.event, eventId: item.eventId, occurredAt: item.occurredAt)
       guard index % 9 == 0 || index == events.count - 1 else { continue }
-      let bytes = reviewer.encodeState(state)
-      let decoded = try reviewer.decodeState(bytes, stream: "patient-x")
+      let head = reviewer.encodeState(state)
+      #expect(head.count <= 32, "the head does not grow with the history")
+      let decoded = try reviewer.decodeState(head, stream: "patient-x", facts: sortedFacts(state))
       #expect(decoded == state)
-      #expect(reviewer.encodeState(decoded) == bytes)
+      #expect(reviewer.encodeState(decoded) == head)
+      // The whole binary form of version 2 still decodes (a store written before).
+      #expect(try reviewer.decodeState(state.binaryEncoded(), stream: "patient-x") == state)
     }
     let legacy = Array(try JSONEncoder().encode(state))
     #expect(try reviewer.decodeState(legacy, stream: "patient-x") == state)
-    let bytes = reviewer.encodeState(state)
+    #expect(!reviewer.storedStateHasFacts(legacy, stream: "patient-x"))
+    #expect(!reviewer.storedStateHasFacts(state.binaryEncoded(), stream: "patient-x"))
+    let head = reviewer.encodeState(state)
+    #expect(reviewer.storedStateHasFacts(head, stream: "patient-x"))
+    let facts = sortedFacts(state)
+    for length in 0..<head.count {
+      #expect(throws: EventStoreError.self) {
+        _ = try reviewer.decodeState(Array(head[..<length]), stream: "patient-x", facts: facts)
+      }
+    }
+    // A missing, damaged or extra entry fact is refused, never a wrong state.
+    #expect(throws: EventStoreError.self) {
+      _ = try reviewer.decodeState(head, stream: "patient-x", facts: Array(facts.dropLast()))
+    }
+    #expect(throws: EventStoreError.self) {
+      _ = try reviewer.decodeState(head, stream: "patient-x", facts: Array(facts.dropFirst()))
+    }
+    var damaged = facts
+    damaged[0].value = Array(damaged[0].value.dropLast())
+    #expect(throws: EventStoreError.self) {
+      _ = try reviewer.decodeState(head, stream: "patient-x", facts: damaged)
+    }
+    let bytes = state.binaryEncoded()
     for length in 0..<min(bytes.count, 300) {
       #expect(throws: EventStoreError.self) {
         _ = try reviewer.decodeState(Array(bytes[..<length]), stream: "patient-x")

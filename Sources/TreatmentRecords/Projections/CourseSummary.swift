@@ -378,13 +378,19 @@ final class SummaryMemo: Sendable, Hashable {
   func hash(into hasher: inout Hasher) {}
 }
 
-/// The `course-summary` projection: per `patient-<id>` stream, the events its course summaries
-/// and follow-ups are computed from.
-public struct CourseSummaryProjection: StreamProjection {
+/// The `course-summary` projection: per `patient-<id>` stream, one record per event a summary
+/// needs (keyed by global position, so records are in log order), from which
+/// ``CourseSummaryState/summary(now:)`` computes the figures when the summary is read.
+///
+/// An append writes at most one record, whatever the patient's history; corrections and voids
+/// are records of their own and take effect when the summary is computed. A read costs one pass
+/// over the patient's summary records (as it did when they were one value).
+public struct CourseSummaryProjection: KeyedStreamProjection {
   /// `course-summary`.
   public let name = "course-summary"
-  /// Version 2: the state is stored in a compact binary form (version 1 stored JSON).
-  public let version = 2
+  /// Version 3: one record per relevant event (version 2 stored all of them as one value,
+  /// version 1 as JSON).
+  public let version = 3
 
   /// Creates the projection.
   public init() {}
@@ -400,23 +406,27 @@ public struct CourseSummaryProjection: StreamProjection {
       patientId: String(stream.dropFirst(ClinicalReviewer.patientStreamPrefix.count)))
   }
 
-  /// Keeps the event when a summary needs it.
-  public func apply(_ event: RecordedEvent, to state: inout CourseSummaryState)
-    throws(EventStoreError)
-  {
+  /// Stores the event when a summary needs it.
+  public func apply(_ event: RecordedEvent, to records: ProjectionRecords) throws(EventStoreError) {
     guard CourseSummaryState.relevantTypes.contains(event.type) else { return }
-    state.facts.append(
-      CourseSummaryState.Fact(
-        eventId: event.eventId, globalPosition: event.globalPosition, occurredAt: event.occurredAt,
-        type: event.type, data: event.data, flags: event.flags))
+    let fact = CourseSummaryState.Fact(
+      eventId: event.eventId, globalPosition: event.globalPosition, occurredAt: event.occurredAt,
+      type: event.type, data: event.data, flags: event.flags)
+    try records.setRecord(
+      ProjectionRecords.key(event.globalPosition), ProjectionCoding.encode(fact))
   }
 
-  /// Deterministic compact binary (a format byte, then the facts).
-  public func encode(_ state: CourseSummaryState) -> [UInt8] { ProjectionCoding.encode(state) }
-
-  /// Decodes stored state; throws `.incompatibleStore` when the bytes do not decode.
-  public func decode(_ bytes: [UInt8], stream: String) throws(EventStoreError) -> CourseSummaryState
+  /// The state: the facts in key order, which is log order.
+  public func state(stream: String, records: [ProjectionRecord]) throws(EventStoreError)
+    -> CourseSummaryState
   {
-    try ProjectionCoding.decodeSummary(bytes, projection: name, stream: stream)
+    var state = initialState(stream: stream)
+    var facts: [CourseSummaryState.Fact] = []
+    facts.reserveCapacity(records.count)
+    for record in records {
+      facts.append(try ProjectionCoding.decodeFact(record.value, projection: name, stream: stream))
+    }
+    state.facts = facts
+    return state
   }
 }

@@ -74,12 +74,19 @@ public struct PatientTimeline: Codable, Sendable, Hashable {
   }
 }
 
-/// The `patient-timeline` projection: one ``PatientTimeline`` per `patient-<id>` stream.
-public struct PatientTimelineProjection: StreamProjection {
+/// The `patient-timeline` projection: per `patient-<id>` stream, one record per entry, keyed by
+/// clinical time and global position (so records are in clinical order), read back as one
+/// ``PatientTimeline``.
+///
+/// An append writes one record for its event; a correction or void also rewrites the one entry
+/// it supersedes, found through the store's event-id index. Neither cost depends on the
+/// patient's history. A read assembles the whole timeline from the patient's records.
+public struct PatientTimelineProjection: KeyedStreamProjection {
   /// `patient-timeline`.
   public let name = "patient-timeline"
-  /// Version 2: the state is stored in a compact binary form (version 1 stored JSON).
-  public let version = 2
+  /// Version 3: one record per entry (version 2 stored the whole timeline as one value, version
+  /// 1 as JSON).
+  public let version = 3
 
   /// Creates the projection.
   public init() {}
@@ -95,54 +102,52 @@ public struct PatientTimelineProjection: StreamProjection {
       patientId: String(stream.dropFirst(ClinicalReviewer.patientStreamPrefix.count)), entries: [])
   }
 
-  /// Inserts the event in clinical order and marks what it supersedes.
-  public func apply(_ event: RecordedEvent, to state: inout PatientTimeline) throws(EventStoreError)
-  {
+  /// Stores the event's entry and marks the entry it supersedes.
+  public func apply(_ event: RecordedEvent, to records: ProjectionRecords) throws(EventStoreError) {
     let entry = TimelineEntry(
       globalPosition: event.globalPosition, streamVersion: event.streamVersion,
       eventId: event.eventId,
       occurredAt: event.occurredAt, recordedAt: event.recordedAt, type: event.type,
       recordedBy: event.recordedBy, data: event.data, flags: event.flags, correctedBy: nil,
       voidedBy: nil)
-    let key = Self.sortKey(entry)
-    var low = 0
-    var high = state.entries.count
-    while low < high {
-      let middle = (low + high) / 2
-      if Self.sortKey(state.entries[middle]) < key { low = middle + 1 } else { high = middle }
-    }
-    state.entries.insert(entry, at: low)
+    try records.setRecord(
+      Self.key(occurredAt: event.occurredAt, position: event.globalPosition),
+      ProjectionCoding.encode(entry))
     guard let target = supersededTarget(event),
-      let index = state.entries.firstIndex(where: { $0.eventId == target })
+      let stored = try records.storedEvent(target), stored.streamId == records.stream
     else { return }
+    let key = Self.key(occurredAt: stored.occurredAt, position: stored.globalPosition)
+    guard let bytes = try records.record(key) else { return }
+    var superseded = try ProjectionCoding.decodeEntry(
+      bytes, projection: name, stream: records.stream)
     let supersession = Supersession(
       eventId: event.eventId, globalPosition: event.globalPosition, recordedAt: event.recordedAt,
       recordedBy: event.recordedBy, reason: event.data["reason"]?.stringValue ?? "")
     if event.type == EntryVoided.eventType {
-      state.entries[index].voidedBy = (state.entries[index].voidedBy ?? []) + [supersession]
+      superseded.voidedBy = (superseded.voidedBy ?? []) + [supersession]
     } else {
-      state.entries[index].correctedBy = (state.entries[index].correctedBy ?? []) + [supersession]
+      superseded.correctedBy = (superseded.correctedBy ?? []) + [supersession]
     }
+    try records.setRecord(key, ProjectionCoding.encode(superseded))
   }
 
-  /// Deterministic compact binary (a format byte, then the entries).
-  public func encode(_ state: PatientTimeline) -> [UInt8] { ProjectionCoding.encode(state) }
-
-  /// Decodes stored state; throws `.incompatibleStore` when the bytes do not decode.
-  public func decode(_ bytes: [UInt8], stream: String) throws(EventStoreError) -> PatientTimeline {
-    try ProjectionCoding.decodeTimeline(bytes, projection: name, stream: stream)
-  }
-
-  /// Clinical order: occurredAt as an instant, then global position.
-  static func sortKey(_ entry: TimelineEntry) -> SortKey {
-    SortKey(micros: Timestamp.parseMicros(entry.occurredAt) ?? 0, position: entry.globalPosition)
-  }
-
-  struct SortKey: Comparable {
-    var micros: Int64
-    var position: UInt64
-    static func < (a: SortKey, b: SortKey) -> Bool {
-      (a.micros, a.position) < (b.micros, b.position)
+  /// The timeline: the entries in key order, which is clinical order.
+  public func state(stream: String, records: [ProjectionRecord]) throws(EventStoreError)
+    -> PatientTimeline
+  {
+    var timeline = initialState(stream: stream)
+    timeline.entries.reserveCapacity(records.count)
+    for record in records {
+      timeline.entries.append(
+        try ProjectionCoding.decodeEntry(record.value, projection: name, stream: stream))
     }
+    return timeline
+  }
+
+  /// The record key of an entry: clinical time as an instant (microseconds, 0 when it does not
+  /// parse), then global position, both as sortable big-endian integers.
+  static func key(occurredAt: String, position: UInt64) -> [UInt8] {
+    ProjectionRecords.key(
+      ProjectionRecords.sortable(Timestamp.parseMicros(occurredAt) ?? 0), position)
   }
 }

@@ -2,69 +2,50 @@ import Foundation
 import LedgerEventStore
 import LedgerFoundation
 
-/// The stored form of projection states: a format byte, then ``StateWriter``'s compact binary
-/// encoding. Deterministic (equal states give equal bytes), so a rebuild can be compared with
-/// the live state byte for byte; several times cheaper than Foundation's JSON coders, which
-/// version 1 of both projections used.
+/// The stored form of projection records: a format byte, then ``StateWriter``'s compact binary
+/// encoding of one timeline entry or one summary fact. Deterministic (equal values give equal
+/// bytes), so a rebuild can be compared with the live records byte for byte.
 enum ProjectionCoding {
-  /// The first byte of every state of format 2.
-  static let format: UInt8 = 2
+  /// The first byte of every record of format 3 (one entry or fact per record; format 2 held a
+  /// patient's whole state in one value).
+  static let format: UInt8 = 3
 
-  static func encode(_ state: PatientTimeline) -> [UInt8] {
-    var writer = StateWriter(capacity: 64 + state.entries.count * 512)
+  static func encode(_ entry: TimelineEntry) -> [UInt8] {
+    var writer = StateWriter(capacity: 512)
     writer.write(byte: format)
-    writer.write(string: state.patientId)
-    writer.write(count: state.entries.count)
-    for entry in state.entries { write(entry, into: &writer) }
+    write(entry, into: &writer)
     return writer.bytes
   }
 
-  static func decodeTimeline(
+  static func decodeEntry(
     _ bytes: [UInt8], projection: String, stream: String
-  ) throws(EventStoreError) -> PatientTimeline {
+  ) throws(EventStoreError) -> TimelineEntry {
     try decoding(bytes, projection: projection, stream: stream) {
-      reader throws(StateReader.Failure) in
-      let patientId = try reader.readString()
-      let count = try reader.readCount()
-      var entries: [TimelineEntry] = []
-      entries.reserveCapacity(count)
-      for _ in 0..<count { entries.append(try readEntry(&reader)) }
-      return PatientTimeline(patientId: patientId, entries: entries)
+      reader throws(StateReader.Failure) in try readEntry(&reader)
     }
   }
 
-  static func encode(_ state: CourseSummaryState) -> [UInt8] {
-    var writer = StateWriter(capacity: 64 + state.facts.count * 384)
+  static func encode(_ fact: CourseSummaryState.Fact) -> [UInt8] {
+    var writer = StateWriter(capacity: 384)
     writer.write(byte: format)
-    writer.write(string: state.patientId)
-    writer.write(count: state.facts.count)
-    for fact in state.facts {
-      writer.write(uuid: fact.eventId)
-      writer.write(uint: fact.globalPosition)
-      writer.write(string: fact.occurredAt)
-      writer.write(string: fact.type)
-      writer.write(json: fact.data)
-      writeList(fact.flags, into: &writer)
-    }
+    writer.write(uuid: fact.eventId)
+    writer.write(uint: fact.globalPosition)
+    writer.write(string: fact.occurredAt)
+    writer.write(string: fact.type)
+    writer.write(json: fact.data)
+    writeList(fact.flags, into: &writer)
     return writer.bytes
   }
 
-  static func decodeSummary(
+  static func decodeFact(
     _ bytes: [UInt8], projection: String, stream: String
-  ) throws(EventStoreError) -> CourseSummaryState {
+  ) throws(EventStoreError) -> CourseSummaryState.Fact {
     try decoding(bytes, projection: projection, stream: stream) {
       reader throws(StateReader.Failure) in
-      var state = CourseSummaryState(patientId: try reader.readString())
-      let count = try reader.readCount()
-      state.facts.reserveCapacity(count)
-      for _ in 0..<count {
-        state.facts.append(
-          CourseSummaryState.Fact(
-            eventId: try reader.readUUID(), globalPosition: try reader.readUInt(),
-            occurredAt: try reader.readString(), type: try reader.readString(),
-            data: try reader.readJSON(), flags: try readList(&reader)))
-      }
-      return state
+      CourseSummaryState.Fact(
+        eventId: try reader.readUUID(), globalPosition: try reader.readUInt(),
+        occurredAt: try reader.readString(), type: try reader.readString(),
+        data: try reader.readJSON(), flags: try readList(&reader))
     }
   }
 
@@ -83,7 +64,8 @@ enum ProjectionCoding {
     } catch {
       throw .incompatibleStore(
         reason:
-          "state of projection '\(projection)' for stream '\(stream)' does not decode (\(error))")
+          "a record of projection '\(projection)' for stream '\(stream)' does not decode (\(error))"
+      )
     }
   }
 

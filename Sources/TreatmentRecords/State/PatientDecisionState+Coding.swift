@@ -11,22 +11,7 @@ extension PatientDecisionState {
     var writer = StateWriter(capacity: 16 + entries.count * 96)
     writer.write(byte: Self.binaryFormat)
     writer.write(count: entries.count)
-    for entry in entries {
-      writer.write(uuid: entry.eventId)
-      writer.write(string: entry.eventType)
-      writer.write(double: entry.occurredAt.timeIntervalSinceReferenceDate)
-      if let target = entry.targetId {
-        writer.write(byte: 1)
-        writer.write(uuid: target)
-      } else {
-        writer.write(byte: 0)
-      }
-      entry.contribution.write(into: &writer)
-      writer.write(count: entry.correctionIds.count)
-      for id in entry.correctionIds { writer.write(uuid: id) }
-      writer.write(count: entry.voidIds.count)
-      for id in entry.voidIds { writer.write(uuid: id) }
-    }
+    for entry in entries { Self.write(entry, into: &writer) }
     return writer.bytes
   }
 
@@ -39,32 +24,131 @@ extension PatientDecisionState {
     let count = try reader.readCount()
     var entries: [EntryRecord] = []
     entries.reserveCapacity(count)
-    for _ in 0..<count {
-      let eventId = try reader.readUUID()
-      let eventType = try reader.readString()
-      let occurredAt = Date(timeIntervalSinceReferenceDate: try reader.readDouble())
-      let targetId: UUID?
-      switch try reader.readByte() {
-      case 0: targetId = nil
-      case 1: targetId = try reader.readUUID()
-      default: throw reader.failure("bad optional tag")
-      }
-      let contribution = try Contribution(reading: &reader)
-      var record = EntryRecord(
-        eventId: eventId, eventType: eventType, occurredAt: occurredAt, targetId: targetId,
-        contribution: contribution)
-      let corrections = try reader.readCount()
-      for _ in 0..<corrections { record.correctionIds.append(try reader.readUUID()) }
-      let voids = try reader.readCount()
-      for _ in 0..<voids { record.voidIds.append(try reader.readUUID()) }
-      entries.append(record)
-    }
+    for _ in 0..<count { entries.append(try Self.readEntry(&reader)) }
     try reader.expectEnd()
+    self.init(entries: entries)
+  }
+
+  /// A state of `entries`, with everything derived from them.
+  init(entries: [EntryRecord]) {
     self.init()
     self.entries = entries
     positions = Dictionary(
       entries.enumerated().map { ($0.element.eventId, $0.offset) }, uniquingKeysWith: { a, _ in a })
     facts = Self.derive(entries, positions: positions)
+  }
+
+  static func write(_ entry: EntryRecord, into writer: inout StateWriter) {
+    writer.write(uuid: entry.eventId)
+    writer.write(string: entry.eventType)
+    writer.write(double: entry.occurredAt.timeIntervalSinceReferenceDate)
+    if let target = entry.targetId {
+      writer.write(byte: 1)
+      writer.write(uuid: target)
+    } else {
+      writer.write(byte: 0)
+    }
+    entry.contribution.write(into: &writer)
+    writer.write(count: entry.correctionIds.count)
+    for id in entry.correctionIds { writer.write(uuid: id) }
+    writer.write(count: entry.voidIds.count)
+    for id in entry.voidIds { writer.write(uuid: id) }
+  }
+
+  static func readEntry(_ reader: inout StateReader) throws(StateReader.Failure) -> EntryRecord {
+    let eventId = try reader.readUUID()
+    let eventType = try reader.readString()
+    let occurredAt = Date(timeIntervalSinceReferenceDate: try reader.readDouble())
+    let targetId: UUID?
+    switch try reader.readByte() {
+    case 0: targetId = nil
+    case 1: targetId = try reader.readUUID()
+    default: throw reader.failure("bad optional tag")
+    }
+    let contribution = try Contribution(reading: &reader)
+    var record = EntryRecord(
+      eventId: eventId, eventType: eventType, occurredAt: occurredAt, targetId: targetId,
+      contribution: contribution)
+    let corrections = try reader.readCount()
+    for _ in 0..<corrections { record.correctionIds.append(try reader.readUUID()) }
+    let voids = try reader.readCount()
+    for _ in 0..<voids { record.voidIds.append(try reader.readUUID()) }
+    return record
+  }
+}
+
+// MARK: - Kept at the grain it changes (format 3)
+
+extension PatientDecisionState {
+  /// The first byte of the stored head of a state kept as keyed facts (format 3).
+  static let factsFormat: UInt8 = 3
+  /// The first byte of an entry's fact key (`e`, then the entry's position as 8 bytes
+  /// big-endian).
+  static let entryFactTag = UInt8(ascii: "e")
+
+  /// The stored head of a state kept as keyed facts: the format byte, the number of entries and
+  /// the last entry's event id. Small and the same size at any history; every append changes it
+  /// (so it also tells a cached state from a changed one).
+  func headEncoded() -> [UInt8] {
+    var writer = StateWriter(capacity: 32)
+    writer.write(byte: Self.factsFormat)
+    writer.write(count: entries.count)
+    if let last = entries.last { writer.write(uuid: last.eventId) }
+    return writer.bytes
+  }
+
+  /// The fact key of the entry at `position`.
+  static func entryFactKey(_ position: Int) -> [UInt8] {
+    let value = UInt64(position)
+    return [entryFactTag] + (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) }
+  }
+
+  /// The keyed fact of the entry at `position`: its key and its compact binary form.
+  func entryFact(_ position: Int) -> (key: [UInt8], value: [UInt8]) {
+    var writer = StateWriter(capacity: 96)
+    Self.write(entries[position], into: &writer)
+    return (Self.entryFactKey(position), writer.bytes)
+  }
+
+  /// Every entry as a keyed fact.
+  func entryFacts() -> [[UInt8]: [UInt8]] {
+    var facts: [[UInt8]: [UInt8]] = [:]
+    for position in entries.indices {
+      let fact = entryFact(position)
+      facts[fact.key] = fact.value
+    }
+    return facts
+  }
+
+  /// Decodes a state kept as keyed facts: its head (``headEncoded()``) and its entries' facts, in
+  /// key order (facts with other keys are ignored).
+  init(
+    head: [UInt8], facts: [(key: [UInt8], value: [UInt8])]
+  ) throws(StateReader.Failure) {
+    var reader = StateReader(head)
+    guard try reader.readByte() == Self.factsFormat else {
+      throw reader.failure("unknown state format")
+    }
+    // The number of entries (their facts follow elsewhere, so not bounded by these bytes).
+    let stated = try reader.readUInt()
+    guard stated <= UInt64(facts.count) else { throw reader.failure("more entries than facts") }
+    let count = Int(stated)
+    let last: UUID? = count > 0 ? try reader.readUUID() : nil
+    try reader.expectEnd()
+    var entries: [EntryRecord] = []
+    entries.reserveCapacity(count)
+    for fact in facts where fact.key.first == Self.entryFactTag {
+      guard fact.key == Self.entryFactKey(entries.count) else {
+        throw reader.failure("entry facts out of sequence")
+      }
+      var entryReader = StateReader(fact.value)
+      entries.append(try Self.readEntry(&entryReader))
+      try entryReader.expectEnd()
+    }
+    guard entries.count == count, entries.last?.eventId == last else {
+      throw reader.failure("entry facts disagree with the head")
+    }
+    self.init(entries: entries)
   }
 }
 

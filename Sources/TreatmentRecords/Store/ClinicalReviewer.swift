@@ -48,6 +48,46 @@ public struct ClinicalReviewer: AppendReviewer {
   /// True for `patient-*` streams.
   public func reviews(stream: String) -> Bool { stream.hasPrefix(Self.patientStreamPrefix) }
 
+  /// True: the decision state is kept at the grain it changes. The stored value is a small head
+  /// (format `0x03`: the number of entries and the last one's id) and each entry is a keyed fact
+  /// (`e` and its position), so an append writes its own entry and, for a correction or void,
+  /// the entry it supersedes, whatever the patient's history.
+  public var keepsStateInFacts: Bool { true }
+
+  /// True for a head of format `0x03`; false for the whole states of earlier versions (binary
+  /// `0x02` or JSON), which the next append replaces by a head and the entries' facts.
+  public func storedStateHasFacts(_ bytes: [UInt8], stream: String) -> Bool {
+    bytes.first == PatientDecisionState.factsFormat
+  }
+
+  /// Decodes a stored head with the entries' facts; the whole forms of earlier versions as
+  /// ``decodeState(_:stream:)`` does.
+  public func decodeState(
+    _ bytes: [UInt8]?, stream: String, facts: [(key: [UInt8], value: [UInt8])]
+  ) throws(EventStoreError) -> PatientDecisionState {
+    guard let bytes, bytes.first == PatientDecisionState.factsFormat else {
+      return try decodeState(bytes, stream: stream)
+    }
+    do {
+      return try PatientDecisionState(head: bytes, facts: facts)
+    } catch {
+      throw .incompatibleStore(
+        reason: "the decision state of stream '\(stream)' does not decode (\(error))")
+    }
+  }
+
+  /// The entries of the state as keyed facts.
+  public func stateFacts(_ state: PatientDecisionState, stream: String) -> [[UInt8]: [UInt8]] {
+    state.entryFacts()
+  }
+
+  /// The entries' facts that reviewing `events` leaves in the store.
+  public func facts(of events: [RecordedEvent], stream: String) -> [[UInt8]: [UInt8]]? {
+    var state = PatientDecisionState()
+    for event in events { absorb(event, stream: stream, state: &state) }
+    return state.entryFacts()
+  }
+
   /// Decodes the stored decision state: the compact binary form, or the JSON form that earlier
   /// versions stored (recognised by its leading `{`); an empty state for a new stream.
   public func decodeState(
@@ -69,8 +109,8 @@ public struct ClinicalReviewer: AppendReviewer {
     }
   }
 
-  /// Encodes the decision state in its compact binary form.
-  public func encodeState(_ state: PatientDecisionState) -> [UInt8] { state.binaryEncoded() }
+  /// Encodes the stored head of the decision state (its entries are keyed facts).
+  public func encodeState(_ state: PatientDecisionState) -> [UInt8] { state.headEncoded() }
 
   /// Folds a stored event into the state without judging it (rebuilding a missing state).
   /// Events that are not catalogue events are skipped: they cannot affect a rule.
@@ -133,7 +173,19 @@ public struct ClinicalReviewer: AppendReviewer {
       throw reject("data", "decode.json.invalid", "a JSON object of the type's fields")
     }
     // Nothing below throws: the state changes only for an accepted event.
+    let count = state.entries.count
     state.apply(clinical, eventId: event.eventId, occurredAt: occurredAt)
+    if state.entries.count > count {
+      // The new entry, and the entry a correction or void marks, as keyed facts.
+      let added = state.entryFact(count)
+      context.setFact(added.key, added.value)
+      if let target = state.entries[count].targetId, let position = state.positions[target],
+        position < count
+      {
+        let marked = state.entryFact(position)
+        context.setFact(marked.key, marked.value)
+      }
+    }
     return flags.map { flag in
       .object([
         "code": .string(flag.code), "field": .string(flag.field), "rule": .string(flag.rule),

@@ -140,6 +140,18 @@ struct CrashPlan {
     } catch {
       outcome.problems.append("rebuilding the projections after the kill failed: \(error)")
     }
+    // The review state (and the reviewer's keyed facts) that survived the kill must equal the
+    // state recomputed from the committed log: they are written in the events' transactions.
+    do {
+      let derived = try store.verifyDerived()
+      outcome.reviewStates = derived.reviewStatesChecked
+      if let stream = derived.firstDifferingReviewStream {
+        outcome.problems.append(
+          "the review state of \(stream) that survived the kill differs from the log's")
+      }
+    } catch {
+      outcome.problems.append("checking the review state after the kill failed: \(error)")
+    }
   }
 
   private static func fileSize(_ path: String) -> Int {
@@ -164,6 +176,8 @@ struct CrashOutcome {
   var eventsAfter: UInt64 = 0
   /// Clinical trials: streams whose projection state was rebuilt and compared after the kill.
   var projectionStreams = 0
+  /// Clinical trials: streams whose review state was compared with one recomputed from the log.
+  var reviewStates = 0
   /// Everything that went wrong.
   var problems: [String] = []
 
@@ -179,7 +193,8 @@ struct CrashOutcome {
       + "\(max(0, committedUnacknowledged)) committed without acknowledgement, "
       + "\(eventsAfter) events in store"
       + (plan.mode == .clinical
-        ? ", \(projectionStreams) projection states equal to a rebuild" : "")
+        ? ", \(projectionStreams) projection states equal to a rebuild, "
+          + "\(reviewStates) review states equal to the log's" : "")
       + ": \(verdict)"
   }
 }

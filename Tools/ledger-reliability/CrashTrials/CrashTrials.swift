@@ -108,6 +108,7 @@ struct CrashTotals {
   var appenderTrials = 0
   var clinicalTrials = 0
   var projectionStreams = 0
+  var reviewStates = 0
   var earlyKills = 0
   var killedBeforeReady = 0
   var acknowledged = 0
@@ -122,6 +123,7 @@ struct CrashTotals {
     default: appenderTrials += 1
     }
     projectionStreams += outcome.projectionStreams
+    reviewStates += outcome.reviewStates
     if plan.early { earlyKills += 1 }
     if !outcome.wasReady { killedBeforeReady += 1 }
     acknowledged += outcome.acknowledged.count
@@ -142,5 +144,6 @@ struct CrashTotals {
     Swift.print("events committed but killed before their acknowledgement: \(unacknowledged)")
     Swift.print("acknowledgement lines torn by the kill (ignored): \(tornLines)")
     Swift.print("projection states compared with a rebuild after a kill: \(projectionStreams)")
+    Swift.print("review states compared with the log after a kill: \(reviewStates)")
   }
 }
