@@ -72,9 +72,11 @@ public struct LedgerReviewer: AppendReviewer {
     return clinical.encodeState(state.patient ?? PatientDecisionState())
   }
 
-  /// The keyed facts of a site stream, or of a patient stream (its decision state's entries).
+  /// The keyed facts of a site stream, or of a patient stream (its decision state's entries);
+  /// none for `legal-holds` (its whole state is its head).
   public func facts(of events: [RecordedEvent], stream: String) -> [[UInt8]: [UInt8]]? {
-    inventory.reviews(stream: stream)
+    if holds.reviews(stream: stream) { return [:] }
+    return inventory.reviews(stream: stream)
       ? inventory.facts(of: events, stream: stream) : clinical.facts(of: events, stream: stream)
   }
 
@@ -82,12 +84,14 @@ public struct LedgerReviewer: AppendReviewer {
   /// written by its reviews).
   public var keepsStateInFacts: Bool { true }
 
-  /// The site's state as ``decodeState(_:stream:)`` reads it, or the patient's from its head and
-  /// facts.
+  /// The site's or the holds' state as ``decodeState(_:stream:)`` reads it, or the patient's from
+  /// its head and facts.
   public func decodeState(
     _ bytes: [UInt8]?, stream: String, facts: [(key: [UInt8], value: [UInt8])]
   ) throws(EventStoreError) -> State {
-    if inventory.reviews(stream: stream) { return try decodeState(bytes, stream: stream) }
+    if inventory.reviews(stream: stream) || holds.reviews(stream: stream) {
+      return try decodeState(bytes, stream: stream)
+    }
     return State(patient: try clinical.decodeState(bytes, stream: stream, facts: facts))
   }
 
@@ -96,9 +100,11 @@ public struct LedgerReviewer: AppendReviewer {
     state.patient.map { clinical.stateFacts($0, stream: stream) } ?? [:]
   }
 
-  /// For a patient stream, whether `bytes` are a head with facts; true for a site.
+  /// For a patient stream, whether `bytes` are a head with facts; true for a site and for
+  /// `legal-holds`.
   public func storedStateHasFacts(_ bytes: [UInt8], stream: String) -> Bool {
-    inventory.reviews(stream: stream) || clinical.storedStateHasFacts(bytes, stream: stream)
+    inventory.reviews(stream: stream) || holds.reviews(stream: stream)
+      || clinical.storedStateHasFacts(bytes, stream: stream)
   }
 
   /// Folds a stored event with the rule set of the stream.
