@@ -213,7 +213,9 @@ private struct BatchWriter {
     }
     let facts =
       session == nil
-      ? nil : ReviewFacts(txn: txn, database: layout.reviewState, stream: stream)
+      ? nil
+      : ReviewFacts(
+        txn: txn, database: layout.reviewState, stream: stream, sealer: store.derivedSealer)
     let load = { [txn, store] (id: UUID) throws -> RecordedEvent? in
       guard let bytes = try txn.get(layout.eventIds, Layout.eventIdKey(id)),
         let position = UInt64(bigEndianBytes: bytes)
@@ -248,16 +250,17 @@ private struct BatchWriter {
       try facts?.flush()
       written += 1
       if !projected.isEmpty {
-        recorded.append(
-          RecordedEvent(
-            eventId: proposed.eventId, type: proposed.type, schemaVersion: proposed.schemaVersion,
-            streamId: stream, streamVersion: link.version, globalPosition: link.position,
-            occurredAt: proposed.occurredAt, recordedAt: recordedAt,
-            recordedBy: proposed.recordedBy,
-            correlationId: proposed.correlationId, causationId: proposed.causationId,
-            data: proposed.data, flags: flags, previousHash: link.previousHash,
-            previousStreamHash: link.previousStreamHash, hash: link.hash,
-            canonicalBytes: link.canonical))
+        var event = RecordedEvent(
+          eventId: proposed.eventId, type: proposed.type, schemaVersion: proposed.schemaVersion,
+          streamId: stream, streamVersion: link.version, globalPosition: link.position,
+          occurredAt: proposed.occurredAt, recordedAt: recordedAt,
+          recordedBy: proposed.recordedBy,
+          correlationId: proposed.correlationId, causationId: proposed.causationId,
+          data: proposed.data, flags: flags, previousHash: link.previousHash,
+          previousStreamHash: link.previousStreamHash, hash: link.hash,
+          canonicalBytes: link.canonical)
+        if let version = link.keyVersion { event.dataForm = .opened(keyVersion: version) }
+        recorded.append(event)
       }
     }
     for projection in projected where !recorded.isEmpty {
@@ -279,6 +282,8 @@ private struct BatchWriter {
     let previousStreamHash: ChainHash
     let hash: ChainHash
     let canonical: [UInt8]
+    /// The data key version when the event's data was sealed.
+    let keyVersion: UInt64?
   }
 
   /// Writes one reviewed event at the end of the log, the stream index and the event-id index,
@@ -292,10 +297,16 @@ private struct BatchWriter {
     let position = head.nextPosition
     let previousHash = head.lastHash
     let previousStreamHash = streamHead?.hash ?? .zero
+    var stored = proposed
+    var keyVersion: UInt64?
+    if let sealed = try store.sealData(proposed, stream: batch.stream, txn) {
+      stored.data = sealed.data
+      keyVersion = sealed.keyVersion
+    }
     let canonical = RecordedEvent.canonicalEnvelope(
-      proposed: proposed, streamId: batch.stream, streamVersion: version,
+      proposed: stored, streamId: batch.stream, streamVersion: version,
       globalPosition: position, recordedAt: recordedAt, flags: flags, previousHash: previousHash,
-      previousStreamHash: previousStreamHash)
+      previousStreamHash: previousStreamHash, sealedKeyVersion: keyVersion)
     guard canonical.count <= EventStore.maximumEventBytes else {
       try refuse(
         index,
@@ -319,7 +330,8 @@ private struct BatchWriter {
     positions[index] = EventPosition(globalPosition: position, streamVersion: version)
     return Link(
       version: version, position: position, previousHash: previousHash,
-      previousStreamHash: previousStreamHash, hash: hash, canonical: canonical)
+      previousStreamHash: previousStreamHash, hash: hash, canonical: canonical,
+      keyVersion: keyVersion)
   }
 
   /// The result, with in-batch repeats given the positions of their first occurrence.

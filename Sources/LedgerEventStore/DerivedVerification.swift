@@ -59,7 +59,7 @@ extension EventStore {
       var reviewDiffering: String?
       if let reviewer {
         for name in streams where reviewer.reviews(stream: name) {
-          guard let stored = try txn.get(layout.reviewState, Array(name.utf8)) else { continue }
+          guard let stored = try reviewStateForCheck(name, txn) else { continue }
           reviewChecked += 1
           let events = try streamEvents(name, txn)
           if try Self.reviewStateDiffers(reviewer, stream: name, stored: stored, events: events)
@@ -105,9 +105,11 @@ extension EventStore {
     }
     for name in streams where handle.includes(name) {
       let events = try streamEvents(name, txn).filter { $0.globalPosition < meta.checkpoint }
-      let stored = try txn.get(
-        layout.projectionState,
-        Layout.projectionStateKey(handle.name, slot: meta.slot, stream: name))
+      let key = Layout.projectionStateKey(handle.name, slot: meta.slot, stream: name)
+      // A value that does not open (damaged, or not sealed where it must be) differs.
+      let stored =
+        try (try? storedProjectionState(key, stream: name, txn))
+        ?? txn.get(layout.projectionState, key)
       check.streamsChecked += 1
       let expected = events.isEmpty ? nil : try handle.fold(nil, name, events)
       if stored != expected {
@@ -116,6 +118,13 @@ extension EventStore {
       }
     }
     return check
+  }
+
+  /// The stream's review state for a check: opened, or the raw stored bytes when they do not open
+  /// (a damaged value, which then differs from what the log gives), or nil.
+  private func reviewStateForCheck(_ name: String, _ txn: Transaction) throws -> [UInt8]? {
+    if let opened = try? reviewState(name, txn) { return opened }
+    return try txn.get(layout.reviewState, Array(name.utf8))
   }
 
   /// True when `stored` does not decode, or decodes to another state than `reviewer` absorbs from
@@ -153,7 +162,7 @@ extension EventStore {
       var removed: [String] = []
       for name in try streamNames(txn) where reviewer.reviews(stream: name) {
         let key = Array(name.utf8)
-        guard let stored = try txn.get(layout.reviewState, key) else { continue }
+        guard let stored = try reviewStateForCheck(name, txn) else { continue }
         let events = try streamEvents(name, txn)
         if try Self.reviewStateDiffers(reviewer, stream: name, stored: stored, events: events)
           || reviewFactsDiffer(reviewer, stream: name, events: events, txn)

@@ -53,7 +53,7 @@ extension EventStore {
           name: name, storedVersion: meta.version, codeVersion: handle.version)
       }
       guard meta.checkpoint >= head else { return nil }
-      return .some(try txn.get(layout.projectionState, key(meta.slot)))
+      return .some(try storedProjectionState(key(meta.slot), stream: stream, txn))
     }
     if let current { return current }
     try catchUp(projection: name)
@@ -66,7 +66,7 @@ extension EventStore {
         throw EventStoreError.projectionStale(
           name: name, storedVersion: meta.version, codeVersion: handle.version)
       }
-      return try txn.get(layout.projectionState, key(meta.slot))
+      return try storedProjectionState(key(meta.slot), stream: stream, txn)
     }
   }
 
@@ -288,7 +288,10 @@ extension EventStore {
       }
       let events = try streamEvents(stream, txn)
       let key = Layout.projectionStateKey(name, slot: meta.slot, stream: stream)
-      let live = try txn.get(layout.projectionState, key)
+      // A live value that does not open (damaged) differs from the rebuilt one.
+      let live =
+        try (try? storedProjectionState(key, stream: stream, txn))
+        ?? txn.get(layout.projectionState, key)
       var report = RebuildReport(
         projection: name, eventsRead: UInt64(events.count), streams: 1, differingStreams: [],
         missingStreams: [], replacedVersion: meta.version, seconds: 0)
@@ -300,7 +303,7 @@ extension EventStore {
         report.differingStreams = [stream]
       }
       report.replaced = replaceDiffering || live == rebuilt
-      if report.replaced { try txn.put(layout.projectionState, key, rebuilt) }
+      if report.replaced { try putProjectionState(key, stream: stream, rebuilt, txn) }
       return report
     }
     let elapsed = ContinuousClock.now - started
@@ -352,8 +355,28 @@ extension EventStore {
     _ txn: WriteTransaction
   ) throws {
     let key = Layout.projectionStateKey(handle.name, slot: slot, stream: stream)
-    let current = try txn.get(layout.projectionState, key)
-    try txn.put(layout.projectionState, key, try handle.fold(current, stream, events))
+    let current = try storedProjectionState(key, stream: stream, txn)
+    try putProjectionState(key, stream: stream, try handle.fold(current, stream, events), txn)
+  }
+
+  /// The plain stored state under `key` (of `stream`), opened by ``DerivedSealer``.
+  func storedProjectionState(
+    _ key: [UInt8], stream: String, _ txn: Transaction
+  ) throws(EventStoreError) -> [UInt8]? {
+    let stored: [UInt8]?
+    do { stored = try txn.get(layout.projectionState, key) } catch { throw .storage(error) }
+    guard let stored else { return nil }
+    return try derivedSealer.open(
+      stored, stream: stream, database: Layout.projectionStateName, key: key, in: txn)
+  }
+
+  /// Stores `plain` under `key` (of `stream`), sealed by ``DerivedSealer``.
+  func putProjectionState(
+    _ key: [UInt8], stream: String, _ plain: [UInt8], _ txn: WriteTransaction
+  ) throws(EventStoreError) {
+    let sealed = try derivedSealer.seal(
+      plain, stream: stream, database: Layout.projectionStateName, key: key, in: txn)
+    do { try txn.put(layout.projectionState, key, sealed) } catch { throw .storage(error) }
   }
 
   /// Every event of `stream`, in stream order, read in `txn`.
@@ -385,8 +408,11 @@ extension EventStore {
         var result: [String: [UInt8]] = [:]
         var entry = try cursor.seek(atLeast: prefix)
         while let current = entry, current.key.starts(with: prefix) {
-          result[String(decoding: current.key[prefix.count...], as: UTF8.self)] =
-            ChainHash.sha256(current.value).bytes
+          let stream = String(decoding: current.key[prefix.count...], as: UTF8.self)
+          let plain = try derivedSealer.open(
+            current.value, stream: stream, database: Layout.projectionStateName,
+            key: current.key, in: txn)
+          result[stream] = ChainHash.sha256(plain).bytes
           entry = try cursor.next()
         }
         return result

@@ -27,7 +27,8 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
       Demo.self, Init.self, Append.self, Import.self, Validate.self, Read.self, Verify.self,
       Stats.self,
       Timeline.self, Summary.self, Report.self, Rebuild.self, SchemasCommand.self,
-      AuditCommand.self, DEACommand.self, Serve.self, TokenCommand.self,
+      AuditCommand.self, DEACommand.self, Serve.self, TokenCommand.self, Migrate.self,
+      KeysCommand.self,
     ]
   )
 
@@ -99,6 +100,12 @@ struct StoreOptions: ParsableArguments {
     help: "Write the chain anchor (event count and chain head) to this file after every commit.")
   var anchorFile: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "The clinic's key file (default: STORE.kek beside the store; created by init).",
+      valueName: "file"))
+  var keyFile: String?
+
   /// The protocol in force: the file given with --protocol, validated, or the defaults.
   func clinicalProtocol() throws -> ClinicalProtocol {
     guard let protocolFile else { return ClinicalProtocol() }
@@ -118,9 +125,10 @@ struct StoreOptions: ParsableArguments {
     // The tool decides how much the library logs: warnings and errors only, on standard error.
     var logger = Logger(label: "treatment-ledger")
     logger.logLevel = .warning
-    let configuration = Ledger.Configuration(
+    var configuration = Ledger.Configuration(
       path: path, clinicalProtocol: try clinicalProtocol(), readOnly: readOnly,
       createIfMissing: create, logger: logger, anchorFile: anchorFile)
+    configuration.keyFile = keyFile
     do {
       return try Ledger.open(configuration)
     } catch {
