@@ -10,6 +10,9 @@ public struct AppendOptions: Sendable, Hashable {
   public var skipRejected: Bool
   /// Decide everything exactly as a real append would, then write nothing. Default false.
   public var dryRun: Bool
+  /// The batch is an erasure (``EventStore/erase(stream:record:)``): the stream's data keys and
+  /// derived state are destroyed in its transaction, and its one event is written plain.
+  package var erasing = false
 
   /// Creates options.
   public init(skipRejected: Bool = false, dryRun: Bool = false) {
@@ -138,6 +141,9 @@ private struct BatchWriter {
     let stream = batch.stream
     try StreamNames.validate(stream, allowSystem: system)
     guard !batch.events.isEmpty else { throw EventStoreError.emptyBatch }
+    if try store.layout.erasure(txn, stream) != nil {
+      throw EventStoreError.streamErased(stream: stream)
+    }
     let fresh = try findFresh()
     let streamHead = try store.layout.streamHead(txn, stream)
     if fresh.isEmpty {
@@ -207,7 +213,8 @@ private struct BatchWriter {
   ) throws -> Int {
     let layout = store.layout
     let stream = batch.stream
-    let session = try store.reviewer.flatMap { reviewer in
+    let erased = options.erasing ? try store.destroyKeys(stream, txn) : nil
+    let session = try (erased == nil ? store.reviewer : nil).flatMap { reviewer in
       try ReviewSession.open(
         reviewer, stream: stream, store: store, txn: txn, database: layout.reviewState)
     }
@@ -229,11 +236,17 @@ private struct BatchWriter {
     var streamHead = storedHead
     var written = 0
     var recorded: [RecordedEvent] = []
-    let projected = inline.filter { $0.handle.includes(stream) }
+    let projected = erased == nil ? inline.filter { $0.handle.includes(stream) } : []
     for index in fresh {
-      let proposed = batch.events[index]
+      var proposed = batch.events[index]
+      if let erased, case .object(var members) = proposed.data {
+        members["keyVersions"] = .array(erased.map { .number(Double($0)) })
+        proposed.data = .object(members)
+      }
       let flags: [JSONValue]
-      do { flags = try session?.review(proposed, index, context) ?? [] } catch let error
+      do {
+        flags = erased == nil ? try session?.review(proposed, index, context) ?? [] : []
+      } catch let error
         as EventStoreError
       {
         facts?.discard()
@@ -269,7 +282,7 @@ private struct BatchWriter {
     }
     if written > 0, let streamHead {
       try txn.put(layout.streamHeads, Array(stream.utf8), streamHead.encoded)
-      try session?.save(txn)
+      if erased == nil { try session?.save(txn) }
     }
     return written
   }
@@ -299,7 +312,7 @@ private struct BatchWriter {
     let previousStreamHash = streamHead?.hash ?? .zero
     var stored = proposed
     var keyVersion: UInt64?
-    if let sealed = try store.sealData(proposed, stream: batch.stream, txn) {
+    if !options.erasing, let sealed = try store.sealData(proposed, stream: batch.stream, txn) {
       stored.data = sealed.data
       keyVersion = sealed.keyVersion
     }

@@ -39,7 +39,7 @@ public struct KeyProviderError: Error, Sendable, Hashable, CustomStringConvertib
 ///
 /// Implementations must be deterministic in what they accept: `unwrap` of `wrap(key, context)`
 /// with the same `context` gives `key` back, and `unwrap` with another `context`, or of bytes
-/// wrapped under another KEK, throws ``KeyProviderError/Kind-swift.enum/wrongKey``.
+/// wrapped under another KEK, throws a ``KeyProviderError`` of kind `wrongKey`.
 public protocol KeyProvider: Sendable {
   /// `key` encrypted and authenticated under the KEK, bound to `context`.
   func wrap(_ key: [UInt8], context: [UInt8]) throws(KeyProviderError) -> [UInt8]

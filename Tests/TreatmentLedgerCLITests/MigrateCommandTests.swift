@@ -74,3 +74,30 @@ import TreatmentLedger
     #expect(old.status != 0 && old.stderr.contains("key"), "\(old.stderr)")
   }
 }
+
+/// `treatment-ledger erase`: the patient's data keys destroyed, the key file rotated, the record
+/// kept and verifying.
+@Suite struct EraseCommandTests {
+  @Test func erasureKeepsTheEnvelopesAndRotatesTheKeyFile() throws {
+    let cli = LedgerCLI("erase")
+    defer { cli.remove() }
+    try cli.succeed(["demo", "--patients", "3", "--seed", "3"])
+    let keyFile = cli.store + ".kek"
+    let oldKey = try String(contentsOfFile: keyFile, encoding: .utf8)
+    let erased = try cli.succeed([
+      "erase", "--patient", "demo-0001", "--by", "ops-1", "--reason", "retention over",
+    ])
+    #expect(erased.stdout.contains("erased patient demo-0001: PatientDataErased at position"))
+    #expect(erased.stdout.contains("re-wrapped 2 data keys under a new key"))
+    #expect(try String(contentsOfFile: keyFile, encoding: .utf8) != oldKey)
+    try cli.succeed(["verify"])
+    let read = try cli.succeed(["read", "--stream", "patient-demo-0001", "--json"]).stdout
+    #expect(read.contains("\"erased\":true"))
+    #expect(read.contains("\"type\":\"PatientDataErased\""))
+    try cli.succeed(["timeline", "--patient", "demo-0002"])
+    let again = try cli.run([
+      "erase", "--patient", "demo-0001", "--by", "ops-1", "--reason", "again",
+    ])
+    #expect(again.status != 0)
+  }
+}

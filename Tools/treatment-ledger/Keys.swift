@@ -26,21 +26,28 @@ struct RotateKeys: AsyncParsableCommand {
     let keyPath = storeOptions.keyFile ?? KeyFile.defaultPath(forStore: storeOptions.path)
     let ledger = try storeOptions.open()
     defer { ledger.close() }
-    let rewrapped: Int
-    do {
-      let staged = try KeyFile.staged(replacing: keyPath)
-      do { rewrapped = try ledger.store.rotateKeyEncryptionKey(to: staged) } catch {
-        try? FileManager.default.removeItem(atPath: staged.path)
-        throw error
-      }
-      ledger.close()
-      _ = try staged.install()
-    } catch let error as KeyProviderError {
-      printError(error.reason)
-      throw Exit.failure
-    } catch let error as EventStoreError {
-      throw Exit.report(error)
-    }
+    let rewrapped = try rotateKeyFile(of: ledger, keyPath)
     print("re-wrapped \(rewrapped) data keys under a new key; \(keyPath) replaced (back it up)")
+  }
+}
+
+/// Re-wraps every data key of `ledger` under a new key staged beside `keyPath`, closes the ledger
+/// and renames the new key over `keyPath`. Returns how many data keys were re-wrapped.
+func rotateKeyFile(of ledger: Ledger, _ keyPath: String) throws -> Int {
+  do {
+    let staged = try KeyFile.staged(replacing: keyPath)
+    let rewrapped: Int
+    do { rewrapped = try ledger.store.rotateKeyEncryptionKey(to: staged) } catch {
+      try? FileManager.default.removeItem(atPath: staged.path)
+      throw error
+    }
+    ledger.close()
+    _ = try staged.install()
+    return rewrapped
+  } catch let error as KeyProviderError {
+    printError(error.reason)
+    throw Exit.failure
+  } catch let error as EventStoreError {
+    throw Exit.report(error)
   }
 }

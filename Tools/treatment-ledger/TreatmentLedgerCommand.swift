@@ -28,7 +28,7 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
       Stats.self,
       Timeline.self, Summary.self, Report.self, Rebuild.self, SchemasCommand.self,
       AuditCommand.self, DEACommand.self, Serve.self, TokenCommand.self, Migrate.self,
-      KeysCommand.self,
+      KeysCommand.self, Erase.self,
     ]
   )
 
