@@ -57,10 +57,10 @@ public final class Ledger: Sendable {
     /// `course-summary` (names must differ from those).
     public var extraProjections: [any StreamProjection] = []
     /// The clinic's key-encryption key, which wraps every patient's data key (a KMS or HSM
-    /// implements ``KeyProvider``). When nil, the key file ``keyFile`` is used.
+    /// implements `KeyProvider`). When nil, the key file ``keyFile`` is used.
     public var keyProvider: (any KeyProvider)?
     /// The key file used when ``keyProvider`` is nil; nil means `<path>.kek`, beside the store's
-    /// directory (``KeyFile/defaultPath(forStore:)``). Opening creates it (mode 0600) together
+    /// directory (`KeyFile.defaultPath(forStore:)`). Opening creates it (mode 0600) together
     /// with a new store; for an existing store it must exist, except for a read-only handle,
     /// which then verifies and exports but cannot read patient data.
     public var keyFile: String?
