@@ -383,8 +383,8 @@ private struct ExportJob {
       }
       high = max(low, high)
     }
-    let before = low > 0 ? try store.readAll(from: low - 1, limit: 1).first : nil
-    let after = high < end ? try store.readAll(from: high, limit: 1).first : nil
+    let before = low > 0 ? try store.readAll(from: low - 1, limit: 1).first?.asStored : nil
+    let after = high < end ? try store.readAll(from: high, limit: 1).first?.asStored : nil
     expected = high - low
     // Chunks of stored records are read here, one short read transaction each, decoded (only
     // as far as the files need) and encoded a few at once in child tasks, and written and hashed
@@ -449,7 +449,7 @@ private struct ExportJob {
     var reachedEnd = false
     expected = (currentVersion ?? 0) + 1 - low
     while !reachedEnd {
-      let events = try store.readStream(stream, from: version, limit: chunk)
+      let events = try store.readStream(stream, from: version, limit: chunk).map(\.asStored)
       var batch: [RecordedEvent] = []
       batch.reserveCapacity(events.count)
       for event in events {
@@ -487,7 +487,7 @@ private struct ExportJob {
   /// The event at `version` of `stream`, or nil when there is none or it was stored at or after
   /// `end`.
   private func event(of stream: String, _ version: UInt64, end: UInt64) throws -> RecordedEvent? {
-    guard let event = try store.readStream(stream, from: version, limit: 1).first,
+    guard let event = try store.readStream(stream, from: version, limit: 1).first?.asStored,
       event.streamVersion == version, event.globalPosition < end
     else { return nil }
     return event
@@ -516,6 +516,7 @@ private struct ExportJob {
     var from: UInt64? = nil
     while true {
       let events = try store.readStream(stream, from: from, direction: .backward, limit: chunk)
+        .map(\.asStored)
       if let event = events.first(where: { $0.globalPosition < end }) { return event }
       guard let oldest = events.last, oldest.streamVersion > 0, events.count == chunk else {
         return nil

@@ -80,7 +80,7 @@ struct AuditEventFields {
   static let envelopeMembers: Set<String> = [
     "eventId", "type", "schemaVersion", "streamId", "streamVersion", "globalPosition", "occurredAt",
     "recordedAt", "recordedBy", "correlationId", "causationId", "data", "flags", "previousHash",
-    "previousStreamHash",
+    "previousStreamHash", "sealed",
   ]
 
   var globalPosition: UInt64

@@ -10,6 +10,9 @@ public struct AppendOptions: Sendable, Hashable {
   public var skipRejected: Bool
   /// Decide everything exactly as a real append would, then write nothing. Default false.
   public var dryRun: Bool
+  /// The batch is an erasure (``EventStore/erase(stream:record:)``): the stream's data keys and
+  /// derived state are destroyed in its transaction, and its one event is written plain.
+  package var erasing = false
 
   /// Creates options.
   public init(skipRejected: Bool = false, dryRun: Bool = false) {
@@ -138,6 +141,9 @@ private struct BatchWriter {
     let stream = batch.stream
     try StreamNames.validate(stream, allowSystem: system)
     guard !batch.events.isEmpty else { throw EventStoreError.emptyBatch }
+    if try store.layout.erasure(txn, stream) != nil {
+      throw EventStoreError.streamErased(stream: stream)
+    }
     let fresh = try findFresh()
     let streamHead = try store.layout.streamHead(txn, stream)
     if fresh.isEmpty {
@@ -207,13 +213,16 @@ private struct BatchWriter {
   ) throws -> Int {
     let layout = store.layout
     let stream = batch.stream
-    let session = try store.reviewer.flatMap { reviewer in
+    let erased = options.erasing ? try store.destroyKeys(stream, txn) : nil
+    let session = try (erased == nil ? store.reviewer : nil).flatMap { reviewer in
       try ReviewSession.open(
         reviewer, stream: stream, store: store, txn: txn, database: layout.reviewState)
     }
     let facts =
       session == nil
-      ? nil : ReviewFacts(txn: txn, database: layout.reviewState, stream: stream)
+      ? nil
+      : ReviewFacts(
+        txn: txn, database: layout.reviewState, stream: stream, sealer: store.derivedSealer)
     let load = { [txn, store] (id: UUID) throws -> RecordedEvent? in
       guard let bytes = try txn.get(layout.eventIds, Layout.eventIdKey(id)),
         let position = UInt64(bigEndianBytes: bytes)
@@ -227,11 +236,17 @@ private struct BatchWriter {
     var streamHead = storedHead
     var written = 0
     var recorded: [RecordedEvent] = []
-    let projected = inline.filter { $0.handle.includes(stream) }
+    let projected = erased == nil ? inline.filter { $0.handle.includes(stream) } : []
     for index in fresh {
-      let proposed = batch.events[index]
+      var proposed = batch.events[index]
+      if let erased, case .object(var members) = proposed.data {
+        members["keyVersions"] = .array(erased.map { .number(Double($0)) })
+        proposed.data = .object(members)
+      }
       let flags: [JSONValue]
-      do { flags = try session?.review(proposed, index, context) ?? [] } catch let error
+      do {
+        flags = erased == nil ? try session?.review(proposed, index, context) ?? [] : []
+      } catch let error
         as EventStoreError
       {
         facts?.discard()
@@ -248,16 +263,17 @@ private struct BatchWriter {
       try facts?.flush()
       written += 1
       if !projected.isEmpty {
-        recorded.append(
-          RecordedEvent(
-            eventId: proposed.eventId, type: proposed.type, schemaVersion: proposed.schemaVersion,
-            streamId: stream, streamVersion: link.version, globalPosition: link.position,
-            occurredAt: proposed.occurredAt, recordedAt: recordedAt,
-            recordedBy: proposed.recordedBy,
-            correlationId: proposed.correlationId, causationId: proposed.causationId,
-            data: proposed.data, flags: flags, previousHash: link.previousHash,
-            previousStreamHash: link.previousStreamHash, hash: link.hash,
-            canonicalBytes: link.canonical))
+        var event = RecordedEvent(
+          eventId: proposed.eventId, type: proposed.type, schemaVersion: proposed.schemaVersion,
+          streamId: stream, streamVersion: link.version, globalPosition: link.position,
+          occurredAt: proposed.occurredAt, recordedAt: recordedAt,
+          recordedBy: proposed.recordedBy,
+          correlationId: proposed.correlationId, causationId: proposed.causationId,
+          data: proposed.data, flags: flags, previousHash: link.previousHash,
+          previousStreamHash: link.previousStreamHash, hash: link.hash,
+          canonicalBytes: link.canonical)
+        if let version = link.keyVersion { event.dataForm = .opened(keyVersion: version) }
+        recorded.append(event)
       }
     }
     for projection in projected where !recorded.isEmpty {
@@ -266,7 +282,7 @@ private struct BatchWriter {
     }
     if written > 0, let streamHead {
       try txn.put(layout.streamHeads, Array(stream.utf8), streamHead.encoded)
-      try session?.save(txn)
+      if erased == nil { try session?.save(txn) }
     }
     return written
   }
@@ -279,6 +295,8 @@ private struct BatchWriter {
     let previousStreamHash: ChainHash
     let hash: ChainHash
     let canonical: [UInt8]
+    /// The data key version when the event's data was sealed.
+    let keyVersion: UInt64?
   }
 
   /// Writes one reviewed event at the end of the log, the stream index and the event-id index,
@@ -292,10 +310,16 @@ private struct BatchWriter {
     let position = head.nextPosition
     let previousHash = head.lastHash
     let previousStreamHash = streamHead?.hash ?? .zero
+    var stored = proposed
+    var keyVersion: UInt64?
+    if !options.erasing, let sealed = try store.sealData(proposed, stream: batch.stream, txn) {
+      stored.data = sealed.data
+      keyVersion = sealed.keyVersion
+    }
     let canonical = RecordedEvent.canonicalEnvelope(
-      proposed: proposed, streamId: batch.stream, streamVersion: version,
+      proposed: stored, streamId: batch.stream, streamVersion: version,
       globalPosition: position, recordedAt: recordedAt, flags: flags, previousHash: previousHash,
-      previousStreamHash: previousStreamHash)
+      previousStreamHash: previousStreamHash, sealedKeyVersion: keyVersion)
     guard canonical.count <= EventStore.maximumEventBytes else {
       try refuse(
         index,
@@ -319,7 +343,8 @@ private struct BatchWriter {
     positions[index] = EventPosition(globalPosition: position, streamVersion: version)
     return Link(
       version: version, position: position, previousHash: previousHash,
-      previousStreamHash: previousStreamHash, hash: hash, canonical: canonical)
+      previousStreamHash: previousStreamHash, hash: hash, canonical: canonical,
+      keyVersion: keyVersion)
   }
 
   /// The result, with in-batch repeats given the positions of their first occurrence.

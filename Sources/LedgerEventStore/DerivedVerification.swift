@@ -59,7 +59,7 @@ extension EventStore {
       var reviewDiffering: String?
       if let reviewer {
         for name in streams where reviewer.reviews(stream: name) {
-          guard let stored = try txn.get(layout.reviewState, Array(name.utf8)) else { continue }
+          guard let stored = try reviewStateForCheck(name, txn) else { continue }
           reviewChecked += 1
           let events = try streamEvents(name, txn)
           if try reviewStateDiffers(reviewer, stream: name, stored: stored, events: events, txn)
@@ -117,6 +117,13 @@ extension EventStore {
     return check
   }
 
+  /// The stream's review state for a check: opened, or the raw stored bytes when they do not open
+  /// (a damaged value, which then differs from what the log gives), or nil.
+  private func reviewStateForCheck(_ name: String, _ txn: Transaction) throws -> [UInt8]? {
+    if let opened = try? reviewState(name, txn) { return opened }
+    return try txn.get(layout.reviewState, Array(name.utf8))
+  }
+
   /// True when `stored` does not decode, or decodes to another state than `reviewer` absorbs from
   /// `events` (both compared in their encoded form, so an older stored encoding of the same state
   /// agrees).
@@ -161,7 +168,7 @@ extension EventStore {
       var removed: [String] = []
       for name in try streamNames(txn) where reviewer.reviews(stream: name) {
         let key = Array(name.utf8)
-        guard let stored = try txn.get(layout.reviewState, key) else { continue }
+        guard let stored = try reviewStateForCheck(name, txn) else { continue }
         let events = try streamEvents(name, txn)
         if try reviewStateDiffers(reviewer, stream: name, stored: stored, events: events, txn)
           || reviewFactsDiffer(reviewer, stream: name, stored: stored, events: events, txn)

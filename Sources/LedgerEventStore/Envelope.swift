@@ -90,6 +90,36 @@ public struct RecordedEvent: Sendable, Hashable {
   public var hash: ChainHash
   /// The exact bytes that were hashed: the RFC 8785 canonical JSON of the envelope without `hash`.
   public var canonicalBytes: [UInt8]
+  /// How ``data`` is held: plain, or stored sealed (and here still sealed, opened with the
+  /// stream's data key, or erased). Stores without sealing hold every event `.plain`.
+  public var dataForm: DataForm = .plain
+
+  /// How an event's `data` is stored and what ``RecordedEvent/data`` holds.
+  public enum DataForm: Sendable, Hashable {
+    /// Stored and shown as written.
+    case plain
+    /// Stored sealed under data key `keyVersion`; ``RecordedEvent/data`` is the stored base64
+    /// text (what the chain hashed), as raw readers, `verify` and audit exports see it.
+    case sealed(keyVersion: UInt64)
+    /// Stored sealed; ``RecordedEvent/data`` is the opened value.
+    case opened(keyVersion: UInt64)
+    /// Stored sealed under a key that erasure destroyed; ``RecordedEvent/data`` is null.
+    case erased(keyVersion: UInt64)
+
+    /// The data key version of a sealed event, nil for a plain one.
+    public var keyVersion: UInt64? {
+      switch self {
+      case .plain: nil
+      case .sealed(let version), .opened(let version), .erased(let version): version
+      }
+    }
+
+    /// True when the data was erased.
+    public var isErased: Bool {
+      if case .erased = self { return true }
+      return false
+    }
+  }
 
   /// Creates a recorded event from its fields. The store makes these; the initializer exists for
   /// projections' tests and tools. It computes nothing: `hash` and `canonicalBytes` are taken
@@ -126,14 +156,38 @@ public struct RecordedEvent: Sendable, Hashable {
       recordedBy: recordedBy, data: data, correlationId: correlationId, causationId: causationId)
   }
 
-  /// The envelope as a JSON object, including `hash`.
+  /// The envelope as a JSON object, including `hash`. An opened sealed event shows its opened
+  /// `data` beside the `sealed` member; an erased one shows `data` null and `"erased": true`.
   public var envelopeJSON: JSONValue {
     var members = Self.hashedMembers(
       proposed: proposed, streamId: streamId, streamVersion: streamVersion,
       globalPosition: globalPosition, recordedAt: recordedAt, flags: flags,
-      previousHash: previousHash, previousStreamHash: previousStreamHash)
+      previousHash: previousHash, previousStreamHash: previousStreamHash,
+      sealedKeyVersion: dataForm.keyVersion)
     members["hash"] = .string(hash.hex)
+    if dataForm.isErased { members["erased"] = .bool(true) }
     return .object(members)
+  }
+
+  /// The event as stored (what exports and verifiers see): an opened or erased sealed event gets
+  /// its stored sealed `data` back from ``canonicalBytes``; a plain or still sealed one is itself.
+  package var asStored: RecordedEvent {
+    switch dataForm {
+    case .plain, .sealed: return self
+    case .opened(let version), .erased(let version):
+      var stored = self
+      guard case .object(let members)? = try? JSONValue.parse(canonicalBytes),
+        let data = members["data"]
+      else { return self }
+      stored.data = data
+      stored.dataForm = .sealed(keyVersion: version)
+      return stored
+    }
+  }
+
+  /// The `sealed` member of a sealed event's envelope: `{"alg":"A256GCM","keyVersion":n}`.
+  static func sealedMember(_ keyVersion: UInt64) -> JSONValue {
+    .object(["alg": .string("A256GCM"), "keyVersion": .number(Double(keyVersion))])
   }
 
   /// The canonical bytes of ``hashedMembers(proposed:streamId:streamVersion:globalPosition:recordedAt:flags:previousHash:previousStreamHash:)``,
@@ -142,7 +196,8 @@ public struct RecordedEvent: Sendable, Hashable {
   /// the dictionary, so the two must agree (a disagreement is reported as `notCanonical`).
   static func canonicalEnvelope(
     proposed: ProposedEvent, streamId: String, streamVersion: UInt64, globalPosition: UInt64,
-    recordedAt: String, flags: [JSONValue], previousHash: ChainHash, previousStreamHash: ChainHash
+    recordedAt: String, flags: [JSONValue], previousHash: ChainHash, previousStreamHash: ChainHash,
+    sealedKeyVersion: UInt64? = nil
   ) -> [UInt8] {
     var out: [UInt8] = []
     out.reserveCapacity(640)
@@ -184,6 +239,10 @@ public struct RecordedEvent: Sendable, Hashable {
     JSONValue.writeCanonicalString(proposed.recordedBy.role, into: &out)
     out.append(UInt8(ascii: "}"))
     number("schemaVersion", Double(proposed.schemaVersion))
+    if let sealedKeyVersion {
+      member("sealed")
+      Self.sealedMember(sealedKeyVersion).writeCanonical(into: &out)
+    }
     string("streamId", streamId)
     number("streamVersion", Double(streamVersion))
     string("type", proposed.type)
@@ -194,7 +253,8 @@ public struct RecordedEvent: Sendable, Hashable {
   /// The members covered by the hash, in one place so writing and verifying agree.
   static func hashedMembers(
     proposed: ProposedEvent, streamId: String, streamVersion: UInt64, globalPosition: UInt64,
-    recordedAt: String, flags: [JSONValue], previousHash: ChainHash, previousStreamHash: ChainHash
+    recordedAt: String, flags: [JSONValue], previousHash: ChainHash, previousStreamHash: ChainHash,
+    sealedKeyVersion: UInt64? = nil
   ) -> [String: JSONValue] {
     var members: [String: JSONValue] = [
       "eventId": .string(proposed.eventId.uuidString.lowercased()),
@@ -220,6 +280,7 @@ public struct RecordedEvent: Sendable, Hashable {
       members["causationId"] = .string(id.uuidString.lowercased())
     }
     if !flags.isEmpty { members["flags"] = .array(flags) }
+    if let sealedKeyVersion { members["sealed"] = sealedMember(sealedKeyVersion) }
     return members
   }
 }

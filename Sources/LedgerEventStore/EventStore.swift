@@ -48,6 +48,11 @@ public final class EventStore: Sendable {
     /// stamps a commit earlier than the one before it, whatever this clock says, and refuses to
     /// commit while it reads outside ``Timestamp/recordedAtRange``.
     public var clock: @Sendable () -> Int64 = { Timestamp.nowMicros() }
+    /// Streams whose `data` and derived state are sealed under per-stream data keys, and the
+    /// key-encryption key (see ``Sealing``). A store that was created with sealing records its
+    /// prefixes and refuses to open writable without it; a read-only handle without it verifies
+    /// and exports but cannot open sealed data (``EventStoreError/keyUnavailable(reason:)``).
+    public var sealing: Sealing?
 
     /// Default options.
     public init() {}
@@ -62,8 +67,6 @@ public final class EventStore: Sendable {
   let notifier = CommitNotifier()
   let reviewer: (any AppendReviewer)?
   let projections: [ProjectionHandle]
-  /// Seals and opens every value of per-stream derived state (see ``DerivedSealer``).
-  let derivedSealer: DerivedSealer
   let anchorFile: String?
   /// The clock that stamps `recordedAt` (see ``Options/clock``).
   let clock: @Sendable () -> Int64
@@ -72,20 +75,26 @@ public final class EventStore: Sendable {
   /// Recently saved review states (see ``DecodedStateCache``), so appends skip decoding them.
   let reviewStateCache = DecodedStateCache<Any>()
   let writer: GroupCommitWriter?
+  /// The data keys of sealed streams, nil when the store was opened without sealing.
+  let dataKeys: DataKeys?
+  /// Seals the derived state of sealed streams (docs/FORMAT.md 2.6).
+  let derivedSealer: DerivedSealer
   /// The path of the store's directory.
   public let path: String
 
   private init(
     environment: Environment, layout: Layout, logger: Logger, writer: GroupCommitWriter?,
     reviewer: (any AppendReviewer)?, projections: [ProjectionHandle], anchorFile: String?,
-    clock: @escaping @Sendable () -> Int64
+    clock: @escaping @Sendable () -> Int64, sealing: Sealing?
   ) {
+    let dataKeys = sealing.map { DataKeys($0) }
+    self.dataKeys = dataKeys
+    self.derivedSealer = DerivedSealer(dataKeys: dataKeys, layout: layout)
     self.anchorFile = anchorFile
     self.clock = clock
     self.environment = environment
     self.reviewer = reviewer
     self.projections = projections
-    self.derivedSealer = .plain
     self.layout = layout
     self.logger = logger
     self.path = environment.path
@@ -125,11 +134,11 @@ public final class EventStore: Sendable {
     do {
       let layout = try prepareLayout(
         environment, writer: writer, mayCreate: options.createIfMissing, path: path,
-        requirement: options.reviewer?.requirement)
+        requirement: options.reviewer?.requirement, sealing: options.sealing)
       let store = EventStore(
         environment: environment, layout: layout, logger: logger, writer: writer,
         reviewer: options.reviewer, projections: handles,
-        anchorFile: options.anchorFile, clock: options.clock)
+        anchorFile: options.anchorFile, clock: options.clock, sealing: options.sealing)
       writer?.attach(store)
       logger.debug("opened event store", metadata: ["path": "\(environment.path)"])
       return store
@@ -147,17 +156,23 @@ public final class EventStore: Sendable {
   /// over.
   private static func prepareLayout(
     _ environment: Environment, writer: GroupCommitWriter?, mayCreate: Bool, path: String,
-    requirement: ReviewerRequirement?
+    requirement: ReviewerRequirement?, sealing: Sealing?
   ) throws(EventStoreError) -> Layout {
     do {
       guard let writer else {
         return try environment.read { txn in
+          let format = try txn.openDatabase("meta")
+          try checkFormat(try txn.get(format, Layout.formatKey))
           let layout = try Layout.open(in: txn)
-          try checkFormat(try txn.get(layout.meta, Layout.formatKey))
+          if let sealing, let check = try txn.get(layout.meta, Layout.keyCheckKey) {
+            try checkKey(sealing.keyProvider, check)
+          }
           return layout
         }
       }
-      return try writer.perform { try setUpLayout(environment, mayCreate, path, requirement) }
+      return try writer.perform {
+        try setUpLayout(environment, mayCreate, path, requirement, sealing)
+      }
     } catch let error as EventStoreError {
       throw error
     } catch let error as LMDBError where error.code == .notFound || error.code == .incompatible {
@@ -175,7 +190,7 @@ public final class EventStore: Sendable {
   /// writer thread.
   private static func setUpLayout(
     _ environment: Environment, _ mayCreate: Bool, _ path: String,
-    _ requirement: ReviewerRequirement?
+    _ requirement: ReviewerRequirement?, _ sealing: Sealing?
   ) throws -> Layout {
     return try environment.write { txn in
       if try txn.environmentIsEmpty() {
@@ -199,6 +214,7 @@ public final class EventStore: Sendable {
           try txn.put(layout.meta, Layout.reviewerKey, widened.encoded)
         }
       }
+      try setUpSealing(sealing, layout, txn)
       return layout
     }
   }
@@ -206,6 +222,11 @@ public final class EventStore: Sendable {
   private static func checkFormat(_ bytes: [UInt8]?) throws(EventStoreError) {
     guard let bytes else { throw .incompatibleStore(reason: "no format marker") }
     let format = String(decoding: bytes, as: UTF8.self)
+    if format == Layout.previousFormatName {
+      throw .incompatibleStore(
+        reason: "this store has the earlier format \(format); copy it into the current format "
+          + "with `treatment-ledger migrate --from OLD --to NEW` (OLD this store, NEW a new path)")
+    }
     guard format == Layout.formatName else {
       throw .incompatibleStore(
         reason: "unknown format '\(format)' (this build reads \(Layout.formatName))")
@@ -270,7 +291,7 @@ public final class EventStore: Sendable {
     return result
   }
 
-  private func submit(
+  func submit(
     _ batches: [StreamAppend], system: Bool, options: AppendOptions
   ) async throws(EventStoreError) -> [AppendResult] {
     guard let writer else { throw .readOnly }
@@ -307,11 +328,12 @@ public final class EventStore: Sendable {
         var head = start
         let micros = try commitMicros(after: head.lastRecordedMicros)
         let required = try layout.requiredReviewer(txn)
+        let sealed = try layout.sealedPrefixes(txn)
         let inline = try inlineProjections(txn, start: start)
         for (index, request) in group.enumerated() {
           results[index] = try commitRequest(
-            request, alone: group.count == 1, required: required, inline: inline, txn, &head,
-            micros)
+            request, alone: group.count == 1, required: required, sealed: sealed, inline: inline,
+            txn, &head, micros)
         }
         if head != start {
           try saveHead(&head, micros: micros, inline: inline, txn)
@@ -358,17 +380,20 @@ public final class EventStore: Sendable {
   /// child transaction, so that its refusal (returned) or its dry run discards only its own writes.
   private func commitRequest(
     _ request: GroupCommitWriter.Request, alone: Bool, required: ReviewerRequirement?,
-    inline: [InlineProjection], _ txn: WriteTransaction, _ head: inout Layout.Head,
+    sealed: [String], inline: [InlineProjection], _ txn: WriteTransaction,
+    _ head: inout Layout.Head,
     _ micros: Int64
   ) throws -> Result<[AppendResult], EventStoreError> {
     var tentative = head
     let options = request.options
     do {
-      if let required,
+      // An erasure writes no patient data and is judged by no rule (``erase(stream:record:)``).
+      if !options.erasing, let required,
         let refusal = Self.unreviewed(request.batches, required, own: reviewer?.requirement)
       {
         throw refusal
       }
+      if !options.erasing, let refusal = unsealed(request.batches, sealed) { throw refusal }
       if alone && !options.dryRun {
         // Alone in the transaction: a refusal aborts the transaction itself.
         return .success(
@@ -540,7 +565,7 @@ public final class EventStore: Sendable {
     guard let value = try txn.get(layout.log, position.bigEndianBytes) else {
       throw EventStoreError.corruptRecord(position: position, reason: "missing from the log")
     }
-    return try RecordCodec.decode(position: position, value)
+    return try openData(try RecordCodec.decode(position: position, value), txn)
   }
 
   /// Runs `body` in a read transaction, mapping every error to ``EventStoreError``.
@@ -554,43 +579,5 @@ public final class EventStore: Sendable {
     } catch {
       throw .storage(LMDBError(.other(-1), operation: "read"))
     }
-  }
-
-  // MARK: Statistics
-
-  /// Counts and sizes of the store.
-  public struct Statistics: Sendable, Equatable, Codable {
-    /// Number of events (= the next global position).
-    public var events: UInt64
-    /// Number of streams.
-    public var streams: Int
-    /// Hash of the newest event (64 zeros when empty): keep it outside the store to detect
-    /// truncation later.
-    public var chainHead: String
-    /// recordedAt of the newest event, if any.
-    public var lastRecordedAt: String?
-    /// Size of `data.mdb` in bytes.
-    public var fileBytes: Int
-    /// LMDB map size in bytes.
-    public var mapBytes: Int
-    /// The on-disk format name.
-    public var format: String
-    /// The LMDB library version.
-    public var lmdbVersion: String
-  }
-
-  /// Counts and sizes of the store, from one snapshot.
-  public func statistics() throws(EventStoreError) -> Statistics {
-    let (head, streams) = try withRead { txn in
-      (try layout.head(txn), try txn.count(layout.streamHeads))
-    }
-    let info: Environment.Info
-    do { info = try environment.info() } catch { throw .storage(error) }
-    return Statistics(
-      events: head.nextPosition, streams: streams, chainHead: head.lastHash.hex,
-      lastRecordedAt: head.nextPosition > 0
-        ? Timestamp.format(micros: head.lastRecordedMicros) : nil,
-      fileBytes: environment.fileSize(), mapBytes: info.mapSize, format: Layout.formatName,
-      lmdbVersion: Environment.libraryVersion)
   }
 }

@@ -48,6 +48,11 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
   /// The commit would get a `recordedAt` (`micros` since the epoch) outside
   /// ``Timestamp/recordedAtRange``: the clock is wrong. Nothing was written.
   case recordedAtOutOfRange(micros: Int64)
+  /// The key-encryption key is missing, wrong or unreachable; nothing was changed. The reason
+  /// names the key file or provider, never key bytes.
+  case keyUnavailable(reason: String)
+  /// The stream's data keys were erased: its data cannot be read and nothing more is appended.
+  case streamErased(stream: String)
 
   /// A one-line description without payload values.
   public var description: String {
@@ -104,6 +109,10 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
       return "the clock gives recordedAt \(Timestamp.describe(micros: micros)), outside what the "
         + "format can hold (\(Timestamp.format(micros: range.lowerBound)) to "
         + "\(Timestamp.format(micros: range.upperBound))); nothing was written: set the system clock"
+    case .keyUnavailable(let reason):
+      return "the store's key is unavailable: \(reason); nothing was changed"
+    case .streamErased(let stream):
+      return "the data of stream '\(stream)' was erased (its keys were destroyed)"
     }
   }
 }

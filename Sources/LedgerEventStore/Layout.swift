@@ -5,8 +5,10 @@ import LedgerLMDB
 /// The LMDB databases of a store and their key and value encodings. `docs/FORMAT.md` describes
 /// the same layout for readers that are not Swift; keep the two in step.
 struct Layout {
-  /// `"treatment-ledger-1"`, stored under `meta/format`.
-  static let formatName = "treatment-ledger-1"
+  /// `"treatment-ledger-2"`, stored under `meta/format`.
+  static let formatName = "treatment-ledger-2"
+  /// The format of stores written before sealing; opening one asks for `migrate`.
+  static let previousFormatName = "treatment-ledger-1"
   /// The first byte of every log value.
   static let recordVersion: UInt8 = 1
 
@@ -18,10 +20,16 @@ struct Layout {
   let reviewState: Database
   let projectionMeta: Database
   let projectionState: Database
+  /// Wrapped per-stream data keys and erasure records (docs/FORMAT.md 2.7).
+  let keys: Database
+
+  /// The names of the derived databases, as ``DerivedSealer`` binds sealed values to them.
+  static let reviewStateName = "review-state"
+  static let projectionStateName = "projection-state"
 
   static let names = [
     "log", "streams", "stream-heads", "event-ids", "meta", "review-state", "projection-meta",
-    "projection-state",
+    "projection-state", "keys",
   ]
 
   static func create(in txn: WriteTransaction) throws(LMDBError) -> Layout {
@@ -31,7 +39,8 @@ struct Layout {
       eventIds: try txn.createDatabase("event-ids"), meta: try txn.createDatabase("meta"),
       reviewState: try txn.createDatabase("review-state"),
       projectionMeta: try txn.createDatabase("projection-meta"),
-      projectionState: try txn.createDatabase("projection-state"))
+      projectionState: try txn.createDatabase("projection-state"),
+      keys: try txn.createDatabase("keys"))
   }
 
   static func open(in txn: Transaction) throws(LMDBError) -> Layout {
@@ -41,7 +50,8 @@ struct Layout {
       eventIds: try txn.openDatabase("event-ids"), meta: try txn.openDatabase("meta"),
       reviewState: try txn.openDatabase("review-state"),
       projectionMeta: try txn.openDatabase("projection-meta"),
-      projectionState: try txn.openDatabase("projection-state"))
+      projectionState: try txn.openDatabase("projection-state"),
+      keys: try txn.openDatabase("keys"))
   }
 
   // MARK: Keys
@@ -50,6 +60,26 @@ struct Layout {
   static let headKey = Array("head".utf8)
   /// `meta` key of the rule set the store requires (``ReviewerRequirement``), when one is recorded.
   static let reviewerKey = Array("required-reviewer".utf8)
+  /// `meta` key of the sealed stream prefixes, one per line, when the store seals streams.
+  static let sealedStreamsKey = Array("sealed-streams".utf8)
+  /// `meta` key of a known value wrapped by the key-encryption key: checks the key on open.
+  static let keyCheckKey = Array("key-check".utf8)
+  /// `meta` key of the chain a migration copied (docs/FORMAT.md 2.5).
+  static let migratedFromKey = Array("migrated-from".utf8)
+
+  /// `keys` key of a stream's erasure record: stream name, `0x01`.
+  static func erasureKey(_ stream: String) -> [UInt8] { Array(stream.utf8) + [1] }
+
+  /// The stream prefixes the store seals (`meta/sealed-streams`), empty when it seals none.
+  func sealedPrefixes(_ txn: Transaction) throws -> [String] {
+    guard let bytes = try txn.get(meta, Self.sealedStreamsKey) else { return [] }
+    return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+  }
+
+  /// The erasure record of `stream` (canonical JSON), or nil when its keys were never erased.
+  func erasure(_ txn: Transaction, _ stream: String) throws -> [UInt8]? {
+    try txn.get(keys, Self.erasureKey(stream))
+  }
 
   /// `streams` key: stream name bytes, a 0x00 separator, big-endian version.
   static func streamKey(_ stream: String, _ version: UInt64) -> [UInt8] {
@@ -195,13 +225,25 @@ package enum RecordCodec {
       throw .corruptRecord(position: position, reason: "a hash field is malformed")
     }
     guard let data = members["data"] else { throw fields.problem("data", "is missing") }
+    let dataForm: RecordedEvent.DataForm
+    switch members["sealed"] {
+    case nil: dataForm = .plain
+    case .object(let sealed)?:
+      let sealedFields = EnvelopeFields(position: position, members: sealed, path: "sealed.")
+      guard try sealedFields.string("alg") == "A256GCM", case .string = data else {
+        throw fields.problem("sealed", "names an unknown algorithm or data is not sealed text")
+      }
+      dataForm = .sealed(
+        keyVersion: UInt64(try sealedFields.integer("keyVersion", below: 0x1p64, minimum: 1)))
+    default: throw fields.problem("sealed", "must be an object")
+    }
     let flags: [JSONValue]
     switch members["flags"] {
     case nil, .null?: flags = []
     case .array(let values)?: flags = values
     default: throw fields.problem("flags", "must be an array")
     }
-    return RecordedEvent(
+    var event = RecordedEvent(
       eventId: try fields.uuid("eventId"), type: try fields.string("type"),
       schemaVersion: Int(try fields.integer("schemaVersion", below: 0x1p63, minimum: -0x1p63)),
       streamId: try fields.string("streamId"),
@@ -215,6 +257,8 @@ package enum RecordCodec {
       causationId: try fields.optionalUUID("causationId"),
       data: data, flags: flags, previousHash: previous, previousStreamHash: previousStream,
       hash: hash, canonicalBytes: canonical)
+    event.dataForm = dataForm
+    return event
   }
 
   /// Typed access to the members of a stored envelope; problems name the field, never a value.

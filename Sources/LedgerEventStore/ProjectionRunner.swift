@@ -392,9 +392,13 @@ extension EventStore {
     var order: [String] = []
     var byStream: [String: [RecordedEvent]] = [:]
     var position = from
+    var erased: [String: Bool] = [:]
     while position < to {
       let recorded = try event(at: position, txn)
-      if targets.contains(where: { $0.handle.includes(recorded.streamId) }) {
+      let isErased =
+        try erased[recorded.streamId] ?? (layout.erasure(txn, recorded.streamId) != nil)
+      erased[recorded.streamId] = isErased
+      if !isErased, targets.contains(where: { $0.handle.includes(recorded.streamId) }) {
         if byStream[recorded.streamId] == nil { order.append(recorded.streamId) }
         byStream[recorded.streamId, default: []].append(recorded)
       }
@@ -419,7 +423,9 @@ extension EventStore {
   }
 
   /// Every event of `stream`, in stream order, read in `txn`.
+  /// An erased stream has none: its data is gone, so nothing is derived from it.
   func streamEvents(_ stream: String, _ txn: Transaction) throws -> [RecordedEvent] {
+    if try layout.erasure(txn, stream) != nil { return [] }
     let prefix = Layout.streamPrefix(stream)
     return try txn.withCursor(layout.streams) { cursor in
       var events: [RecordedEvent] = []

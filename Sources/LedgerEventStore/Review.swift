@@ -234,6 +234,7 @@ final class ReviewSession {
   ) throws -> ReviewSession? {
     guard reviewer.reviews(stream: stream) else { return nil }
     let key = Array(stream.utf8)
+    let sealer = store.derivedSealer
     let stored = try txn.get(database, key)
     let box: StateBox<R.State>
     // A state recomputed from the events, or read from a form without facts, is written in
@@ -244,14 +245,17 @@ final class ReviewSession {
     {
       box = StateBox(cached)
       writeAllFacts = false
-    } else if reviewer.keepsStateInFacts, let stored,
-      reviewer.storedStateHasFacts(stored, stream: stream)
-    {
-      let facts = try store.storedFacts(txn, stream: stream)
-      box = StateBox(try reviewer.decodeState(stored, stream: stream, facts: facts))
-      writeAllFacts = false
     } else {
-      box = StateBox(try reviewer.decodeState(stored, stream: stream))
+      let plain = try stored.map { (bytes) throws(EventStoreError) in
+        try sealer.open(bytes, stream: stream, database: Layout.reviewStateName, key: key, in: txn)
+      }
+      if reviewer.keepsStateInFacts, let plain, reviewer.storedStateHasFacts(plain, stream: stream) {
+        let facts = try store.storedFacts(txn, stream: stream)
+        box = StateBox(try reviewer.decodeState(plain, stream: stream, facts: facts))
+        writeAllFacts = false
+      } else {
+        box = StateBox(try reviewer.decodeState(plain, stream: stream))
+      }
     }
     if stored == nil {
       for event in try store.streamEvents(stream, txn) {
@@ -277,10 +281,15 @@ final class ReviewSession {
         if writeAllFacts {
           let prefix = ReviewFacts.prefix(stream)
           for (fact, value) in reviewer.stateFacts(box.state, stream: stream) {
-            try txn.put(database, prefix + fact, value)
+            let factKey = prefix + fact
+            let sealed = try sealer.seal(
+              value, stream: stream, database: Layout.reviewStateName, key: factKey, in: txn)
+            try txn.put(database, factKey, sealed)
           }
         }
-        let bytes = reviewer.encodeState(box.state)
+        let bytes = try sealer.seal(
+          reviewer.encodeState(box.state), stream: stream, database: Layout.reviewStateName,
+          key: key, in: txn)
         try txn.put(database, key, bytes)
         store.reviewStateCache.store(stream: stream, bytes: bytes, state: box.state)
       })
@@ -298,12 +307,16 @@ private final class StateBox<State> {
 final class ReviewFacts {
   private let txn: WriteTransaction
   private let database: Database
+  private let stream: String
+  private let sealer: DerivedSealer
   private let prefix: [UInt8]
   private var staged: [[UInt8]: [UInt8]] = [:]
 
-  init(txn: WriteTransaction, database: Database, stream: String) {
+  init(txn: WriteTransaction, database: Database, stream: String, sealer: DerivedSealer) {
     self.txn = txn
     self.database = database
+    self.stream = stream
+    self.sealer = sealer
     self.prefix = Self.prefix(stream)
   }
 
@@ -313,7 +326,9 @@ final class ReviewFacts {
 
   func get(_ key: [UInt8]) throws -> [UInt8]? {
     if let value = staged[key] { return value }
-    return try txn.get(database, prefix + key)
+    guard let stored = try txn.get(database, prefix + key) else { return nil }
+    return try sealer.open(
+      stored, stream: stream, database: Layout.reviewStateName, key: prefix + key, in: txn)
   }
 
   func stage(_ key: [UInt8], _ value: [UInt8]) { staged[key] = value }
@@ -321,7 +336,11 @@ final class ReviewFacts {
   func discard() { staged.removeAll(keepingCapacity: true) }
 
   func flush() throws {
-    for (key, value) in staged { try txn.put(database, prefix + key, value) }
+    for (key, value) in staged {
+      let sealed = try sealer.seal(
+        value, stream: stream, database: Layout.reviewStateName, key: prefix + key, in: txn)
+      try txn.put(database, prefix + key, sealed)
+    }
     staged.removeAll(keepingCapacity: true)
   }
 }
@@ -330,7 +349,13 @@ extension EventStore {
   /// The reviewer's keyed fact `key` of `stream` as last committed (see
   /// ``ReviewContext/fact(_:)``), or nil. Read in its own read transaction.
   public func reviewFact(stream: String, key: [UInt8]) throws(EventStoreError) -> [UInt8]? {
-    try withRead { txn in try txn.get(layout.reviewState, ReviewFacts.prefix(stream) + key) }
+    try withRead { txn in
+      let fullKey = ReviewFacts.prefix(stream) + key
+      return try txn.get(layout.reviewState, fullKey).map { (stored) throws(EventStoreError) in
+        try derivedSealer.open(
+          stored, stream: stream, database: Layout.reviewStateName, key: fullKey, in: txn)
+      }
+    }
   }
 
   /// Every committed keyed fact of `stream` whose key starts with `prefix`, in key byte order,
@@ -351,7 +376,10 @@ extension EventStore {
       var found: [(key: [UInt8], value: [UInt8])] = []
       var entry = try cursor.seek(atLeast: full)
       while let current = entry, current.key.starts(with: full) {
-        found.append((Array(current.key.dropFirst(skip)), current.value))
+        let plain = try derivedSealer.open(
+          current.value, stream: stream, database: Layout.reviewStateName, key: current.key,
+          in: txn)
+        found.append((Array(current.key.dropFirst(skip)), plain))
         entry = try cursor.next()
       }
       return found
@@ -362,6 +390,15 @@ extension EventStore {
 extension EventStore {
   /// The reviewer's stored state of `stream` (its own encoding), or nil when it has none.
   public func reviewState(stream: String) throws(EventStoreError) -> [UInt8]? {
-    try withRead { txn in try txn.get(layout.reviewState, Array(stream.utf8)) }
+    try withRead { txn in try reviewState(stream, txn) }
+  }
+
+  /// The plain review state of `stream` in `txn`, opened by ``DerivedSealer``, or nil.
+  func reviewState(_ stream: String, _ txn: Transaction) throws -> [UInt8]? {
+    let key = Array(stream.utf8)
+    return try txn.get(layout.reviewState, key).map { (stored) throws(EventStoreError) in
+      try derivedSealer.open(
+        stored, stream: stream, database: Layout.reviewStateName, key: key, in: txn)
+    }
   }
 }

@@ -10,8 +10,11 @@ public enum StreamNames {
   /// The access stream: one event per read of patient data through the HTTP server (who, which
   /// patients, what, why, when; no patient data values), HIPAA's accounting of disclosures.
   public static let access = "$access"
+  /// The migration stream: one `StoreMigrated` event per `migrate` that filled the store, naming
+  /// the chain it copied (its format, event count and chain head), so an auditor links the two.
+  public static let migration = "$migration"
   /// Every reserved stream this version of the store writes.
-  public static let reserved: Set<String> = [audit, access]
+  public static let reserved: Set<String> = [audit, access, migration]
   /// The longest stream name in UTF-8 bytes (LMDB keys are at most 511 bytes).
   public static let maximumLength = 200
 

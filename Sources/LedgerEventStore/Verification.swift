@@ -233,7 +233,8 @@ extension EventStore {
       RecordedEvent.hashedMembers(
         proposed: event.proposed, streamId: event.streamId, streamVersion: event.streamVersion,
         globalPosition: event.globalPosition, recordedAt: event.recordedAt, flags: event.flags,
-        previousHash: event.previousHash, previousStreamHash: event.previousStreamHash)
+        previousHash: event.previousHash, previousStreamHash: event.previousStreamHash,
+        sealedKeyVersion: event.dataForm.keyVersion)
     ).canonicalBytes == event.canonicalBytes
   }
 

@@ -56,10 +56,20 @@ public final class Ledger: Sendable {
     /// Projections of the service's own, kept beside the ledger's `patient-timeline` and
     /// `course-summary` (names must differ from those).
     public var extraProjections: [any ProjectionDefinition] = []
+    /// The clinic's key-encryption key, which wraps every patient's data key (a KMS or HSM
+    /// implements `KeyProvider`). When nil, the key file ``keyFile`` is used.
+    public var keyProvider: (any KeyProvider)?
+    /// The key file used when ``keyProvider`` is nil; nil means `<path>.kek`, beside the store's
+    /// directory (`KeyFile.defaultPath(forStore:)`). Opening creates it (mode 0600) together
+    /// with a new store; for an existing store it must exist, except for a read-only handle,
+    /// which then verifies and exports but cannot read patient data.
+    public var keyFile: String?
     /// The clock that stamps `recordedAt`, in microseconds since the epoch (see
     /// `EventStore.Options.clock`); nil for the system clock. For tests that need the same
-    /// recorded times on every run.
+    /// recorded times on every run; `migrate` replays the old commit times through it.
     public var clock: (@Sendable () -> Int64)?
+    /// False only to make stores of the format before sealing for migration tests.
+    package var sealsPatientData = true
 
     /// Creates a configuration with default protocol, read-write, creating the store if missing.
     public init(
@@ -109,14 +119,64 @@ public final class Ledger: Sendable {
     options.maximumEventsPerCommit = configuration.maximumEventsPerCommit
     if let clock = configuration.clock { options.clock = clock }
     do {
-      let store = try EventStore.open(
-        at: configuration.path, options: options,
-        logger: configuration.logger)
+      if configuration.sealsPatientData {
+        options.sealing = try keyProvider(configuration).map {
+          Sealing(streamPrefixes: [ClinicalReviewer.patientStreamPrefix], keyProvider: $0)
+        }
+      }
+      var store = try EventStore.open(
+        at: configuration.path, options: options, logger: configuration.logger)
+      if options.sealing == nil && !configuration.readOnly && configuration.sealsPatientData {
+        // An existing store and no key file: refused when the store seals; a store written
+        // before sealing (or by a plain EventStore) gets a new key file and is sealed from now on.
+        options.sealing = try sealingForUnsealedStore(store, configuration)
+        store = try EventStore.open(
+          at: configuration.path, options: options, logger: configuration.logger)
+      }
       return Ledger(
         store: store, clinicalProtocol: configuration.clinicalProtocol,
         inventoryProtocol: configuration.inventoryProtocol)
     } catch {
       throw LedgerError(error)
+    }
+  }
+
+  /// Closes `store` (opened without a key) and gives the sealing to reopen it with: throws
+  /// `.keyUnavailable` when the store seals (a writable ledger never runs without the key of a
+  /// store that seals; read-only handles still verify and export), else creates the key file.
+  private static func sealingForUnsealedStore(
+    _ store: EventStore, _ configuration: Configuration
+  ) throws(EventStoreError) -> Sealing {
+    let prefixes: [String]
+    do { prefixes = try store.sealedStreamPrefixes() } catch {
+      store.close()
+      throw error
+    }
+    store.close()
+    let path = configuration.keyFile ?? KeyFile.defaultPath(forStore: configuration.path)
+    do {
+      let keyFile = prefixes.isEmpty ? try KeyFile.create(at: path) : try KeyFile(path: path)
+      return Sealing(streamPrefixes: [ClinicalReviewer.patientStreamPrefix], keyProvider: keyFile)
+    } catch {
+      throw .keyUnavailable(reason: error.reason)
+    }
+  }
+
+  /// The configured key provider, or the key file: read when it exists, created with a new store;
+  /// nil (no sealing) when there is none for an existing store: the caller then refuses a
+  /// writable handle of a store that seals, and a read-only one verifies and exports.
+  private static func keyProvider(
+    _ configuration: Configuration
+  ) throws(EventStoreError) -> (any KeyProvider)? {
+    if let provider = configuration.keyProvider { return provider }
+    let path = configuration.keyFile ?? KeyFile.defaultPath(forStore: configuration.path)
+    do {
+      if FileManager.default.fileExists(atPath: path) { return try KeyFile(path: path) }
+      let storeExists = FileManager.default.fileExists(atPath: configuration.path + "/data.mdb")
+      if storeExists || configuration.readOnly || !configuration.createIfMissing { return nil }
+      return try KeyFile.create(at: path)
+    } catch {
+      throw .keyUnavailable(reason: error.reason)
     }
   }
 

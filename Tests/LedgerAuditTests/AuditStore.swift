@@ -28,9 +28,13 @@ struct AuditStore {
   let t1: String
   let t2: String
 
-  static func make(_ label: String) async throws -> AuditStore {
+  /// The fixture store; `sealed: false` keeps patient data plain (a store of the format before
+  /// sealing), for the tests of how exports render clinical data.
+  static func make(_ label: String, sealed: Bool = true) async throws -> AuditStore {
     let directory = TemporaryDirectory("audit-\(label)")
-    let ledger = try Ledger.open(Ledger.Configuration(path: directory.appending("store")))
+    var configuration = Ledger.Configuration(path: directory.appending("store"))
+    configuration.sealsPatientData = sealed
+    let ledger = try Ledger.open(configuration)
     let examples = try Self.exampleEvents()
     let dose = try #require(examples.firstIndex { $0.type == "DoseAdministered" })
     try await appendInventory(ledger.store, 0..<30)

@@ -151,7 +151,9 @@ struct AuditVerifierTests {
   }
 
   @Test func problemsNameColumnsAndPositionsButNeverTheData() async throws {
-    let fixture = try await AuditStore.make("private")
+    // Plain patient data, so that the CSV shows a clinical value to edit (sealed exports show
+    // none: SealingTests).
+    let fixture = try await AuditStore.make("private", sealed: false)
     defer { fixture.close() }
     let export = try await fixture.export("patient", AuditFilter(patientId: AuditStore.patientId))
     let copy = try copyExport(export.directory, to: fixture.directory.appending("edited"))

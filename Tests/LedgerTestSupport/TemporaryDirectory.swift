@@ -18,9 +18,11 @@ public struct TemporaryDirectory: Sendable {
   /// A path inside the directory.
   public func appending(_ name: String) -> String { "\(path)/\(name)" }
 
-  /// Removes the directory and everything in it.
+  /// Removes the directory and everything in it, and the key file a ledger opened at the
+  /// directory itself keeps beside it (`<path>.kek`).
   public func remove() {
     try? FileManager.default.removeItem(atPath: path)
+    try? FileManager.default.removeItem(atPath: path + ".kek")
   }
 }
 

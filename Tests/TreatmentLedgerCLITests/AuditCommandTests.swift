@@ -224,6 +224,14 @@ struct Tamper: CustomStringConvertible {
           if let range = changed.range(of: "doseMg=35;") {
             changed.replaceSubrange(range, with: "doseMg=53;")
           }
+          if changed == text {
+            // A sealed patient export: the data cell (the last column) is the sealed text.
+            var rows = text.components(separatedBy: "\r\n")
+            if rows.count > 2, let last = rows[2].last {
+              rows[2] = String(rows[2].dropLast()) + (last == "A" ? "B" : "A")
+            }
+            changed = rows.joined(separator: "\r\n")
+          }
           return changed
         }
       },

@@ -287,7 +287,7 @@ enum DocumentedCommandCatalogue {
       steps: [
         DocStep(
           text: #"python3 Tools/ledger-inspect/read_store.py clinic.store"#,
-          output: ["format        treatment-ledger-1", "events        3", "streams       2"]),
+          output: ["format        treatment-ledger-2", "events        3", "streams       2"]),
         DocStep(
           text: #"python3 Tools/ledger-inspect/read_store.py clinic.store --verify"#,
           output: ["intact: 3 events in 2 streams"]),
@@ -298,7 +298,7 @@ enum DocumentedCommandCatalogue {
         DocStep(
           text:
             #"python3 Tools/ledger-inspect/read_store.py clinic.store --dump --stream patient-9c21"#,
-          output: ["\"patientId\":\"9c21\"", "\"globalPosition\":2"]),
+          output: ["\"sealed\":{\"alg\":\"A256GCM\",\"keyVersion\":1}", "\"globalPosition\":2"]),
         DocStep(
           text: #"python3 Tools/ledger-inspect/read_store.py --self-test"#,
           output: ["self-test: ok"]),

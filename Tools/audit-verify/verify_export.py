@@ -457,7 +457,7 @@ def ndjson_events(path):
 ENVELOPE_MEMBERS = {
   "eventId", "type", "schemaVersion", "streamId", "streamVersion", "globalPosition", "occurredAt",
   "recordedAt", "recordedBy", "correlationId", "causationId", "data", "flags", "previousHash",
-  "previousStreamHash",
+  "previousStreamHash", "sealed",
 }
 
 

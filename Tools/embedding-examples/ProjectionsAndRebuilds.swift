@@ -54,13 +54,17 @@ struct FlagCountProjection: StreamProjection {
   }
 }
 
-/// Opens the store with the clinical rules, the clinical projections and this one.
+/// Opens the store with the clinical rules, the clinical projections and this one, and the
+/// ledger's key file (patient data is sealed at rest, docs/FORMAT.md 2.7).
 func openWithFlagCounts(path: String) throws -> EventStore {
   var options = EventStore.Options()
   options.reviewer = ClinicalReviewer()
   options.projections = [
     PatientTimelineProjection(), CourseSummaryProjection(), FlagCountProjection(),
   ]
+  options.sealing = Sealing(
+    streamPrefixes: ["patient-"],
+    keyProvider: try KeyFile(path: KeyFile.defaultPath(forStore: path)))
   return try EventStore.open(at: path, options: options)
 }
 

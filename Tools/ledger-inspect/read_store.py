@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Independent reader and verifier of a TreatmentLedger store (format `treatment-ledger-1`).
+"""Independent reader and verifier of a TreatmentLedger store (format `treatment-ledger-2`, and
+`treatment-ledger-1` before sealing; sealed data is read and verified as stored, without keys).
 
 Written from docs/FORMAT.md only, in Python with the `lmdb` package (py-lmdb) and the standard
 library, so that a store can be read and checked without the Swift code that wrote it.
@@ -33,7 +34,8 @@ import struct
 import sys
 import uuid
 
-FORMAT_NAME = b"treatment-ledger-1"
+FORMAT_NAME = b"treatment-ledger-2"
+FORMAT_NAMES = (b"treatment-ledger-2", b"treatment-ledger-1")
 RECORD_VERSION = 1
 ZERO_HASH = bytes(32)
 DATABASES = (b"log", b"streams", b"stream-heads", b"event-ids", b"meta")
@@ -42,7 +44,7 @@ REQUIRED_MEMBERS = {
     "eventId", "type", "schemaVersion", "streamId", "streamVersion", "globalPosition",
     "occurredAt", "recordedAt", "recordedBy", "data", "previousHash", "previousStreamHash",
 }
-OPTIONAL_MEMBERS = {"correlationId", "causationId", "flags"}
+OPTIONAL_MEMBERS = {"correlationId", "causationId", "flags", "sealed"}
 RECORDED_AT = re.compile(r"\A(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z\Z")
 LOWER_UUID = re.compile(r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
@@ -200,7 +202,7 @@ class Store:
 
     def check_format(self):
         marker = self.get(b"meta", b"format")
-        if marker != FORMAT_NAME:
+        if marker not in FORMAT_NAMES:
             raise Problem("formatMismatch", None, None,
                           "meta/format is %s, expected %s" % (
                               "missing" if marker is None else "a different marker",
@@ -291,7 +293,13 @@ def check_envelope_shape(position, stream, envelope):
     if not isinstance(recorder, dict) or set(recorder) != {"id", "name", "role"} or not all(
             isinstance(v, str) for v in recorder.values()):
         raise bad("recordedBy", "must be an object of the strings id, name and role")
-    if not isinstance(envelope["data"], dict):
+    if "sealed" in envelope:
+        sealed = envelope["sealed"]
+        if not (isinstance(sealed, dict) and set(sealed) == {"alg", "keyVersion"}
+                and sealed["alg"] == "A256GCM" and isinstance(sealed["keyVersion"], float)
+                and sealed["keyVersion"] >= 1 and isinstance(envelope["data"], str)):
+            raise bad("sealed", "must be {alg: A256GCM, keyVersion} over base64 text data")
+    elif not isinstance(envelope["data"], dict):
         raise bad("data", "must be an object")
     if "flags" in envelope and not (isinstance(envelope["flags"], list) and envelope["flags"]):
         raise bad("flags", "must be a non-empty array when present")
@@ -381,10 +389,18 @@ def verify_all(store, anchor=None):
     reviewer = store.get(b"meta", b"required-reviewer")
     if reviewer is not None and (not reviewer or b"\n" not in reviewer or reviewer.startswith(b"\n")):
         raise Problem("formatMismatch", None, None, "meta/required-reviewer is not a name and prefixes")
-    expected_meta = 1 + (1 if head_present else 0) + (1 if reviewer is not None else 0)
+    # Format 2: the sealed prefixes and the key check come together (docs/FORMAT.md 2.5); a
+    # migrated store also names the chain it was copied from.
+    sealed = store.get(b"meta", b"sealed-streams")
+    if (sealed is None) != (store.get(b"meta", b"key-check") is None):
+        raise Problem("formatMismatch", None, None, "meta/sealed-streams and meta/key-check must come together")
+    optional = [b"required-reviewer", b"sealed-streams", b"key-check", b"migrated-from"]
+    expected_meta = 1 + (1 if head_present else 0) + sum(
+        1 for key in optional if store.get(b"meta", key) is not None)
     if store.count(b"meta") != expected_meta:
         raise Problem("countMismatch", None, None,
-                      "meta holds keys other than format, head and required-reviewer")
+                      "meta holds keys other than format, head, required-reviewer, sealed-streams, "
+                      "key-check and migrated-from")
     if anchor is not None:
         events, chain_head = anchor
         reached = events == 0
@@ -465,7 +481,7 @@ def summary(store):
     store.check_format()
     next_position, head_hash, head_micros, _ = store.head()
     stat = store.env.stat()
-    print("format        %s" % FORMAT_NAME.decode())
+    print("format        %s" % store.get(b"meta", b"format").decode())
     print("events        %d" % next_position)
     print("streams       %d" % store.count(b"stream-heads"))
     print("chain head    %s" % head_hash.hex())

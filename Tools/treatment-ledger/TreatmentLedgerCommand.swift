@@ -28,7 +28,7 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
       Stats.self,
       Timeline.self, Summary.self, Report.self, Rebuild.self, SchemasCommand.self,
       AuditCommand.self, DEACommand.self, HoldCommand.self, RetentionCommand.self, Serve.self,
-      TokenCommand.self,
+      TokenCommand.self, Migrate.self, KeysCommand.self, Erase.self,
     ]
   )
 
@@ -100,6 +100,12 @@ struct StoreOptions: ParsableArguments {
     help: "Write the chain anchor (event count and chain head) to this file after every commit.")
   var anchorFile: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "The clinic's key file (default: STORE.kek beside the store; created by init).",
+      valueName: "file"))
+  var keyFile: String?
+
   /// The protocol in force: the file given with --protocol, validated, or the defaults.
   func clinicalProtocol() throws -> ClinicalProtocol {
     guard let protocolFile else { return ClinicalProtocol() }
@@ -119,9 +125,10 @@ struct StoreOptions: ParsableArguments {
     // The tool decides how much the library logs: warnings and errors only, on standard error.
     var logger = Logger(label: "treatment-ledger")
     logger.logLevel = .warning
-    let configuration = Ledger.Configuration(
+    var configuration = Ledger.Configuration(
       path: path, clinicalProtocol: try clinicalProtocol(), readOnly: readOnly,
       createIfMissing: create, logger: logger, anchorFile: anchorFile)
+    configuration.keyFile = keyFile
     do {
       return try Ledger.open(configuration)
     } catch {

@@ -46,6 +46,11 @@ public struct LedgerError: Error, Sendable, Hashable, CustomStringConvertible {
     case needsOperator
     /// The disk or LMDB failed (full disk, I/O error, map or reader limits).
     case storage
+    /// The clinic's key-encryption key (the key file) is missing, wrong or unreachable. Nothing
+    /// was changed.
+    case keyUnavailable
+    /// The patient's data was erased (their keys destroyed): nothing more is recorded for them.
+    case erased
   }
 
   /// The rejected event and the rule that refused it.
@@ -104,6 +109,10 @@ public struct LedgerError: Error, Sendable, Hashable, CustomStringConvertible {
       (code, refusal) = (.needsOperator, nil)
     case .storage:
       (code, refusal) = (.storage, nil)
+    case .keyUnavailable:
+      (code, refusal) = (.keyUnavailable, nil)
+    case .streamErased:
+      (code, refusal) = (.erased, nil)
     }
   }
 

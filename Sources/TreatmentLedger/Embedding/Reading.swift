@@ -28,6 +28,9 @@ public struct PatientEvent: Sendable, Hashable {
   /// Decodes a stored event of a patient stream; nil for an event of another kind (an event
   /// type this build does not know is reported as `.needsOperator`).
   static func decode(_ recorded: RecordedEvent) throws(LedgerError) -> PatientEvent {
+    if recorded.dataForm.isErased || recorded.type == Ledger.erasureEventType {
+      throw LedgerError(.streamErased(stream: recorded.streamId))
+    }
     let event: ClinicalEvent
     do {
       event = try ClinicalEvent.decode(

@@ -22,9 +22,6 @@ public enum ErasureGateRule: String, Sendable, Hashable, CaseIterable {
 }
 
 extension Ledger {
-  /// The event type an erasure appends (DOMAIN.md 8), named in the gate's refusals.
-  public static let erasureEventType = "PatientDataErased"
-
   /// Checks that `patient`'s data may be erased at `now` under `policy`: call it before
   /// destroying any key. Refuses, with ``LedgerError/Code/rejected`` and a ``LedgerError/refusal``
   /// whose `rule` is an ``ErasureGateRule`` code and whose `limit` says why:

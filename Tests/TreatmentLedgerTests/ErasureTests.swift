@@ -1,0 +1,85 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+import TreatmentLedger
+
+/// Erasure by destroying a patient's data keys (DOMAIN.md 8): the record stays and verifies, the
+/// data is gone, nothing more is recorded for the patient.
+@Suite struct ErasureTests {
+  static let officer = Recorder(id: "compliance-07", name: "Dana Auditor", role: "compliance")
+  static let operatorRecorder = Recorder(id: "ops-1", name: "Ops", role: "operator")
+
+  @Test func anErasedPatientReadsAsErasedAndEverythingStillVerifies() async throws {
+    let dir = TemporaryDirectory("erasure")
+    defer { dir.remove() }
+    let ledger = try Ledger.open(Ledger.Configuration(path: dir.appending("store")))
+    defer { ledger.close() }
+    _ = try await SealingTests.populate(ledger)
+    let before = dir.appending("export-before")
+    _ = try await ledger.exportAudit(
+      AuditExportRequest(
+        directory: before, filter: AuditFilter(patientId: "p-1"), exportedBy: Self.officer,
+        reason: "before erasure"))
+    let result = try await ledger.erase(
+      patient: "p-1", by: Self.operatorRecorder, reason: "retention period over")
+    #expect(result.written == 1)
+    #expect(try ledger.store.isErased(stream: "patient-p-1"))
+    // The chain, the derived state and the earlier export still verify.
+    #expect(try ledger.verify().problem == nil)
+    let derived = try ledger.store.verifyDerived()
+    #expect(derived.firstDifferingReviewStream == nil)
+    #expect(derived.projections.allSatisfy { $0.firstDifferingStream == nil })
+    #expect(await AuditVerifier().verify(directory: before).isIntact)
+    #expect(await ledger.verifyAuditExport(at: before).isIntact)
+    // Envelopes kept, data gone, marked erased; the erasure's own record is plain.
+    let stream = try ledger.store.readStream("patient-p-1")
+    #expect(stream.count == 8)
+    for event in stream.dropLast() {
+      #expect(event.dataForm == .erased(keyVersion: 1) && event.data == .null)
+      #expect(event.envelopeJSON["erased"] == .bool(true))
+    }
+    let record = try #require(stream.last)
+    #expect(record.type == "PatientDataErased" && record.dataForm == .plain)
+    #expect(record.data["keyVersions"] == .array([.number(1)]))
+    #expect(record.data["reason"] == .string("retention period over"))
+    #expect(record.recordedBy == Self.operatorRecorder)
+    // Typed reads refuse, views are empty, the other patient is untouched.
+    #expect {
+      _ = try ledger.events(of: "p-1")
+    } throws: { error in
+      (error as? LedgerError)?.code == .erased
+    }
+    #expect(try ledger.timeline(of: "p-1").entries.isEmpty)
+    #expect(try ledger.summary(of: "p-1").courses.isEmpty)
+    #expect(try ledger.events(of: "p-2").count == 5)
+    // Nothing more is recorded for the patient, and a second erasure is refused.
+    await #expect {
+      try await ledger.record([try EmbeddingAPITests.reading("p-1", heartRate: 70)])
+    } throws: { error in
+      (error as? LedgerError)?.code == .erased
+    }
+    await #expect(throws: LedgerError.self) {
+      try await ledger.erase(patient: "p-1", by: Self.operatorRecorder, reason: "again")
+    }
+    // Rebuilds and a new export work around the erased record.
+    let reports = try await ledger.store.rebuild(projections: ledger.projectionNames)
+    #expect(reports.count == 2)
+    let after = dir.appending("export-after")
+    _ = try await ledger.exportAudit(
+      AuditExportRequest(
+        directory: after, filter: AuditFilter(patientId: "p-1"), exportedBy: Self.officer,
+        reason: "after erasure"))
+    #expect(await AuditVerifier().verify(directory: after).isIntact)
+  }
+
+  @Test func erasureNeedsASealedPatientWithEvents() async throws {
+    let dir = TemporaryDirectory("erasure-refused")
+    defer { dir.remove() }
+    let ledger = try Ledger.open(Ledger.Configuration(path: dir.appending("store")))
+    defer { ledger.close() }
+    await #expect(throws: LedgerError.self) {
+      try await ledger.erase(patient: "nobody", by: Self.operatorRecorder, reason: "none")
+    }
+    #expect(try ledger.nextPosition() == 0)
+  }
+}
