@@ -202,13 +202,21 @@ struct LedgerBench: AsyncParsableCommand {
     if selected.contains(1) { for spec in ["w1.tl", "w1.lmdb", "w1.sqlite-full"] { step(spec) } }
     if selected.contains(2) { for spec in ["w2.tl", "w2.lmdb", "w2.sqlite-full"] { step(spec) } }
     if selected.contains(3) {
-      for spec in ["w3.tl", "w3.lmdb", "w3.sqlite-normal", "w3.sqlite-full"] { step(spec) }
+      for spec in ["w3.tl", "w3.tl-unsealed", "w3.lmdb", "w3.sqlite-normal", "w3.sqlite-full"] {
+        step(spec)
+      }
     } else if selected.contains(where: { (4...6).contains($0) }) {
-      for spec in ["prepare.tl", "prepare.lmdb", "prepare.sqlite"] { step(spec) }
+      for spec in ["prepare.tl", "prepare.tl-unsealed", "prepare.lmdb", "prepare.sqlite"] {
+        step(spec)
+      }
     }
-    if selected.contains(4) { for spec in ["w4.tl", "w4.lmdb", "w4.sqlite"] { step(spec) } }
+    if selected.contains(4) {
+      for spec in ["w4.tl", "w4.tl-unsealed", "w4.lmdb", "w4.sqlite"] { step(spec) }
+    }
     if selected.contains(5) { for spec in ["w5.tl", "w5.lmdb", "w5.sqlite"] { step(spec) } }
-    if selected.contains(6) { for spec in ["w6.tl", "w6.lmdb", "w6.sqlite"] { step(spec) } }
+    if selected.contains(6) {
+      for spec in ["w6.tl", "w6.tl-unsealed", "w6.lmdb", "w6.sqlite"] { step(spec) }
+    }
     if selected.contains(7) { for spec in ["w7.tl", "w7.lmdb"] { step(spec) } }
     if let scaling = sizes.scalingEvents, selected.contains(4) || selected.contains(6) {
       // Peak RSS of rebuild and export on a data set a tenth the size: is memory flat?

@@ -263,7 +263,7 @@ struct RunReport: Codable, Sendable {
     var title = "\(workload) \(Self.titles[workload] ?? "")"
     if [3, 4, 6].contains(workload) { title += " (\(Format.count(datasetEvents)) events)" }
     lines.append(title)
-    let order: [System] = [.ledger, .lmdb, .sqliteNormal, .sqliteFull]
+    let order: [System] = [.ledger, .ledgerUnsealed, .lmdb, .sqliteNormal, .sqliteFull]
     let sorted = rows.sorted { a, b in
       let ia = order.firstIndex { $0.rawValue == a.system } ?? 9
       let ib = order.firstIndex { $0.rawValue == b.system } ?? 9

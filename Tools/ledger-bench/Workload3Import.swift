@@ -8,7 +8,7 @@ extension Workloads {
     fresh(path)
     try FileManager.default.createDirectory(
       atPath: context.dataset, withIntermediateDirectories: true)
-    let ledger = try openLedger(path)
+    let ledger = try openLedger(path, unsealed: context.unsealed)
     let run = Run()
     var latencies = Latencies()
     var timed: UInt64 = 0
@@ -33,7 +33,7 @@ extension Workloads {
     }
     ledger.close()
     return run.finish(
-      workload: 3, system: .ledger, events: count, nanos: timed, latencies: latencies,
+      workload: 3, system: context.ledgerSystem, events: count, nanos: timed, latencies: latencies,
       diskBytes: DiskUsage.bytes(path),
       note: "batches of ~\(context.sizes.importBatch); latency per batch")
   }

@@ -5,7 +5,7 @@ import TreatmentLedger
 
 extension Workloads {
   static func ledgerRebuild(_ context: ChildContext) async throws -> Measurement {
-    let ledger = try openLedger(context.ledgerDataset)
+    let ledger = try openLedger(context.ledgerDataset, unsealed: context.unsealed)
     let events = Int(try ledger.nextPosition())
     let run = Run()
     let start = monotonicNanos()
@@ -17,7 +17,8 @@ extension Workloads {
     ledger.close()
     let names = ledger.projectionNames.joined(separator: " + ")
     return run.finish(
-      workload: 4, operation: context.label, system: .ledger, events: events, nanos: elapsed,
+      workload: 4, operation: context.label, system: context.ledgerSystem, events: events,
+      nanos: elapsed,
       diskBytes: DiskUsage.bytes(context.ledgerDataset),
       note: "\(names); rate = log events / total time"
         + (differing > 0 ? "; \(differing) streams differed" : ""))

@@ -21,7 +21,7 @@ extension Workloads {
   static func ledgerAuditExport(
     _ context: ChildContext, formats: Set<AuditFormat>, operation: String
   ) async throws -> Measurement {
-    let ledger = try openLedger(context.ledgerDataset, readOnly: true)
+    let ledger = try openLedger(context.ledgerDataset, readOnly: true, unsealed: context.unsealed)
     defer { ledger.close() }
     let events = Int(try ledger.nextPosition())
     let directory = context.workDirectory + "/w6-audit-export"
@@ -42,13 +42,14 @@ extension Workloads {
     }
     let names = formats.sorted().map(\.rawValue).joined(separator: " + ")
     return run.finish(
-      workload: 6, operation: operation, system: .ledger, events: events, nanos: elapsed,
+      workload: 6, operation: operation, system: context.ledgerSystem, events: events,
+      nanos: elapsed,
       diskBytes: DiskUsage.bytes(export.stagingDirectory),
       note: "AuditExporter.export, whole log, \(names) + manifest (read-only store)")
   }
 
   static func ledgerExportEquivalent(_ context: ChildContext) throws -> Measurement {
-    let ledger = try openLedger(context.ledgerDataset, readOnly: true)
+    let ledger = try openLedger(context.ledgerDataset, readOnly: true, unsealed: context.unsealed)
     defer { ledger.close() }
     let output = context.workDirectory + "/w6-tl.ndjson"
     defer { try? FileManager.default.removeItem(atPath: output) }
@@ -71,7 +72,7 @@ extension Workloads {
     try file.finish()
     let elapsed = monotonicNanos() - start
     return run.finish(
-      workload: 6, operation: "readAll lines", system: .ledger, events: Int(position),
+      workload: 6, operation: "readAll lines", system: context.ledgerSystem, events: Int(position),
       nanos: elapsed,
       diskBytes: file.bytes,
       note: "readAll in pages of 2,000 + the same NDJSON lines + fsync (no exporter)")

@@ -45,6 +45,8 @@ struct Sizes: Codable, Sendable {
 /// The systems compared.
 enum System: String, Codable, Sendable, CaseIterable {
   case ledger = "TreatmentLedger"
+  /// The same workload with patient data not sealed (the cost of sealing, issue 15).
+  case ledgerUnsealed = "TreatmentLedger unsealed"
   case lmdb = "raw LMDB"
   case sqliteFull = "SQLite FULL"
   case sqliteNormal = "SQLite NORMAL"
@@ -62,7 +64,11 @@ struct ChildContext: Sendable {
   /// The demo patients the events come from.
   var pool: ClinicPool
 
-  var ledgerDataset: String { dataset + "/tl" }
+  /// True for the `-unsealed` variant of a TreatmentLedger workload: patient data not sealed.
+  var unsealed = false
+  var ledgerDataset: String { dataset + (unsealed ? "/tl-unsealed" : "/tl") }
+  /// The system the TreatmentLedger workloads report: sealed (the default) or not.
+  var ledgerSystem: System { unsealed ? .ledgerUnsealed : .ledger }
   var lmdbDataset: String { dataset + "/lmdb" }
   var sqliteDataset: String { dataset + "/sqlite.db" }
 }
@@ -92,6 +98,11 @@ struct Run {
 /// its systems' loops written out side by side rather than merged into one generic loop.
 enum Workloads {
   static func run(_ spec: String, _ context: ChildContext) async throws -> [Measurement] {
+    if spec.hasSuffix("-unsealed") {
+      var unsealed = context
+      unsealed.unsealed = true
+      return try await run(String(spec.dropLast("-unsealed".count)), unsealed)
+    }
     switch spec {
     case "w1.tl": return [try await ledgerSingle(context)]
     case "w1.lmdb": return [try lmdbSingle(context)]
@@ -130,8 +141,12 @@ enum Workloads {
     try? FileManager.default.removeItem(atPath: path)
   }
 
-  static func openLedger(_ path: String, readOnly: Bool = false) throws -> Ledger {
-    try Ledger.open(
-      Ledger.Configuration(path: path, readOnly: readOnly, createIfMissing: !readOnly))
+  static func openLedger(
+    _ path: String, readOnly: Bool = false, unsealed: Bool = false
+  ) throws -> Ledger {
+    var configuration = Ledger.Configuration(
+      path: path, readOnly: readOnly, createIfMissing: !readOnly)
+    configuration.sealsPatientData = !unsealed
+    return try Ledger.open(configuration)
   }
 }
