@@ -236,8 +236,8 @@ final class ReviewSession {
     let key = Array(stream.utf8)
     let stored = try txn.get(database, key)
     let box: StateBox<R.State>
-    // A state recomputed from the events, or read from a form without facts, is written in
-    // full (head and every fact) with this batch.
+    // A state recomputed from the events, or read from a form without facts, has its facts
+    // written before the batch is reviewed.
     var writeAllFacts = reviewer.keepsStateInFacts
     if let stored,
       let cached = store.reviewStateCache.take(stream: stream, storedBytes: stored) as? R.State
@@ -258,6 +258,14 @@ final class ReviewSession {
         reviewer.absorb(event, stream: stream, state: &box.state)
       }
     }
+    if writeAllFacts {
+      // The facts of the state as it stands before the batch (none for a new stream); the
+      // batch's reviews then write what they change.
+      let prefix = ReviewFacts.prefix(stream)
+      for (fact, value) in reviewer.stateFacts(box.state, stream: stream) {
+        try txn.put(database, prefix + fact, value)
+      }
+    }
     let inPlace = reviewer.leavesStateUnchangedWhenRefusing
     return ReviewSession(
       review: { event, index, context in
@@ -274,12 +282,6 @@ final class ReviewSession {
         return flags
       },
       save: { txn in
-        if writeAllFacts {
-          let prefix = ReviewFacts.prefix(stream)
-          for (fact, value) in reviewer.stateFacts(box.state, stream: stream) {
-            try txn.put(database, prefix + fact, value)
-          }
-        }
         let bytes = reviewer.encodeState(box.state)
         try txn.put(database, key, bytes)
         store.reviewStateCache.store(stream: stream, bytes: bytes, state: box.state)
