@@ -209,11 +209,11 @@ private struct BatchWriter {
     let stream = batch.stream
     let session = try store.reviewer.flatMap { reviewer in
       try ReviewSession.open(
-        reviewer, stream: stream, store: store, txn: txn, database: layout.reviewState)
+        reviewer, stream: stream, store: store, txn: txn)
     }
     let facts =
       session == nil
-      ? nil : ReviewFacts(txn: txn, database: layout.reviewState, stream: stream)
+      ? nil : ReviewFacts(txn: txn, store: store, stream: stream)
     let load = { [txn, store] (id: UUID) throws -> RecordedEvent? in
       guard let bytes = try txn.get(layout.eventIds, Layout.eventIdKey(id)),
         let position = UInt64(bigEndianBytes: bytes)

@@ -59,7 +59,9 @@ extension EventStore {
       var reviewDiffering: String?
       if let reviewer {
         for name in streams where reviewer.reviews(stream: name) {
-          guard let stored = try txn.get(layout.reviewState, Array(name.utf8)) else { continue }
+          guard let stored = try reviewValue(txn, stream: name, key: Array(name.utf8)) else {
+            continue
+          }
           reviewChecked += 1
           let events = try streamEvents(name, txn)
           if try reviewStateDiffers(reviewer, stream: name, stored: stored, events: events, txn)
@@ -161,7 +163,7 @@ extension EventStore {
       var removed: [String] = []
       for name in try streamNames(txn) where reviewer.reviews(stream: name) {
         let key = Array(name.utf8)
-        guard let stored = try txn.get(layout.reviewState, key) else { continue }
+        guard let stored = try reviewValue(txn, stream: name, key: key) else { continue }
         let events = try streamEvents(name, txn)
         if try reviewStateDiffers(reviewer, stream: name, stored: stored, events: events, txn)
           || reviewFactsDiffer(reviewer, stream: name, stored: stored, events: events, txn)

@@ -230,11 +230,11 @@ final class ReviewSession {
 
   /// Opens a session when `reviewer` governs `stream`; nil otherwise.
   static func open<R: AppendReviewer>(
-    _ reviewer: R, stream: String, store: EventStore, txn: WriteTransaction, database: Database
+    _ reviewer: R, stream: String, store: EventStore, txn: WriteTransaction
   ) throws -> ReviewSession? {
     guard reviewer.reviews(stream: stream) else { return nil }
     let key = Array(stream.utf8)
-    let stored = try txn.get(database, key)
+    let stored = try store.reviewValue(txn, stream: stream, key: key)
     let box: StateBox<R.State>
     // A state recomputed from the events, or read from a form without facts, has its facts
     // written before the batch is reviewed.
@@ -263,7 +263,7 @@ final class ReviewSession {
       // batch's reviews then write what they change.
       let prefix = ReviewFacts.prefix(stream)
       for (fact, value) in reviewer.stateFacts(box.state, stream: stream) {
-        try txn.put(database, prefix + fact, value)
+        try store.putReviewValue(txn, stream: stream, key: prefix + fact, value)
       }
     }
     let inPlace = reviewer.leavesStateUnchangedWhenRefusing
@@ -283,7 +283,7 @@ final class ReviewSession {
       },
       save: { txn in
         let bytes = reviewer.encodeState(box.state)
-        try txn.put(database, key, bytes)
+        try store.putReviewValue(txn, stream: stream, key: key, bytes)
         store.reviewStateCache.store(stream: stream, bytes: bytes, state: box.state)
       })
   }
@@ -299,13 +299,15 @@ private final class StateBox<State> {
 /// the transaction with the event (``flush()``) or dropped with a refused one (``discard()``).
 final class ReviewFacts {
   private let txn: WriteTransaction
-  private let database: Database
+  private let store: EventStore
+  private let stream: String
   private let prefix: [UInt8]
   private var staged: [[UInt8]: [UInt8]] = [:]
 
-  init(txn: WriteTransaction, database: Database, stream: String) {
+  init(txn: WriteTransaction, store: EventStore, stream: String) {
     self.txn = txn
-    self.database = database
+    self.store = store
+    self.stream = stream
     self.prefix = Self.prefix(stream)
   }
 
@@ -315,7 +317,7 @@ final class ReviewFacts {
 
   func get(_ key: [UInt8]) throws -> [UInt8]? {
     if let value = staged[key] { return value }
-    return try txn.get(database, prefix + key)
+    return try store.reviewValue(txn, stream: stream, key: prefix + key)
   }
 
   func stage(_ key: [UInt8], _ value: [UInt8]) { staged[key] = value }
@@ -323,7 +325,9 @@ final class ReviewFacts {
   func discard() { staged.removeAll(keepingCapacity: true) }
 
   func flush() throws {
-    for (key, value) in staged { try txn.put(database, prefix + key, value) }
+    for (key, value) in staged {
+      try store.putReviewValue(txn, stream: stream, key: prefix + key, value)
+    }
     staged.removeAll(keepingCapacity: true)
   }
 }
@@ -332,7 +336,9 @@ extension EventStore {
   /// The reviewer's keyed fact `key` of `stream` as last committed (see
   /// ``ReviewContext/fact(_:)``), or nil. Read in its own read transaction.
   public func reviewFact(stream: String, key: [UInt8]) throws(EventStoreError) -> [UInt8]? {
-    try withRead { txn in try txn.get(layout.reviewState, ReviewFacts.prefix(stream) + key) }
+    try withRead { txn in
+      try reviewValue(txn, stream: stream, key: ReviewFacts.prefix(stream) + key)
+    }
   }
 
   /// Every committed keyed fact of `stream` whose key starts with `prefix`, in key byte order,
@@ -353,7 +359,9 @@ extension EventStore {
       var found: [(key: [UInt8], value: [UInt8])] = []
       var entry = try cursor.seek(atLeast: full)
       while let current = entry, current.key.starts(with: full) {
-        found.append((Array(current.key.dropFirst(skip)), current.value))
+        let value = try derivedSealer.open(
+          current.value, stream: stream, database: "review-state", key: current.key, in: txn)
+        found.append((Array(current.key.dropFirst(skip)), value))
         entry = try cursor.next()
       }
       return found
@@ -364,6 +372,24 @@ extension EventStore {
 extension EventStore {
   /// The reviewer's stored state of `stream` (its own encoding), or nil when it has none.
   public func reviewState(stream: String) throws(EventStoreError) -> [UInt8]? {
-    try withRead { txn in try txn.get(layout.reviewState, Array(stream.utf8)) }
+    try withRead { txn in try reviewValue(txn, stream: stream, key: Array(stream.utf8)) }
+  }
+}
+
+extension EventStore {
+  /// The review-state value under `key` (of `stream`), opened by the derived sealer, or nil.
+  func reviewValue(_ txn: Transaction, stream: String, key: [UInt8]) throws -> [UInt8]? {
+    guard let stored = try txn.get(layout.reviewState, key) else { return nil }
+    return try derivedSealer.open(
+      stored, stream: stream, database: "review-state", key: key, in: txn)
+  }
+
+  /// Stores `value` under review-state `key` (of `stream`), sealed by the derived sealer.
+  func putReviewValue(
+    _ txn: WriteTransaction, stream: String, key: [UInt8], _ value: [UInt8]
+  ) throws {
+    let sealed = try derivedSealer.seal(
+      value, stream: stream, database: "review-state", key: key, in: txn)
+    try txn.put(layout.reviewState, key, sealed)
   }
 }
