@@ -216,13 +216,11 @@ private struct BatchWriter {
     let erased = options.erasing ? try store.destroyKeys(stream, txn) : nil
     let session = try (erased == nil ? store.reviewer : nil).flatMap { reviewer in
       try ReviewSession.open(
-        reviewer, stream: stream, store: store, txn: txn, database: layout.reviewState)
+        reviewer, stream: stream, store: store, txn: txn)
     }
     let facts =
       session == nil
-      ? nil
-      : ReviewFacts(
-        txn: txn, database: layout.reviewState, stream: stream, sealer: store.derivedSealer)
+      ? nil : ReviewFacts(txn: txn, store: store, stream: stream)
     let load = { [txn, store] (id: UUID) throws -> RecordedEvent? in
       guard let bytes = try txn.get(layout.eventIds, Layout.eventIdKey(id)),
         let position = UInt64(bigEndianBytes: bytes)

@@ -120,7 +120,7 @@ extension EventStore {
   /// The stream's review state for a check: opened, or the raw stored bytes when they do not open
   /// (a damaged value, which then differs from what the log gives), or nil.
   private func reviewStateForCheck(_ name: String, _ txn: Transaction) throws -> [UInt8]? {
-    if let opened = try? reviewState(name, txn) { return opened }
+    if let opened = try? reviewValue(txn, stream: name, key: Array(name.utf8)) { return opened }
     return try txn.get(layout.reviewState, Array(name.utf8))
   }
 

@@ -230,15 +230,14 @@ final class ReviewSession {
 
   /// Opens a session when `reviewer` governs `stream`; nil otherwise.
   static func open<R: AppendReviewer>(
-    _ reviewer: R, stream: String, store: EventStore, txn: WriteTransaction, database: Database
+    _ reviewer: R, stream: String, store: EventStore, txn: WriteTransaction
   ) throws -> ReviewSession? {
     guard reviewer.reviews(stream: stream) else { return nil }
     let key = Array(stream.utf8)
-    let sealer = store.derivedSealer
-    let stored = try txn.get(database, key)
+    let stored = try store.reviewValue(txn, stream: stream, key: key)
     let box: StateBox<R.State>
-    // A state recomputed from the events, or read from a form without facts, is written in
-    // full (head and every fact) with this batch.
+    // A state recomputed from the events, or read from a form without facts, has its facts
+    // written before the batch is reviewed.
     var writeAllFacts = reviewer.keepsStateInFacts
     if let stored,
       let cached = store.reviewStateCache.take(stream: stream, storedBytes: stored) as? R.State
@@ -246,9 +245,7 @@ final class ReviewSession {
       box = StateBox(cached)
       writeAllFacts = false
     } else {
-      let plain = try stored.map { (bytes) throws(EventStoreError) in
-        try sealer.open(bytes, stream: stream, database: Layout.reviewStateName, key: key, in: txn)
-      }
+      let plain = stored
       if reviewer.keepsStateInFacts, let plain, reviewer.storedStateHasFacts(plain, stream: stream) {
         let facts = try store.storedFacts(txn, stream: stream)
         box = StateBox(try reviewer.decodeState(plain, stream: stream, facts: facts))
@@ -260,6 +257,14 @@ final class ReviewSession {
     if stored == nil {
       for event in try store.streamEvents(stream, txn) {
         reviewer.absorb(event, stream: stream, state: &box.state)
+      }
+    }
+    if writeAllFacts {
+      // The facts of the state as it stands before the batch (none for a new stream); the
+      // batch's reviews then write what they change.
+      let prefix = ReviewFacts.prefix(stream)
+      for (fact, value) in reviewer.stateFacts(box.state, stream: stream) {
+        try store.putReviewValue(txn, stream: stream, key: prefix + fact, value)
       }
     }
     let inPlace = reviewer.leavesStateUnchangedWhenRefusing
@@ -278,19 +283,8 @@ final class ReviewSession {
         return flags
       },
       save: { txn in
-        if writeAllFacts {
-          let prefix = ReviewFacts.prefix(stream)
-          for (fact, value) in reviewer.stateFacts(box.state, stream: stream) {
-            let factKey = prefix + fact
-            let sealed = try sealer.seal(
-              value, stream: stream, database: Layout.reviewStateName, key: factKey, in: txn)
-            try txn.put(database, factKey, sealed)
-          }
-        }
-        let bytes = try sealer.seal(
-          reviewer.encodeState(box.state), stream: stream, database: Layout.reviewStateName,
-          key: key, in: txn)
-        try txn.put(database, key, bytes)
+        let bytes = reviewer.encodeState(box.state)
+        try store.putReviewValue(txn, stream: stream, key: key, bytes)
         store.reviewStateCache.store(stream: stream, bytes: bytes, state: box.state)
       })
   }
@@ -306,17 +300,15 @@ private final class StateBox<State> {
 /// the transaction with the event (``flush()``) or dropped with a refused one (``discard()``).
 final class ReviewFacts {
   private let txn: WriteTransaction
-  private let database: Database
+  private let store: EventStore
   private let stream: String
-  private let sealer: DerivedSealer
   private let prefix: [UInt8]
   private var staged: [[UInt8]: [UInt8]] = [:]
 
-  init(txn: WriteTransaction, database: Database, stream: String, sealer: DerivedSealer) {
+  init(txn: WriteTransaction, store: EventStore, stream: String) {
     self.txn = txn
-    self.database = database
+    self.store = store
     self.stream = stream
-    self.sealer = sealer
     self.prefix = Self.prefix(stream)
   }
 
@@ -326,9 +318,7 @@ final class ReviewFacts {
 
   func get(_ key: [UInt8]) throws -> [UInt8]? {
     if let value = staged[key] { return value }
-    guard let stored = try txn.get(database, prefix + key) else { return nil }
-    return try sealer.open(
-      stored, stream: stream, database: Layout.reviewStateName, key: prefix + key, in: txn)
+    return try store.reviewValue(txn, stream: stream, key: prefix + key)
   }
 
   func stage(_ key: [UInt8], _ value: [UInt8]) { staged[key] = value }
@@ -337,9 +327,7 @@ final class ReviewFacts {
 
   func flush() throws {
     for (key, value) in staged {
-      let sealed = try sealer.seal(
-        value, stream: stream, database: Layout.reviewStateName, key: prefix + key, in: txn)
-      try txn.put(database, prefix + key, sealed)
+      try store.putReviewValue(txn, stream: stream, key: prefix + key, value)
     }
     staged.removeAll(keepingCapacity: true)
   }
@@ -350,11 +338,7 @@ extension EventStore {
   /// ``ReviewContext/fact(_:)``), or nil. Read in its own read transaction.
   public func reviewFact(stream: String, key: [UInt8]) throws(EventStoreError) -> [UInt8]? {
     try withRead { txn in
-      let fullKey = ReviewFacts.prefix(stream) + key
-      return try txn.get(layout.reviewState, fullKey).map { (stored) throws(EventStoreError) in
-        try derivedSealer.open(
-          stored, stream: stream, database: Layout.reviewStateName, key: fullKey, in: txn)
-      }
+      try reviewValue(txn, stream: stream, key: ReviewFacts.prefix(stream) + key)
     }
   }
 
@@ -376,10 +360,9 @@ extension EventStore {
       var found: [(key: [UInt8], value: [UInt8])] = []
       var entry = try cursor.seek(atLeast: full)
       while let current = entry, current.key.starts(with: full) {
-        let plain = try derivedSealer.open(
-          current.value, stream: stream, database: Layout.reviewStateName, key: current.key,
-          in: txn)
-        found.append((Array(current.key.dropFirst(skip)), plain))
+        let value = try derivedSealer.open(
+          current.value, stream: stream, database: "review-state", key: current.key, in: txn)
+        found.append((Array(current.key.dropFirst(skip)), value))
         entry = try cursor.next()
       }
       return found
@@ -390,15 +373,24 @@ extension EventStore {
 extension EventStore {
   /// The reviewer's stored state of `stream` (its own encoding), or nil when it has none.
   public func reviewState(stream: String) throws(EventStoreError) -> [UInt8]? {
-    try withRead { txn in try reviewState(stream, txn) }
+    try withRead { txn in try reviewValue(txn, stream: stream, key: Array(stream.utf8)) }
+  }
+}
+
+extension EventStore {
+  /// The review-state value under `key` (of `stream`), opened by the derived sealer, or nil.
+  func reviewValue(_ txn: Transaction, stream: String, key: [UInt8]) throws -> [UInt8]? {
+    guard let stored = try txn.get(layout.reviewState, key) else { return nil }
+    return try derivedSealer.open(
+      stored, stream: stream, database: "review-state", key: key, in: txn)
   }
 
-  /// The plain review state of `stream` in `txn`, opened by ``DerivedSealer``, or nil.
-  func reviewState(_ stream: String, _ txn: Transaction) throws -> [UInt8]? {
-    let key = Array(stream.utf8)
-    return try txn.get(layout.reviewState, key).map { (stored) throws(EventStoreError) in
-      try derivedSealer.open(
-        stored, stream: stream, database: Layout.reviewStateName, key: key, in: txn)
-    }
+  /// Stores `value` under review-state `key` (of `stream`), sealed by the derived sealer.
+  func putReviewValue(
+    _ txn: WriteTransaction, stream: String, key: [UInt8], _ value: [UInt8]
+  ) throws {
+    let sealed = try derivedSealer.seal(
+      value, stream: stream, database: "review-state", key: key, in: txn)
+    try txn.put(layout.reviewState, key, sealed)
   }
 }
