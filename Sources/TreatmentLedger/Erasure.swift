@@ -16,18 +16,25 @@ extension Ledger {
   /// erase` does) so that copies of the destroyed wrapped keys in LMDB's free pages and in later
   /// backups are wrapped by a key that no longer exists.
   ///
-  /// This call does not check retention periods or legal holds: `retentionRule` names the rule
-  /// under which the caller found the erasure due. (The retention rules and holds check the
-  /// erasure before this call, in the same place.)
+  /// The erasure gate runs first (``checkErasureAllowed(patient:policy:now:erasureEventId:)``):
+  /// while `patient`'s retention under `policy` runs at `now`, or a legal hold covers them, the
+  /// erasure is refused with ``LedgerError/Code/rejected`` naming the rule (and the day it ends,
+  /// or the hold), and nothing is destroyed. The event records the rule the gate found
+  /// (`retentionRule`).
   @discardableResult
   public func erase(
     patient patientId: String, by recorder: Recorder, reason: String,
-    retentionRule: String = "unchecked"
+    policy: RetentionPolicy = .defaults, now: ClinicalTime = ClinicalTime(Date())
   ) async throws(LedgerError) -> AppendResult {
-    let now = Timestamp.format(micros: Timestamp.nowMicros())
+    let eventId = UUID()
+    let clearance = try checkErasureAllowed(
+      patient: patientId, policy: policy, now: now, erasureEventId: eventId)
     let record = ProposedEvent(
-      type: Self.erasureEventType, occurredAt: now, recordedBy: recorder,
-      data: .object(["reason": .string(reason), "retentionRule": .string(retentionRule)]))
+      eventId: eventId, type: Self.erasureEventType,
+      occurredAt: Timestamp.format(micros: Timestamp.nowMicros()), recordedBy: recorder,
+      data: .object([
+        "reason": .string(reason), "retentionRule": .string(clearance.retentionRule),
+      ]))
     do {
       return try await store.erase(stream: Self.stream(forPatient: patientId), record: record)
     } catch {

@@ -82,21 +82,35 @@ import TreatmentLedger
     let cli = LedgerCLI("erase")
     defer { cli.remove() }
     try cli.succeed(["demo", "--patients", "3", "--seed", "3"])
+    // The demo's patients were seen in 2026: their retention runs, so the gate refuses.
+    let early = try cli.run([
+      "erase", "--patient", "demo-0001", "--by", "ops-1", "--reason", "too early",
+    ])
+    #expect(early.status == 65)
+    #expect(early.stderr.contains("erase.retention.running"), "\(early.stderr)")
+    // A patient last seen in 2012, whose adult retention ended in 2022, may be erased.
+    let registration = """
+      {"eventId":"0b7e1c4a-2f61-4d0e-9a43-5d1f3c2b9e10","type":"PatientRegistered",\
+      "occurredAt":"2012-03-01T09:00:00-05:00",\
+      "recordedBy":{"id":"staff-0215","name":"Sam Example","role":"coordinator"},\
+      "data":{"patientId":"old-0001","birthYear":1950,"sexAtBirth":"female"}}
+      """
+    try cli.succeed(["append", "--stream", "patient-old-0001"], input: registration + "\n")
     let keyFile = cli.store + ".kek"
     let oldKey = try String(contentsOfFile: keyFile, encoding: .utf8)
     let erased = try cli.succeed([
-      "erase", "--patient", "demo-0001", "--by", "ops-1", "--reason", "retention over",
+      "erase", "--patient", "old-0001", "--by", "ops-1", "--reason", "retention over",
     ])
-    #expect(erased.stdout.contains("erased patient demo-0001: PatientDataErased at position"))
-    #expect(erased.stdout.contains("re-wrapped 2 data keys under a new key"))
+    #expect(erased.stdout.contains("erased patient old-0001: PatientDataErased at position"))
+    #expect(erased.stdout.contains("re-wrapped 3 data keys under a new key"))
     #expect(try String(contentsOfFile: keyFile, encoding: .utf8) != oldKey)
     try cli.succeed(["verify"])
-    let read = try cli.succeed(["read", "--stream", "patient-demo-0001", "--json"]).stdout
+    let read = try cli.succeed(["read", "--stream", "patient-old-0001", "--json"]).stdout
     #expect(read.contains("\"erased\":true"))
     #expect(read.contains("\"type\":\"PatientDataErased\""))
     try cli.succeed(["timeline", "--patient", "demo-0002"])
     let again = try cli.run([
-      "erase", "--patient", "demo-0001", "--by", "ops-1", "--reason", "again",
+      "erase", "--patient", "old-0001", "--by", "ops-1", "--reason", "again",
     ])
     #expect(again.status != 0)
   }

@@ -20,8 +20,15 @@ import TreatmentLedger
       AuditExportRequest(
         directory: before, filter: AuditFilter(patientId: "p-1"), exportedBy: Self.officer,
         reason: "before erasure"))
+    // While the patient's retention runs (10 years after the last clinical time) the gate
+    // refuses, naming the rule; nothing is destroyed.
+    await #expect(throws: LedgerError.self) {
+      try await ledger.erase(patient: "p-1", by: Self.operatorRecorder, reason: "too early")
+    }
+    #expect(try !ledger.store.isErased(stream: "patient-p-1"))
     let result = try await ledger.erase(
-      patient: "p-1", by: Self.operatorRecorder, reason: "retention period over")
+      patient: "p-1", by: Self.operatorRecorder, reason: "retention period over",
+      now: try ClinicalTime(validating: "2040-01-01T00:00:00Z"))
     #expect(result.written == 1)
     #expect(try ledger.store.isErased(stream: "patient-p-1"))
     // The chain, the derived state and the earlier export still verify.

@@ -13,22 +13,33 @@ struct Erase: AsyncParsableCommand {
       events keep their envelopes and hashes: verify and earlier audit exports still verify; \
       read shows them marked erased, without data. Backups of the store and of the key file \
       taken before the erasure can still recover the data: destroy them or let them expire. \
-      Retention periods and legal holds are not checked by this command.
+      First the retention rules (--policy, default DOMAIN.md 8) and legal holds are checked: \
+      while retention runs or a hold is in force the command exits 65 naming the rule and the \
+      day it ends (or the hold), and nothing is destroyed.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
   @Option(help: "The patient's pseudonymous id.") var patient: String
   @Option(help: "Who erases (your user id in the clinic's systems).") var by: String
   @Option(help: "Why (recorded in the PatientDataErased event).") var reason: String
+  @Option(
+    help: "A retention policy file (JSON, Schemas/retention.v1.schema.json); default: DOMAIN.md 8.")
+  var policy: String?
 
   func run() async throws {
     let keyPath = storeOptions.keyFile ?? KeyFile.defaultPath(forStore: storeOptions.path)
+    let retention: RetentionPolicy
+    do { retention = try policy.map(RetentionPolicy.load(path:)) ?? .defaults } catch {
+      printError("retention policy \(policy ?? "-"): \(error)")
+      throw Exit.invalidInput
+    }
     let ledger = try storeOptions.open()
     defer { ledger.close() }
     let result: AppendResult
     do {
       result = try await ledger.erase(
-        patient: patient, by: Recorder(id: by, name: by, role: "operator"), reason: reason)
+        patient: patient, by: Recorder(id: by, name: by, role: "operator"), reason: reason,
+        policy: retention)
     } catch {
       throw Exit.report(error)
     }
