@@ -159,6 +159,13 @@ public struct Problem: Error, HTTPResponseError, Sendable, Hashable {
         rule: refusal.rule, limit: refusal.limit)
     }
     switch error.code {
+    case .erased:
+      return Problem(
+        .gone, slug: "erased", title: "The patient's data was erased",
+        detail: "the patient's data keys were destroyed: their events have no data, and nothing "
+          + "more is recorded for them")
+    case .keyUnavailable:
+      return .unavailable("the clinic's key-encryption key is unavailable; see the server log")
     case .readOnly: return .unavailable("the ledger is open read-only")
     case .closed: return .unavailable("the ledger is closed")
     case .needsOperator: return .unavailable("the store needs an operator; see the server log")

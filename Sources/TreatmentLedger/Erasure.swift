@@ -11,7 +11,7 @@ extension Ledger {
   ///
   /// Afterwards the patient's events keep their envelopes and hashes (`verify` and earlier audit
   /// exports still verify) and read with `data` null, marked erased; ``events(of:)`` throws
-  /// ``LedgerError/Code/erased``, the timeline and summary are empty, and nothing more is
+  /// ``LedgerError/Code/erased``, as do the timeline and summary, and nothing more is
   /// recorded for the patient. Rotate the key-encryption key afterwards (as `treatment-ledger
   /// erase` does) so that copies of the destroyed wrapped keys in LMDB's free pages and in later
   /// backups are wrapped by a key that no longer exists.

@@ -107,6 +107,31 @@ struct ReadingRouteTests {
     #expect(try fixture.accessRecords(patient: "p2").count == 1)
   }
 
+  @Test("an erased patient's record is 410 erased, for reads and for new events")
+  func anErasedPatientIsGone() async throws {
+    let fixture = try ServerFixture("erased")
+    defer { fixture.close() }
+    try await fixture.test { client in
+      try await Self.seed(fixture, client, patients: ["p1"])
+      try await fixture.ledger.erase(
+        patient: "p1", by: Recorder(id: "ops-1", name: "Ops", role: "operator"),
+        reason: "retention over", now: try ClinicalTime(validating: "2040-01-01T00:00:00Z"))
+      try await client.execute(
+        uri: "/v1/patients/p1/timeline", method: .get, headers: fixture.headers("clinician")
+      ) { response in
+        #expect(response.status == .gone)
+        #expect(response.json["type"]?.stringValue?.hasSuffix("/erased") == true)
+      }
+      try await client.execute(
+        uri: "/v1/patients/p1/summary", method: .get, headers: fixture.headers("clinician")
+      ) { response in #expect(response.status == .gone) }
+      try await client.execute(
+        uri: "/v1/patients/p1/events", method: .post, headers: fixture.headers("clinician"),
+        body: ByteBuffer(string: Bodies.record([Bodies.registration(patient: "p1")]))
+      ) { response in #expect(response.status == .gone) }
+    }
+  }
+
   @Test("a bad asOf, limit or patient id is a 400 and records nothing")
   func badParameters() async throws {
     let fixture = try ServerFixture("params")

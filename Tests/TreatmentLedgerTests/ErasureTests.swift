@@ -56,8 +56,10 @@ import TreatmentLedger
     } throws: { error in
       (error as? LedgerError)?.code == .erased
     }
-    #expect(try ledger.timeline(of: "p-1").entries.isEmpty)
-    #expect(try ledger.summary(of: "p-1").courses.isEmpty)
+    // The timeline and summary say the patient was erased.
+    #expect(throws: LedgerError.self) { try ledger.timeline(of: "p-1") }
+    #expect(throws: LedgerError.self) { try ledger.summary(of: "p-1") }
+    do { _ = try ledger.timeline(of: "p-1") } catch { #expect(error.code == .erased) }
     #expect(try ledger.events(of: "p-2").count == 5)
     // Nothing more is recorded for the patient, and a second erasure is refused.
     await #expect {

@@ -76,14 +76,16 @@ extension Ledger {
   }
 
   /// The patient's timeline in clinical order, with flags, corrections and voids; with `asOf`,
-  /// as the record showed it at that recorded time. An unknown patient has an empty timeline.
+  /// as the record showed it at that recorded time. An unknown patient has an empty timeline; an
+  /// erased one throws ``LedgerError/Code/erased`` (their events read as erased envelopes).
   public func timeline(of patientId: String, asOf: ClinicalTime? = nil) throws(LedgerError)
     -> PatientTimeline
   {
     let projection = PatientTimelineProjection()
     let stream = Self.stream(forPatient: patientId)
     let timeline: PatientTimeline
-    do {
+    do throws(EventStoreError) {
+      if try store.isErased(stream: stream) { throw EventStoreError.streamErased(stream: stream) }
       timeline =
         try store.projectionState(projection, stream: stream)
         ?? projection.initialState(stream: stream)
@@ -101,12 +103,14 @@ extension Ledger {
   }
 
   /// The patient's course summaries and follow-ups; `now` decides which follow-ups are overdue.
+  /// An erased patient throws ``LedgerError/Code/erased``.
   public func summary(of patientId: String, now: Date = Date()) throws(LedgerError)
     -> PatientSummary
   {
     let projection = CourseSummaryProjection()
     let stream = Self.stream(forPatient: patientId)
-    do {
+    do throws(EventStoreError) {
+      if try store.isErased(stream: stream) { throw EventStoreError.streamErased(stream: stream) }
       let state =
         try store.projectionState(projection, stream: stream)
         ?? projection.initialState(stream: stream)
