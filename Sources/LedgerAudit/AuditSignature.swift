@@ -124,6 +124,31 @@ public struct AuditSignature: Sendable, Hashable, Codable {
   }
 }
 
+extension AuditExport {
+  /// Signs a finished export that is not recorded yet: writes `signature.json` beside its
+  /// manifest in the staging directory (``AuditExport/stagingDirectory``) and returns the export
+  /// with ``signature`` set. A caller that makes the signing key on first use signs here, after
+  /// the export succeeded, so a refused export leaves nothing behind in the store.
+  public func signed(by signer: any AuditSigner) throws(AuditError) -> AuditExport {
+    let path = stagingDirectory + "/" + AuditManifest.fileName
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw .output(path: path, reason: "the manifest cannot be read back to sign it")
+    }
+    let signature = try AuditSignature.make(
+      manifest: manifest, manifestBytes: Array(data), signer: signer)
+    let target = stagingDirectory + "/" + AuditSignature.fileName
+    do {
+      try Data(signature.encoded()).write(to: URL(fileURLWithPath: target), options: .atomic)
+      _ = chmod(target, 0o600)
+    } catch {
+      throw .output(path: target, reason: "the signature cannot be written")
+    }
+    var signed = self
+    signed.signature = signature
+    return signed
+  }
+}
+
 /// Lowercase hexadecimal text of bytes, and back.
 public enum Hex {
   /// `bytes` as lowercase hex digits.

@@ -108,8 +108,26 @@ public struct KeyFile: KeyProvider {
   @discardableResult
   public static func create(at path: String) throws(KeyProviderError) -> KeyFile {
     let key = SymmetricKey(size: .bits256)
-    try write(key, to: path, exclusive: true)
+    // Written whole to a file of its own, then linked into place: a process that races to make
+    // the same key file never reads half of one, and only one link succeeds.
+    let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    try write(key, to: temporary, exclusive: true)
+    defer { unlink(temporary) }
+    guard link(temporary, path) == 0 else {
+      throw KeyProviderError(
+        .unreadable, reason: "could not create the key file \(path) (it may exist already)")
+    }
     return KeyFile(path: path, key: key)
+  }
+
+  /// The key file at `path`, created (``create(at:)``) when there is none; when another process
+  /// creates it at the same moment, that process's key is read.
+  public static func openOrCreate(at path: String) throws(KeyProviderError) -> KeyFile {
+    if FileManager.default.fileExists(atPath: path) { return try KeyFile(path: path) }
+    do { return try create(at: path) } catch {
+      guard FileManager.default.fileExists(atPath: path) else { throw error }
+      return try KeyFile(path: path)
+    }
   }
 
   /// A new random key written to a temporary file beside `path` (mode 0600); ``install()`` of

@@ -246,7 +246,8 @@ final class ReviewSession {
       writeAllFacts = false
     } else {
       let plain = stored
-      if reviewer.keepsStateInFacts, let plain, reviewer.storedStateHasFacts(plain, stream: stream) {
+      if reviewer.keepsStateInFacts, let plain, reviewer.storedStateHasFacts(plain, stream: stream)
+      {
         let facts = try store.storedFacts(txn, stream: stream)
         box = StateBox(try reviewer.decodeState(plain, stream: stream, facts: facts))
         writeAllFacts = false

@@ -7,9 +7,14 @@ extension EventStore {
   /// so `rotateKeyEncryptionKey(to:)` re-wraps them with the others (docs/FORMAT.md 2.7).
   package static let signingKeyName = "$signing"
 
+  /// True when the store was opened with a key provider, so it can keep signing keys; a store
+  /// opened without sealing has none, and its exports are unsigned.
+  package var keepsKeys: Bool { dataKeys != nil }
+
   /// The store's newest signing key: its version and 32-byte seed. When the store has none, one
   /// is made (version 1) if `create` is true, else nil is returned.
-  package func signingKey(create: Bool) throws(EventStoreError) -> (version: UInt64, seed: [UInt8])? {
+  package func signingKey(create: Bool) throws(EventStoreError) -> (version: UInt64, seed: [UInt8])?
+  {
     guard let dataKeys else {
       throw .keyUnavailable(reason: "the store was opened without its key provider")
     }

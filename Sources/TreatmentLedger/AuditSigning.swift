@@ -30,7 +30,8 @@ extension Ledger {
   public static let signingKeyEventType = "SigningKeyPublished"
 
   /// Who publishes the first signing key, made by the store itself.
-  static let storeRecorder = Recorder(id: "treatment-ledger", name: "TreatmentLedger", role: "system")
+  static let storeRecorder = Recorder(
+    id: "treatment-ledger", name: "TreatmentLedger", role: "system")
 
   /// The store's audit signer: its newest signing key (an Ed25519 key kept wrapped by the
   /// key-encryption key, like the patients' data keys). The first is made on first use, and every

@@ -81,12 +81,30 @@ extension Ledger {
   /// ```
   ///
   /// Appends by this or other processes continue while it reads. When the export cannot be
-  /// recorded its files are removed and `AuditError.notRecorded(_:)` is thrown.
+  /// recorded its files are removed and `AuditError.notRecorded(_:)` is thrown. Unless the
+  /// request names a signer, the export is signed with the store's signing key
+  /// (``auditSigner()``, docs/AUDIT.md 2.5); a ledger opened without sealing exports unsigned.
   public func exportAudit(
     _ request: AuditExportRequest,
     progress: (@Sendable (_ written: UInt64, _ expected: UInt64) -> Void)? = nil
   ) async throws(AuditError) -> AuditExport {
-    let export = try await AuditExporter(store: store).export(request, progress: progress)
+    var export = try await AuditExporter(store: store).export(request, progress: progress)
+    if request.signer == nil && store.keepsKeys {
+      // Signed once the export succeeded: a refused export publishes no signing key. (A ledger
+      // opened without sealing has no keys, and exports unsigned.)
+      do {
+        export = try export.signed(by: try await auditSigner())
+      } catch let error as AuditError {
+        export.removeFiles()
+        throw error
+      } catch let error as LedgerError {
+        export.removeFiles()
+        throw .store(error.underlying)
+      } catch {
+        export.removeFiles()
+        throw .invalidRequest(reason: "the export could not be signed")
+      }
+    }
     try await AuditExporter.record(export, in: store)
     return export
   }

@@ -155,7 +155,7 @@ public final class Ledger: Sendable {
     store.close()
     let path = configuration.keyFile ?? KeyFile.defaultPath(forStore: configuration.path)
     do {
-      let keyFile = prefixes.isEmpty ? try KeyFile.create(at: path) : try KeyFile(path: path)
+      let keyFile = prefixes.isEmpty ? try KeyFile.openOrCreate(at: path) : try KeyFile(path: path)
       return Sealing(streamPrefixes: [ClinicalReviewer.patientStreamPrefix], keyProvider: keyFile)
     } catch {
       throw .keyUnavailable(reason: error.reason)
@@ -174,7 +174,7 @@ public final class Ledger: Sendable {
       if FileManager.default.fileExists(atPath: path) { return try KeyFile(path: path) }
       let storeExists = FileManager.default.fileExists(atPath: configuration.path + "/data.mdb")
       if storeExists || configuration.readOnly || !configuration.createIfMissing { return nil }
-      return try KeyFile.create(at: path)
+      return try KeyFile.openOrCreate(at: path)
     } catch {
       throw .keyUnavailable(reason: error.reason)
     }

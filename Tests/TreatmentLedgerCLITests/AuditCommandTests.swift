@@ -290,7 +290,8 @@ struct AuditCommandTests {
     let lines = output.split(separator: "\n")
     #expect(lines.last?.hasPrefix("exported 76 events to \(whole) in ") == true, "\(output)")
     #expect(lines.last?.hasSuffix(" events/s)") == true)
-    #expect(output.contains("recorded   $audit position 76"))
+    // Position 76 publishes the store's signing key (its first export), 77 records the export.
+    #expect(output.contains("recorded   $audit position 77"))
     let (patient, _) = try audit.export("patient", ["--patient", "demo-0001"])
 
     for directory in [whole, patient] {
@@ -332,7 +333,7 @@ struct AuditCommandTests {
     }
     let manifests = try [whole, patient].map { try fileSHA256($0 + "/manifest.json") }
     for (entry, sha) in zip(entries, manifests) { #expect(entry.contains("  \(sha)  ")) }
-    #expect(try audit.cli.succeed(["verify"]).stdout.hasPrefix("intact: 78 events"))
+    #expect(try audit.cli.succeed(["verify"]).stdout.hasPrefix("intact: 79 events"))
   }
 
   @Test(arguments: ["whole", "patient"])
@@ -376,10 +377,11 @@ struct AuditCommandTests {
     let recorded = all[40].recordedAt
     let next = all[56].recordedAt
     // Each export is recorded in $audit, so later exports of the open-ended log see those events:
-    // log-after holds the 20 inventory events and the first export's record.
+    // log-after holds the 20 inventory events, the signing key's publication and the first
+    // export's record.
     let cases: [(String, [String], Int)] = [
       ("log-range", ["--from", recorded, "--to", next], 16),
-      ("log-after", ["--from", next], 21),
+      ("log-after", ["--from", next], 22),
       ("patient-range", ["--patient", "demo-0001", "--from", recorded, "--to", next], 16),
       ("patient-before", ["--patient", "demo-0001", "--to", recorded], 0),
       (
@@ -389,7 +391,8 @@ struct AuditCommandTests {
           "2026-11-05T00:00:00-05:00",
         ], 16
       ),
-      ("csv-only", ["--from", recorded, "--format", "csv"], 41),  // 36 and five $audit events
+      // 36, the signing key's publication and five $audit events of exports
+      ("csv-only", ["--from", recorded, "--format", "csv"], 42),
       ("ndjson-only", ["--patient", "demo-0001", "--format", "ndjson"], 16),
     ]
     for (name, arguments, count) in cases {
@@ -440,7 +443,7 @@ struct AuditCommandTests {
     #expect(try ProcessResult.run(LedgerCLI.executable, ["audit", "verify", out]).status == 0)
     let python = try ProcessResult.run("/usr/bin/env", ["python3", AuditCLI.verifier, out])
     #expect(python.status == 0, "\(python.stdout)")
-    #expect(try cli.stats().events == 24_001)
+    #expect(try cli.stats().events == 24_002)  // and the signing key's publication
     #expect(try cli.succeed(["verify"]).status == 0)
   }
 

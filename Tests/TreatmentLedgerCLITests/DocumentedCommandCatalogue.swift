@@ -133,8 +133,12 @@ enum DocumentedCommandCatalogue {
 
         treatment-ledger audit export --store var/lib/clinic/ledger --out DIR --by u-1 --reason review > /dev/null
         HEX=$(sha256sum DIR/manifest.json | cut -c 1-64)
+        KEY=$(treatment-ledger keys public --store var/lib/clinic/ledger)
         """,
-      substitutions: operatorPaths + [("--manifest-sha256 HEX", "--manifest-sha256 $HEX")],
+      substitutions: operatorPaths + [
+        ("--manifest-sha256 HEX", "--manifest-sha256 $HEX"),
+        ("--public-key KEY", "--public-key $KEY"),
+      ],
       steps: [
         DocStep(
           text:
@@ -148,6 +152,10 @@ enum DocumentedCommandCatalogue {
           text:
             #"treatment-ledger audit verify DIR --manifest-sha256 HEX      # and against a hash from `audit log`"#,
           output: ["intact: ", "(matches its record)"]),
+        DocStep(
+          text:
+            #"treatment-ledger audit verify DIR --public-key KEY           # and its signature (keys public)"#,
+          output: ["intact: ", "; signed by "]),
       ]),
     DocScene(
       name: "docs/AUDIT.md 5, the auditor's checks in the export directory",
@@ -203,13 +211,17 @@ enum DocumentedCommandCatalogue {
         treatment-ledger demo --patients 3 > /dev/null
         treatment-ledger audit export --out EXPORT_DIR --by u-1 --reason review --patient demo-0002 > /dev/null
         HEX=$(treatment-ledger audit log --json | tail -n 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["manifestSha256"])')
+        KEY=$(treatment-ledger keys public)
         """,
-      substitutions: [("a5eea10ad1ad89c1f72f336b4823913d24340ecfb90142b26012a4db56c41ab8", "$HEX")],
+      substitutions: [
+        ("a5eea10ad1ad89c1f72f336b4823913d24340ecfb90142b26012a4db56c41ab8", "$HEX"),
+        ("50825887b3c52896aacfa8eda7ebd3ddf7a56581d57b327f25bfc44e3c4d8c5b", "$KEY"),
+      ],
       steps: [
         DocStep(
           text:
-            #"python3 EXPORT_DIR/verify_export.py EXPORT_DIR --manifest-sha256 a5eea10ad1ad89c1f72f336b4823913d24340ecfb90142b26012a4db56c41ab8"#,
-          output: ["intact: ", "(matches the given SHA-256)"]),
+            #"python3 EXPORT_DIR/verify_export.py EXPORT_DIR --public-key 50825887b3c52896aacfa8eda7ebd3ddf7a56581d57b327f25bfc44e3c4d8c5b --manifest-sha256 a5eea10ad1ad89c1f72f336b4823913d24340ecfb90142b26012a4db56c41ab8"#,
+          output: ["intact: ", "(matches the given SHA-256)", "; signed by "]),
         DocStep(text: #"echo $?"#, output: ["0"]),
       ]),
     DocScene(

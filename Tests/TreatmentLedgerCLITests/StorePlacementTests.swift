@@ -46,7 +46,8 @@ struct StorePlacementTests {
         "--by", "u-1", "--reason", "placement",
       ], in: here)
     #expect(exported.status == 0, "\(exported.stderr)")
-    #expect(try cli.stats().events == 6)  // five events and the export's $audit record
+    // Five events, the signing key's publication and the export's record in $audit.
+    #expect(try cli.stats().events == 7)
 
     for command in Self.readCommands {
       let before = try Self.tool(["--store", cli.store] + command, in: here)

@@ -571,7 +571,8 @@ def load_public_keys(texts):
     lines = [text]
     if not re.match(r"\A[0-9a-fA-F]{64}\Z", text):
       with open(text, encoding="utf-8") as handle:
-        lines = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+        # One key per line; what follows it ("# version 1, ...") and "#" lines are comments.
+        lines = [line.split()[0] for line in handle if line.split() and not line.startswith("#")]
     for line in lines:
       if not re.match(r"\A[0-9a-fA-F]{64}\Z", line):
         raise ValueError("a public key is 64 hex digits")

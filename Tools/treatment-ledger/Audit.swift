@@ -126,7 +126,7 @@ struct AuditExportCommand: AsyncParsableCommand {
     // 1. Export from a read-only handle: reading never blocks a service that appends.
     let reader = try storeOptions.open(readOnly: true)
     let progress = Progress(label: "exported")
-    let export: AuditExport
+    var export: AuditExport
     do {
       export = try await AuditExporter(store: reader.store).export(request) { done, expected in
         progress.update(done: done, total: expected)
@@ -160,6 +160,20 @@ struct AuditExportCommand: AsyncParsableCommand {
       throw error
     }
     defer { writer.close() }
+    // 3. Sign it with the store's signing key (made and published in $audit on first use).
+    let signer: Ed25519AuditSigner
+    do {
+      signer = try await writer.auditSigner()
+      export = try export.signed(by: signer)
+    } catch {
+      export.removeFiles()
+      printError("the export could not be signed; its files were removed")
+      switch error {
+      case let error as LedgerError: throw Exit.report(error)
+      case let error as AuditError: throw Exit.report(error)
+      default: throw Exit.failure
+      }
+    }
     let recorded: RecordedEvent
     do { recorded = try await AuditExporter.record(export, in: writer.store) } catch {
       throw Exit.report(error)
@@ -169,6 +183,7 @@ struct AuditExportCommand: AsyncParsableCommand {
     let rate = export.seconds > 0 ? Int(Double(counts.events) / export.seconds) : 0
     print(
       "manifest   \(export.directory)/\(AuditManifest.fileName) sha256 \(export.manifestSHA256)")
+    print("signed     by \(Hex.encode(signer.publicKey)) (\(AuditSignature.fileName); keys public)")
     print(
       "recorded   \(StreamNames.audit) position \(recorded.globalPosition), export id \(export.manifest.exportId)"
     )
@@ -252,7 +267,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     name: .customLong("public-key"),
     help: ArgumentHelp(
       "The store's Ed25519 public key (64 hex digits, from `keys public`), or a file of such keys "
-        + "one per line; repeatable. The export must be signed by one of them.",
+        + "one per line (`keys public --all`); repeatable. The export must be signed by one of them.",
       valueName: "key|file"))
   var publicKeys: [String] = []
   @Flag(help: "Print the report as JSON.") var json = false
@@ -277,9 +292,10 @@ struct AuditVerifyCommand: AsyncParsableCommand {
           throw ValidationError(
             "--public-key: \(value) is neither 64 hex digits nor a readable file")
         }
-        lines = text.split(whereSeparator: \.isNewline).map {
-          $0.trimmingCharacters(in: .whitespaces)
-        }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        // One key per line; what follows it (`# version 1, …`) and `#` lines are comments.
+        lines = text.split(whereSeparator: \.isNewline).compactMap {
+          $0.split(whereSeparator: \.isWhitespace).first.map(String.init)
+        }.filter { !$0.hasPrefix("#") }
       }
       for line in lines {
         guard let key = Hex.decode(line), key.count == 32 else {
@@ -351,7 +367,8 @@ struct AuditLogCommand: AsyncParsableCommand {
       filter, the number of events, the manifest's SHA-256 (in full: compare it with \
       `sha256sum DIR/manifest.json`) and the reason. --json prints each $audit event's whole \
       envelope (NDJSON), hashes included, as `read --json` does: its data holds exportId, \
-      filter, events, manifestSha256 and reason.
+      filter, events, manifestSha256 and reason (and, for the SigningKeyPublished events that \
+      `keys public --all` lists, version and publicKey).
       """)
 
   @OptionGroup var storeOptions: StoreOptions
@@ -370,8 +387,8 @@ struct AuditLogCommand: AsyncParsableCommand {
       for entry in entries {
         if json {
           print(String(decoding: entry.event.envelopeJSON.canonicalBytes, as: UTF8.self))
-        } else {
-          all.append(entry)
+        } else if entry.event.type != Ledger.signingKeyEventType {
+          all.append(entry)  // the table lists exports; `keys public --all` lists signing keys
         }
       }
       guard let last = entries.last, entries.count == 1_000 else { break }

@@ -4,8 +4,81 @@ import TreatmentLedger
 
 struct KeysCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "keys", abstract: "Manage the clinic's key-encryption key (the key file).",
-    subcommands: [RotateKeys.self])
+    commandName: "keys",
+    abstract: "Manage the clinic's key-encryption key (the key file) and the store's signing key.",
+    subcommands: [RotateKeys.self, PublicKeyCommand.self, NewSigningKey.self])
+}
+
+struct PublicKeyCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "public",
+    abstract: "Print the store's Ed25519 public key, which audit verifiers check exports with.",
+    discussion: """
+      Prints the public key (64 hex digits) of the store's newest signing key, the one audit \
+      exports are signed with (docs/AUDIT.md 2.5); with --all, every signing key the store has \
+      published in $audit, oldest first, one per line with its version and when it was \
+      published (a file of them is what `audit verify --public-key FILE` takes). The first \
+      signing key is made, and published, by the store's first audit export or by this command.
+      """)
+
+  @OptionGroup var storeOptions: StoreOptions
+  @Flag(help: "Every published key, oldest first, with its version and time.") var all = false
+  @Flag(help: "Print JSON.") var json = false
+
+  func run() async throws {
+    let ledger = try storeOptions.open()
+    defer { ledger.close() }
+    let keys: [SigningKeyRecord]
+    do {
+      _ = try await ledger.auditSigner()
+      keys = try ledger.signingKeys()
+    } catch {
+      throw Exit.report(error)
+    }
+    let shown = all ? keys : Array(keys.suffix(1))
+    if json {
+      let items: [JSONValue] = shown.map {
+        .object([
+          "version": .number(Double($0.version)), "publicKey": .string($0.publicKey),
+          "publishedAt": .string($0.event.recordedAt), "reason": $0.event.data["reason"] ?? .null,
+        ])
+      }
+      print(String(decoding: JSONValue.array(items).canonicalBytes, as: UTF8.self))
+    } else if all {
+      for key in shown {
+        print("\(key.publicKey)  # version \(key.version), published \(key.event.recordedAt)")
+      }
+    } else if let key = shown.first {
+      print(key.publicKey)
+    }
+  }
+}
+
+struct NewSigningKey: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "new-signing-key",
+    abstract: "Make a new signing key for audit exports and publish it in $audit.",
+    discussion: """
+      Exports are signed with the new key from now on; earlier exports keep their signatures by \
+      the earlier keys, which `keys public --all` still lists. Give auditors the new key. The \
+      signing keys are kept wrapped by the key-encryption key, so `keys rotate` re-wraps them too.
+      """)
+
+  @OptionGroup var storeOptions: StoreOptions
+  @Option(help: "Who makes the key (your user id).") var by: String
+  @Option(help: "Why (recorded in $audit).") var reason: String
+
+  func run() async throws {
+    let ledger = try storeOptions.open()
+    defer { ledger.close() }
+    do {
+      let record = try await ledger.rotateSigningKey(
+        by: Recorder(id: by, name: by, role: "operator"), reason: reason)
+      print("signing key version \(record.version): \(record.publicKey)")
+    } catch {
+      throw Exit.report(error)
+    }
+  }
 }
 
 struct RotateKeys: AsyncParsableCommand {
