@@ -31,18 +31,28 @@ public struct AuditLogEntry: Sendable, Hashable {
 
 /// Reading the `$audit` stream.
 public enum AuditLog {
-  /// Entries of `$audit` from `version` on, at most `limit`, oldest first, read in one short
-  /// read transaction. Page with `from: last.event.streamVersion + 1`.
+  /// Entries of `$audit` from `version` on, at most `limit`, oldest first: the exports and
+  /// reports recorded there, without the publications of signing keys
+  /// (``AuditSignature/publicationEventType``, listed by `keys public --all`). Page with
+  /// `from: last.event.streamVersion + 1`; fewer than `limit` entries means the end.
   public static func entries(
     in store: EventStore, from version: UInt64 = 0, limit: Int = 1_000
   ) throws(AuditError) -> [AuditLogEntry] {
+    var entries: [AuditLogEntry] = []
+    var next = version
     do {
-      return try store.readStream(StreamNames.audit, from: version, limit: limit).map {
-        AuditLogEntry(event: $0)
+      while entries.count < limit {
+        let page = try store.readStream(StreamNames.audit, from: next, limit: limit)
+        for event in page where event.type != AuditSignature.publicationEventType {
+          if entries.count < limit { entries.append(AuditLogEntry(event: event)) }
+        }
+        guard let last = page.last, page.count == limit else { break }
+        next = last.streamVersion + 1
       }
     } catch {
       throw .store(error)
     }
+    return entries
   }
 
   /// The entry recording export `exportId`, or nil.

@@ -53,6 +53,8 @@ public struct AuditSignature: Sendable, Hashable, Codable {
   public static let formatName = "treatment-ledger-audit-signature-1"
   /// The file's name in the export directory.
   public static let fileName = "signature.json"
+  /// The type of the `$audit` event that publishes a signing key's public key before it signs.
+  public static let publicationEventType = "SigningKeyPublished"
 
   /// The store's chain head when the export began, as the export states it.
   public struct Head: Sendable, Hashable, Codable {

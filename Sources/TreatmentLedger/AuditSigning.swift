@@ -27,7 +27,7 @@ public struct SigningKeyRecord: Sendable, Hashable {
 extension Ledger {
   /// The `$audit` event type that publishes a signing key's public key: {version, publicKey,
   /// algorithm, reason}.
-  public static let signingKeyEventType = "SigningKeyPublished"
+  public static let signingKeyEventType = AuditSignature.publicationEventType
 
   /// Who publishes the first signing key, made by the store itself.
   static let storeRecorder = Recorder(

@@ -234,7 +234,12 @@ struct ReportTests {
     // The report is recorded in $audit, with its manifest's SHA-256, and so is the audit export
     // of the site's stream beside it.
     let audit = try fixture.ledger.store.readStream(StreamNames.audit)
-    #expect(audit.map(\.type) == [DEAReportWriter.auditEventType, AuditExporter.eventType])
+    // (The store's first export also published its signing key, before recording the export.)
+    #expect(
+      audit.map(\.type) == [
+        DEAReportWriter.auditEventType, AuditSignature.publicationEventType,
+        AuditExporter.eventType,
+      ])
     #expect(audit.last?.data["filter"]?["stream"]?.stringValue == "inventory-" + F.site)
     #expect(audit.first?.data["site"]?.stringValue == F.site)
     #expect(audit.first?.recordedBy == F.pharmacist)

@@ -84,7 +84,8 @@ struct AuditExportTests {
     #expect(entry.filter == filter)
     #expect(entry.events == 17)
     #expect(entry.manifestSHA256 == export.manifestSHA256)
-    #expect(entry.event.globalPosition == 77, "recorded after the snapshot the export covers")
+    // Recorded after the snapshot the export covers (77 publishes the store's signing key).
+    #expect(entry.event.globalPosition == 78, "recorded after the snapshot the export covers")
 
     // Only these members: who and why (recordedBy, reason), what (filter, counts, positions),
     // and the hashes. No payload value of any exported event.
@@ -249,7 +250,7 @@ struct AuditExportTests {
     // The whole log on clinical time: every event, the patient's ten marked.
     let log = try await fixture.export(
       "occurred-log", AuditFilter(timeBasis: .occurredAt, from: from, to: to))
-    #expect(log.manifest.counts == AuditManifest.Counts(events: 78, eventsInRange: 10))
+    #expect(log.manifest.counts == AuditManifest.Counts(events: 79, eventsInRange: 10))
     let report = await AuditVerifier().verify(directory: log.directory)
     #expect(report.isIntact, "\(String(describing: report.problem))")
     #expect(report.eventsInRange == 10)
