@@ -44,7 +44,8 @@ import Testing
       var isDirectory: ObjCBool = false
       #expect(
         FileManager.default.fileExists(
-          atPath: Self.folder + "/" + vector.name, isDirectory: &isDirectory) && isDirectory.boolValue,
+          atPath: Self.folder + "/" + vector.name, isDirectory: &isDirectory)
+          && isDirectory.boolValue,
         "\(vector.name)")
     }
     #expect(Set(index.vectors.map(\.withoutPublicKey)).count >= 8, "the vectors cover many kinds")
@@ -59,15 +60,20 @@ import Testing
         .verify(directory: directory)
       #expect(
         (report.problem?.kind.rawValue ?? "intact") == expected,
-        "\(vector.name), \(keys.isEmpty ? "without" : "with") the key: \(report.problem?.description ?? "intact")")
-      var arguments = [RepositoryPaths.root + "/Tools/audit-verify/verify_export.py", directory, "--json"]
+        "\(vector.name), \(keys.isEmpty ? "without" : "with") the key: \(report.problem?.description ?? "intact")"
+      )
+      var arguments = [
+        RepositoryPaths.root + "/Tools/audit-verify/verify_export.py", directory, "--json",
+      ]
       if !keys.isEmpty { arguments += ["--public-key", Self.folder + "/public-key.txt"] }
       let python = try ProcessResult.run("/usr/bin/env", ["python3"] + arguments)
-      let object = try JSONSerialization.jsonObject(with: Data(python.stdout.utf8)) as? [String: Any]
+      let object =
+        try JSONSerialization.jsonObject(with: Data(python.stdout.utf8)) as? [String: Any]
       let kind = (object?["problem"] as? [String: Any])?["kind"] as? String ?? "intact"
       #expect(
         kind == expected,
-        "verify_export.py, \(vector.name), \(keys.isEmpty ? "without" : "with") the key: \(python.stdout)")
+        "verify_export.py, \(vector.name), \(keys.isEmpty ? "without" : "with") the key: \(python.stdout)"
+      )
     }
   }
 }
