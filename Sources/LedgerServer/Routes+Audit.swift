@@ -3,6 +3,22 @@ import Hummingbird
 import TreatmentLedger
 
 extension LedgerServer {
+  /// `GET /v1/patients/{patientId}/access`: the patient's accounting of disclosures, itself
+  /// recorded in `$access` once the records are read.
+  func readAccessLog(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    let grant = try authenticator.authorize(request, .audit)
+    let patientId = try pathPatientId(context)
+    let records: [AccessRecord]
+    do throws(LedgerError) {
+      records = try AccessLog.records(in: ledger.store, patient: patientId)
+    } catch {
+      throw problem(error)
+    }
+    try await recordAccess(
+      grant, patients: [patientId], route: "GET /v1/patients/{patientId}/access")
+    return json(.object(["patientId": .string(patientId), "reads": .array(records.map(\.json))]))
+  }
+
   /// The files an export directory holds that may be downloaded.
   static let exportFiles = ["manifest.json", "events.ndjson", "events.csv", "signature.json"]
 
@@ -22,17 +38,7 @@ extension LedgerServer {
     // Reading it is itself a read about the patient, recorded like the others (after the records
     // are read, so the answer holds the reads before this one).
     router.get("/v1/patients/:patientId/access") { request, context in
-      let grant = try authenticator.authorize(request, .audit)
-      let patientId = try pathPatientId(context)
-      let records: [AccessRecord]
-      do throws(LedgerError) {
-        records = try AccessLog.records(in: ledger.store, patient: patientId)
-      } catch {
-        throw problem(error)
-      }
-      try await recordAccess(
-        grant, patients: [patientId], route: "GET /v1/patients/{patientId}/access")
-      return json(.object(["patientId": .string(patientId), "reads": .array(records.map(\.json))]))
+      try await readAccessLog(request, context)
     }
     router.post("/v1/audit/exports") { request, _ in
       let grant = try authenticator.authorize(request, .audit)

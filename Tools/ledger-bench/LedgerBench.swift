@@ -144,6 +144,24 @@ struct LedgerBench: AsyncParsableCommand {
 
   // MARK: Parent
 
+  /// The child runs of the selected workloads, in order: each workload's systems, and the data
+  /// sets that workloads 4–6 read when workload 3 (which writes them) is not selected.
+  static func plan(_ selected: [Int]) -> [String] {
+    var specs: [String] = []
+    if selected.contains(1) { specs += ["w1.tl", "w1.lmdb", "w1.sqlite-full"] }
+    if selected.contains(2) { specs += ["w2.tl", "w2.lmdb", "w2.sqlite-full"] }
+    if selected.contains(3) {
+      specs += ["w3.tl", "w3.tl-unsealed", "w3.lmdb", "w3.sqlite-normal", "w3.sqlite-full"]
+    } else if selected.contains(where: { (4...6).contains($0) }) {
+      specs += ["prepare.tl", "prepare.tl-unsealed", "prepare.lmdb", "prepare.sqlite"]
+    }
+    if selected.contains(4) { specs += ["w4.tl", "w4.tl-unsealed", "w4.lmdb", "w4.sqlite"] }
+    if selected.contains(5) { specs += ["w5.tl", "w5.lmdb", "w5.sqlite"] }
+    if selected.contains(6) { specs += ["w6.tl", "w6.tl-unsealed", "w6.lmdb", "w6.sqlite"] }
+    if selected.contains(7) { specs += ["w7.tl", "w7.lmdb"] }
+    return specs
+  }
+
   private func runAll() async throws {
     let selected = try selectedWorkloads()
     let sizes = Sizes.chosen(quick: quick)
@@ -199,25 +217,7 @@ struct LedgerBench: AsyncParsableCommand {
       }
     }
 
-    if selected.contains(1) { for spec in ["w1.tl", "w1.lmdb", "w1.sqlite-full"] { step(spec) } }
-    if selected.contains(2) { for spec in ["w2.tl", "w2.lmdb", "w2.sqlite-full"] { step(spec) } }
-    if selected.contains(3) {
-      for spec in ["w3.tl", "w3.tl-unsealed", "w3.lmdb", "w3.sqlite-normal", "w3.sqlite-full"] {
-        step(spec)
-      }
-    } else if selected.contains(where: { (4...6).contains($0) }) {
-      for spec in ["prepare.tl", "prepare.tl-unsealed", "prepare.lmdb", "prepare.sqlite"] {
-        step(spec)
-      }
-    }
-    if selected.contains(4) {
-      for spec in ["w4.tl", "w4.tl-unsealed", "w4.lmdb", "w4.sqlite"] { step(spec) }
-    }
-    if selected.contains(5) { for spec in ["w5.tl", "w5.lmdb", "w5.sqlite"] { step(spec) } }
-    if selected.contains(6) {
-      for spec in ["w6.tl", "w6.tl-unsealed", "w6.lmdb", "w6.sqlite"] { step(spec) }
-    }
-    if selected.contains(7) { for spec in ["w7.tl", "w7.lmdb"] { step(spec) } }
+    for spec in Self.plan(selected) { step(spec) }
     if let scaling = sizes.scalingEvents, selected.contains(4) || selected.contains(6) {
       // Peak RSS of rebuild and export on a data set a tenth the size: is memory flat?
       let small = work + "/dataset-small"

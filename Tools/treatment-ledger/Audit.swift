@@ -162,18 +162,7 @@ struct AuditExportCommand: AsyncParsableCommand {
     defer { writer.close() }
     // 3. Sign it with the store's signing key (made and published in $audit on first use).
     let signer: Ed25519AuditSigner
-    do {
-      signer = try await writer.auditSigner()
-      export = try export.signed(by: signer)
-    } catch {
-      export.removeFiles()
-      printError("the export could not be signed; its files were removed")
-      switch error {
-      case let error as LedgerError: throw Exit.report(error)
-      case let error as AuditError: throw Exit.report(error)
-      default: throw Exit.failure
-      }
-    }
+    (export, signer) = try await Self.sign(export, writer)
     let recorded: RecordedEvent
     do { recorded = try await AuditExporter.record(export, in: writer.store) } catch {
       throw Exit.report(error)
@@ -239,6 +228,27 @@ extension AuditExportCommand {
         + "\(last); add --occurred for clinical time (occurredAt)"
     }
     return text
+  }
+}
+
+extension AuditExportCommand {
+  /// `export` signed with `ledger`'s signing key (made and published on first use); its files
+  /// are removed when it cannot be signed.
+  static func sign(_ export: AuditExport, _ ledger: Ledger) async throws -> (
+    AuditExport, Ed25519AuditSigner
+  ) {
+    do {
+      let signer = try await ledger.auditSigner()
+      return (try export.signed(by: signer), signer)
+    } catch {
+      export.removeFiles()
+      printError("the export could not be signed; its files were removed")
+      switch error {
+      case let error as LedgerError: throw Exit.report(error)
+      case let error as AuditError: throw Exit.report(error)
+      default: throw Exit.failure
+      }
+    }
   }
 }
 
