@@ -213,7 +213,7 @@ public enum AuditCSV {
     case previousHash
     /// Hash of the previous event of the stream.
     case previousStreamHash
-    /// The payload as `path=value` pairs joined by `; ` (see ``AuditCSV/dataSummary(_:)``).
+    /// The payload as `path=value` pairs joined by `; ` (see ``AuditCSV/dataSummary(_:rules:)``).
     case data
   }
 
