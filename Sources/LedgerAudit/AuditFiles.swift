@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LedgerEventStore
+import LedgerFoundation
 
 /// A file written through a fixed-size buffer, hashing every byte as it goes, so an export of
 /// any size uses the same memory and its SHA-256 is known when the file is closed.
@@ -72,15 +73,8 @@ final class HashingFileWriter {
     return Self.hex(hasher.finalize())
   }
 
-  static func hex(_ digest: some Sequence<UInt8>) -> String {
-    let table = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for byte in digest {
-      out.append(table[Int(byte >> 4)])
-      out.append(table[Int(byte & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
-  }
+  static func hex(_ digest: some Sequence<UInt8>) -> String { Hex.encode(Array(digest)) }
+
 }
 
 /// Reads a file in fixed-size chunks, hashing every byte read, and hands out its lines (split

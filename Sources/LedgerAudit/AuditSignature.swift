@@ -15,8 +15,9 @@ public protocol AuditSigner: Sendable {
 
 /// An ``AuditSigner`` holding an Ed25519 private key in memory (swift-crypto).
 public struct Ed25519AuditSigner: AuditSigner {
-  /// The private key's 32-byte seed, for storing it wrapped by a key provider.
-  public let seed: [UInt8]
+  /// The private key's 32-byte seed: kept inside the signer, never handed out (the store keeps
+  /// its own copy wrapped by the key-encryption key).
+  private let seed: [UInt8]
   /// The Ed25519 public key.
   public let publicKey: [UInt8]
 
@@ -148,46 +149,6 @@ extension AuditExport {
     var signed = self
     signed.signature = signature
     return signed
-  }
-}
-
-/// Lowercase hexadecimal text of bytes, and back.
-public enum Hex {
-  /// `bytes` as lowercase hex digits.
-  public static func encode(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-      out.append(digits[Int(byte >> 4)])
-      out.append(digits[Int(byte & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
-  }
-
-  /// The bytes of `text` (hex digits of either case), or nil when it is not an even number of
-  /// hex digits.
-  public static func decode(_ text: String) -> [UInt8]? {
-    let utf8 = Array(text.utf8)
-    guard utf8.count % 2 == 0 else { return nil }
-    var out: [UInt8] = []
-    out.reserveCapacity(utf8.count / 2)
-    var index = 0
-    while index < utf8.count {
-      guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
-      out.append(high << 4 | low)
-      index += 2
-    }
-    return out
-  }
-
-  private static func value(_ digit: UInt8) -> UInt8? {
-    switch digit {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
-    default: return nil
-    }
   }
 }
 

@@ -1,4 +1,5 @@
 import Crypto
+import LedgerFoundation
 
 /// A SHA-256 digest in the hash chain: 32 bytes, shown as 64 lowercase hex digits.
 public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
@@ -41,16 +42,7 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// 64 lowercase hex digits.
-  public var hex: String {
-    let table = Array("0123456789abcdef".utf8)
-    var out = [UInt8]()
-    out.reserveCapacity(64)
-    for byte in bytes {
-      out.append(table[Int(byte >> 4)])
-      out.append(table[Int(byte & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
-  }
+  public var hex: String { Hex.encode(bytes) }
 
   /// The hex digits.
   public var description: String { hex }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LedgerFoundation
 
 /// Why a key-encryption key could not be used. Messages name files and operations, never key
 /// bytes.
@@ -81,7 +82,7 @@ public struct KeyFile: KeyProvider {
         reason: "the key file \(path) is readable by group or others (chmod 600 it)")
     }
     guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-      let bytes = Self.hexBytes(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+      let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)),
       bytes.count == 32
     else {
       throw KeyProviderError(
@@ -156,7 +157,7 @@ public struct KeyFile: KeyProvider {
   private static func write(
     _ key: SymmetricKey, to path: String, exclusive: Bool
   ) throws(KeyProviderError) {
-    let hex = key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() } + "\n"
+    let hex = key.withUnsafeBytes { Hex.encode(Array($0)) } + "\n"
     let descriptor = open(path, O_WRONLY | O_CREAT | (exclusive ? O_EXCL : O_TRUNC), 0o600)
     guard descriptor >= 0 else {
       throw KeyProviderError(
@@ -168,20 +169,6 @@ public struct KeyFile: KeyProvider {
     guard written == bytes.count, fsync(descriptor) == 0 else {
       throw KeyProviderError(.unreadable, reason: "could not write the key file \(path)")
     }
-  }
-
-  private static func hexBytes(_ text: String) -> [UInt8]? {
-    let digits = Array(text.utf8)
-    guard digits.count % 2 == 0 else { return nil }
-    var bytes: [UInt8] = []
-    var index = 0
-    while index < digits.count {
-      guard let value = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16)
-      else { return nil }
-      bytes.append(value)
-      index += 2
-    }
-    return bytes
   }
 
   /// AES-256-GCM under the file's key, `context` as associated data: nonce, ciphertext, tag.
