@@ -245,14 +245,14 @@ final class ReviewSession {
       box = StateBox(cached)
       writeAllFacts = false
     } else {
-      let plain = stored
-      if reviewer.keepsStateInFacts, let plain, reviewer.storedStateHasFacts(plain, stream: stream)
+      if reviewer.keepsStateInFacts, let stored,
+        reviewer.storedStateHasFacts(stored, stream: stream)
       {
         let facts = try store.storedFacts(txn, stream: stream)
-        box = StateBox(try reviewer.decodeState(plain, stream: stream, facts: facts))
+        box = StateBox(try reviewer.decodeState(stored, stream: stream, facts: facts))
         writeAllFacts = false
       } else {
-        box = StateBox(try reviewer.decodeState(plain, stream: stream))
+        box = StateBox(try reviewer.decodeState(stored, stream: stream))
       }
     }
     if stored == nil {

@@ -49,7 +49,7 @@ extension Ledger {
     guard let signer = Ed25519AuditSigner(seed: key.seed) else {
       throw LedgerError(.keyUnavailable(reason: "the stored signing key is not 32 bytes"))
     }
-    if try signingKeys().last?.version != key.version {
+    if try newestPublishedSigningKey() != key.version {
       try await publish(signer, version: key.version, by: Self.storeRecorder, reason: "first use")
     }
     return signer
@@ -62,6 +62,43 @@ extension Ledger {
       return try store.readStream(StreamNames.audit).compactMap(SigningKeyRecord.init)
     } catch {
       throw LedgerError(error)
+    }
+  }
+
+  /// The version of the newest signing key published in `$audit`, or nil: read from the end of
+  /// `$audit` back to the newest publication, so the exports recorded since cost one page each.
+  func newestPublishedSigningKey() throws(LedgerError) -> UInt64? {
+    var before: UInt64?
+    while true {
+      let page: [RecordedEvent]
+      do {
+        page = try store.readStream(
+          StreamNames.audit, from: before, direction: .backward, limit: 256)
+      } catch {
+        throw LedgerError(error)
+      }
+      if let record = page.lazy.compactMap(SigningKeyRecord.init).first { return record.version }
+      guard let oldest = page.last, oldest.streamVersion > 0, page.count == 256 else { return nil }
+      before = oldest.streamVersion - 1
+    }
+  }
+
+  /// Signs a finished, not yet recorded export with the store's signing key
+  /// (``auditSigner()``): writes its `signature.json`, or removes its files when it cannot.
+  /// ``exportAudit(_:progress:)`` calls it; so does a tool that exports from a read-only handle
+  /// and records with a writable one.
+  public func sign(_ export: AuditExport) async throws(AuditError) -> AuditExport {
+    do {
+      return try export.signed(by: try await auditSigner())
+    } catch let error as AuditError {
+      export.removeFiles()
+      throw error
+    } catch let error as LedgerError {
+      export.removeFiles()
+      throw .store(error.underlying)
+    } catch {
+      export.removeFiles()
+      throw .invalidRequest(reason: "the export could not be signed")
     }
   }
 

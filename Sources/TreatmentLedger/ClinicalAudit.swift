@@ -92,18 +92,7 @@ extension Ledger {
     if request.signer == nil && store.keepsKeys {
       // Signed once the export succeeded: a refused export publishes no signing key. (A ledger
       // opened without sealing has no keys, and exports unsigned.)
-      do {
-        export = try export.signed(by: try await auditSigner())
-      } catch let error as AuditError {
-        export.removeFiles()
-        throw error
-      } catch let error as LedgerError {
-        export.removeFiles()
-        throw .store(error.underlying)
-      } catch {
-        export.removeFiles()
-        throw .invalidRequest(reason: "the export could not be signed")
-      }
+      export = try await sign(export)
     }
     try await AuditExporter.record(export, in: store)
     return export

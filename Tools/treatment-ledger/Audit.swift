@@ -161,8 +161,10 @@ struct AuditExportCommand: AsyncParsableCommand {
     }
     defer { writer.close() }
     // 3. Sign it with the store's signing key (made and published in $audit on first use).
-    let signer: Ed25519AuditSigner
-    (export, signer) = try await Self.sign(export, writer)
+    do { export = try await writer.sign(export) } catch {
+      printError("the export could not be signed; its files were removed")
+      throw Exit.report(error)
+    }
     let recorded: RecordedEvent
     do { recorded = try await AuditExporter.record(export, in: writer.store) } catch {
       throw Exit.report(error)
@@ -172,7 +174,9 @@ struct AuditExportCommand: AsyncParsableCommand {
     let rate = export.seconds > 0 ? Int(Double(counts.events) / export.seconds) : 0
     print(
       "manifest   \(export.directory)/\(AuditManifest.fileName) sha256 \(export.manifestSHA256)")
-    print("signed     by \(Hex.encode(signer.publicKey)) (\(AuditSignature.fileName); keys public)")
+    print(
+      "signed     by \(export.signature?.publicKey ?? "-") (\(AuditSignature.fileName); keys public)"
+    )
     print(
       "recorded   \(StreamNames.audit) position \(recorded.globalPosition), export id \(export.manifest.exportId)"
     )
@@ -228,27 +232,6 @@ extension AuditExportCommand {
         + "\(last); add --occurred for clinical time (occurredAt)"
     }
     return text
-  }
-}
-
-extension AuditExportCommand {
-  /// `export` signed with `ledger`'s signing key (made and published on first use); its files
-  /// are removed when it cannot be signed.
-  static func sign(_ export: AuditExport, _ ledger: Ledger) async throws -> (
-    AuditExport, Ed25519AuditSigner
-  ) {
-    do {
-      let signer = try await ledger.auditSigner()
-      return (try export.signed(by: signer), signer)
-    } catch {
-      export.removeFiles()
-      printError("the export could not be signed; its files were removed")
-      switch error {
-      case let error as LedgerError: throw Exit.report(error)
-      case let error as AuditError: throw Exit.report(error)
-      default: throw Exit.failure
-      }
-    }
   }
 }
 

@@ -42,12 +42,7 @@ public struct PatientEvent: Sendable, Hashable {
           position: recorded.globalPosition,
           reason: "its data does not decode as \(recorded.type) (rule \(error.rule))"))
     }
-    guard let occurredAt = ClinicalTime(recorded.occurredAt),
-      let recordedAt = ClinicalTime(recorded.recordedAt)
-    else {
-      throw LedgerError(
-        .corruptRecord(position: recorded.globalPosition, reason: "a stored time does not parse"))
-    }
+    let (occurredAt, recordedAt) = try Ledger.storedTimes(of: recorded)
     return PatientEvent(
       event: event, eventId: recorded.eventId, globalPosition: recorded.globalPosition,
       version: recorded.streamVersion, occurredAt: occurredAt, recordedAt: recordedAt,
@@ -57,6 +52,19 @@ public struct PatientEvent: Sendable, Hashable {
 }
 
 extension Ledger {
+  /// A stored event's clinical and recorded times; a time that does not parse is a corrupt record.
+  static func storedTimes(of recorded: RecordedEvent) throws(LedgerError) -> (
+    occurredAt: ClinicalTime, recordedAt: ClinicalTime
+  ) {
+    guard let occurredAt = ClinicalTime(recorded.occurredAt),
+      let recordedAt = ClinicalTime(recorded.recordedAt)
+    else {
+      throw LedgerError(
+        .corruptRecord(position: recorded.globalPosition, reason: "a stored time does not parse"))
+    }
+    return (occurredAt, recordedAt)
+  }
+
   /// The patient's events in the order they were recorded, typed; empty for an unknown patient.
   ///
   /// ```swift

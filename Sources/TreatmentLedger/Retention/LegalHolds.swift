@@ -107,12 +107,7 @@ extension Ledger {
             position: recorded.globalPosition,
             reason: "its data does not decode as \(recorded.type) (rule \(error.rule))"))
       }
-      guard let occurredAt = ClinicalTime(recorded.occurredAt),
-        let recordedAt = ClinicalTime(recorded.recordedAt)
-      else {
-        throw LedgerError(
-          .corruptRecord(position: recorded.globalPosition, reason: "a stored time does not parse"))
-      }
+      let (occurredAt, recordedAt) = try Ledger.storedTimes(of: recorded)
       func step(_ reason: String) -> LegalHold.Step {
         LegalHold.Step(
           occurredAt: occurredAt, recordedAt: recordedAt, recordedBy: recorded.recordedBy,
