@@ -10,9 +10,11 @@ public struct AppendOptions: Sendable, Hashable {
   public var skipRejected: Bool
   /// Decide everything exactly as a real append would, then write nothing. Default false.
   public var dryRun: Bool
-  /// The batch is an erasure (``EventStore/erase(stream:record:)``): the stream's data keys and
+  /// The batch is an erasure (``EventStore/erase(stream:record:basis:)``): the stream's data keys and
   /// derived state are destroyed in its transaction, and its one event is written plain.
   package var erasing = false
+  /// An erasure's precondition: nothing appended since its decision to the streams it names.
+  package var erasureBasis: ErasureBasis?
 
   /// Creates options.
   public init(skipRejected: Bool = false, dryRun: Bool = false) {
@@ -213,6 +215,9 @@ private struct BatchWriter {
   ) throws -> Int {
     let layout = store.layout
     let stream = batch.stream
+    if let basis = options.erasureBasis {
+      try store.checkUnchanged(basis, until: head.nextPosition, txn)
+    }
     let erased = options.erasing ? try store.destroyKeys(stream, txn) : nil
     let session = try (erased == nil ? store.reviewer : nil).flatMap { reviewer in
       try ReviewSession.open(

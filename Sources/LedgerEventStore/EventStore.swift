@@ -387,7 +387,7 @@ public final class EventStore: Sendable {
     var tentative = head
     let options = request.options
     do {
-      // An erasure writes no patient data and is judged by no rule (``erase(stream:record:)``).
+      // An erasure writes no patient data and is judged by no rule (``erase(stream:record:basis:)``).
       if !options.erasing, let required,
         let refusal = Self.unreviewed(request.batches, required, own: reviewer?.requirement)
       {
