@@ -95,34 +95,14 @@ extension EventStore {
   /// Deletes the stream's review state and facts and its state in every projection slot.
   private func deleteDerivedState(_ stream: String, _ txn: WriteTransaction) throws {
     _ = try txn.delete(layout.reviewState, Array(stream.utf8))
-    let factPrefix = ReviewFacts.prefix(stream)
-    let facts: [[UInt8]] = try txn.withCursor(layout.reviewState) { cursor in
-      var keys: [[UInt8]] = []
-      var entry = try cursor.seek(atLeast: factPrefix)
-      while let current = entry, current.key.starts(with: factPrefix) {
-        keys.append(current.key)
-        entry = try cursor.next()
-      }
-      return keys
+    for key in try storedFactKeys(txn, stream: stream) {
+      _ = try txn.delete(layout.reviewState, key)
     }
-    for key in facts { _ = try txn.delete(layout.reviewState, key) }
-    // A projection's state of the stream is one value (the whole state) or many records, each
-    // under the state's key, `0x00`, the record's key.
     for handle in projections {
       for slot: UInt8 in [0, 1] {
-        let base = Layout.projectionStateKey(handle.name, slot: slot, stream: stream)
-        let records: [[UInt8]] = try txn.withCursor(layout.projectionState) { cursor in
-          var keys: [[UInt8]] = []
-          var entry = try cursor.seek(atLeast: base)
-          while let current = entry, current.key.starts(with: base) {
-            if current.key.count == base.count || current.key[base.count] == 0 {
-              keys.append(current.key)
-            }
-            entry = try cursor.next()
-          }
-          return keys
+        for key in try storedRecordKeys(handle.name, slot: slot, stream: stream, txn) {
+          _ = try txn.delete(layout.projectionState, key)
         }
-        for key in records { _ = try txn.delete(layout.projectionState, key) }
       }
     }
   }

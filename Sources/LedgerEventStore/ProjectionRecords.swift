@@ -176,6 +176,39 @@ extension EventStore {
     }
   }
 
+  /// The database keys of `stream`'s records of projection `name` in `slot` (the whole-state
+  /// record's and the keyed records'), unopened: what a replacement or an erasure deletes, damaged
+  /// or not.
+  func storedRecordKeys(
+    _ name: String, slot: UInt8, stream: String, _ txn: Transaction
+  ) throws -> [[UInt8]] {
+    let base = Layout.projectionStateKey(name, slot: slot, stream: stream)
+    return try txn.withCursor(layout.projectionState) { cursor in
+      var keys: [[UInt8]] = []
+      var entry = try cursor.seek(atLeast: base)
+      while let current = entry, current.key.starts(with: base) {
+        // "patient-1" is a prefix of "patient-10": only the key itself or base + 0x00 + key.
+        if current.key.count == base.count || current.key[base.count] == 0 {
+          keys.append(current.key)
+        }
+        entry = try cursor.next()
+      }
+      return keys
+    }
+  }
+
+  /// ``storedRecords(_:slot:stream:_:)``, or nil when one of them does not open (a damaged sealed
+  /// value): such a stream's state differs from anything its events give.
+  func storedRecordsIfIntact(
+    _ name: String, slot: UInt8, stream: String, _ txn: Transaction
+  ) throws -> [ProjectionRecord]? {
+    do {
+      return try storedRecords(name, slot: slot, stream: stream, txn)
+    } catch EventStoreError.incompatibleStore {
+      return nil
+    }
+  }
+
   /// The stored records of `stream` of projection `name` in `slot`, opened, in key order: the
   /// whole-state record under the empty key, then the keyed records (their keys without the
   /// 0x00 separator).

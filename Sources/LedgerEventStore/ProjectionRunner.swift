@@ -331,20 +331,21 @@ extension EventStore {
         throw EventStoreError.unknownProjection(name: name)
       }
       let events = try streamEvents(stream, txn)
-      let live = try storedRecords(name, slot: meta.slot, stream: stream, txn)
+      // A damaged (unopenable) live record makes the stream's state differ.
+      let live = try storedRecordsIfIntact(name, slot: meta.slot, stream: stream, txn)
       var report = RebuildReport(
         projection: name, eventsRead: UInt64(events.count), streams: 1, differingStreams: [],
         missingStreams: [], replacedVersion: meta.version, seconds: 0)
       guard handle.includes(stream), !events.isEmpty else { return report }
       let rebuilt = try foldedRecords(handle, stream: stream, events: events, txn)
-      if live.isEmpty {
+      if live?.isEmpty == true {
         report.missingStreams = [stream]
       } else if live != rebuilt {
         report.differingStreams = [stream]
       }
       report.replaced = replaceDiffering || live == rebuilt
       if report.replaced, live != rebuilt {
-        try replaceRecords(name, slot: meta.slot, stream: stream, live: live, with: rebuilt, txn)
+        try replaceRecords(name, slot: meta.slot, stream: stream, with: rebuilt, txn)
       }
       return report
     }
@@ -356,14 +357,16 @@ extension EventStore {
 
   /// Replaces the `live` records of `stream` in `slot` by `rebuilt`.
   private func replaceRecords(
-    _ name: String, slot: UInt8, stream: String, live: [ProjectionRecord],
-    with rebuilt: [ProjectionRecord], _ txn: WriteTransaction
+    _ name: String, slot: UInt8, stream: String, with rebuilt: [ProjectionRecord],
+    _ txn: WriteTransaction
   ) throws {
     let base = Layout.projectionStateKey(name, slot: slot, stream: stream)
     func key(_ record: ProjectionRecord) -> [UInt8] {
       record.key.isEmpty ? base : base + [0] + record.key
     }
-    for record in live { try txn.delete(layout.projectionState, key(record)) }
+    for stored in try storedRecordKeys(name, slot: slot, stream: stream, txn) {
+      try txn.delete(layout.projectionState, stored)
+    }
     for record in rebuilt {
       let sealed = try derivedSealer.seal(
         record.value, stream: stream, database: "projection-state", key: key(record), in: txn)

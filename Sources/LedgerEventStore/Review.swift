@@ -351,6 +351,32 @@ extension EventStore {
     try withRead { txn in try storedFacts(txn, stream: stream, prefix: prefix) }
   }
 
+  /// The database keys of every stored fact of `stream`, unopened (damaged or not).
+  func storedFactKeys(_ txn: Transaction, stream: String) throws -> [[UInt8]] {
+    let prefix = ReviewFacts.prefix(stream)
+    return try txn.withCursor(layout.reviewState) { cursor in
+      var keys: [[UInt8]] = []
+      var entry = try cursor.seek(atLeast: prefix)
+      while let current = entry, current.key.starts(with: prefix) {
+        keys.append(current.key)
+        entry = try cursor.next()
+      }
+      return keys
+    }
+  }
+
+  /// ``storedFacts(_:stream:prefix:)`` of all of `stream`, or nil when one does not open (a
+  /// damaged sealed value): such a stream's state differs from anything its events give.
+  func storedFactsIfIntact(
+    _ txn: Transaction, stream: String
+  ) throws -> [(key: [UInt8], value: [UInt8])]? {
+    do {
+      return try storedFacts(txn, stream: stream)
+    } catch EventStoreError.incompatibleStore {
+      return nil
+    }
+  }
+
   /// The stored facts of `stream` whose key starts with `prefix`, in `txn`.
   func storedFacts(
     _ txn: Transaction, stream: String, prefix: [UInt8] = []
