@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Verify a TreatmentLedger audit export with its manifest alone.
 
-Needs only a standard Python 3 (3.8 or later; no third-party packages) and does not use
-TreatmentLedger. docs/AUDIT.md describes the export and every check below.
+Needs only a standard Python 3 (3.8 or later) and does not use TreatmentLedger; the
+`cryptography` package only for --public-key and --auditor-private-key. docs/AUDIT.md describes the export and every check below.
 
-  python3 verify_export.py EXPORT_DIR [--manifest-sha256 HEX] [--json] [--progress-every N]
+  python3 verify_export.py EXPORT_DIR [--manifest-sha256 HEX] [--public-key HEX|FILE]
+      [--auditor-private-key FILE [--decrypt-to DIR]] [--json] [--progress-every N]
 
 Checks, stopping at the first problem:
   1. manifest.json is a manifest of format treatment-ledger-audit-2 (or -1, whose CSV cells follow
-     the older rendering rules of docs/AUDIT.md 2.2) whose members fit together;
+     the older rendering rules of docs/AUDIT.md 2.2, or -3, which adds keys.json) whose members
+     fit together;
      with --manifest-sha256 (the value `treatment-ledger audit log` shows for the export, or one
      handed over separately) its SHA-256 must be exactly that, so no member was edited;
   2. events.ndjson, line by line: the shape {"hash":"<64 hex>","event":<bytes>}, SHA-256 of the
@@ -20,7 +22,10 @@ Checks, stopping at the first problem:
   3. the first and last events, the events just outside the range and the store or stream head
      named by the manifest continue the same chain, and the counts match;
   4. events.csv, row by row, shows exactly what the NDJSON line of the same event gives;
-  5. the SHA-256 and size of every file equal the manifest's.
+  5. the SHA-256 and size of every file equal the manifest's;
+  6. with --auditor-private-key (an export made with --auditor-key; docs/AUDIT.md 2.7): the data
+     keys of keys.json unseal with it, and every sealed event's data opens (AES-256-GCM tag) to
+     the canonical JSON of an object; --decrypt-to DIR writes the opened events there.
 
 Like `treatment-ledger audit verify` it parses each event strictly (no member named twice, no NaN
 or Infinity) and re-serializes it as RFC 8785 canonical JSON: the stored bytes must be exactly
@@ -32,7 +37,8 @@ the problem is not among them. `treatment-ledger audit verify` counts the same w
 
 Progress goes to standard error: redrawn in place on a terminal, else a line every 100000 events.
 
-Exit status: 0 intact, 1 a problem found, 2 usage error.
+Exit status: 0 intact (and opened, with --auditor-private-key), 1 a problem found (a wrong
+private key is auditorKeyUnknown), 2 usage error.
 """
 
 import argparse
