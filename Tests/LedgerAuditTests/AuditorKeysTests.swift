@@ -10,6 +10,11 @@ import Testing
 /// sealed event's data and agree with the store's own reading, and a wrong key, an edited
 /// `keys.json` and an erased patient are each reported as documented.
 @Suite struct AuditorKeysTests {
+  struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+  }
+
   static let clerk = Recorder(id: "clerk-1", name: "Sam Clerk", role: "clerk")
   static let sentinel = "SENTINEL-AUDITOR-9K2W"
   static let erasedSentinel = "SENTINEL-ERASED-4M7P"
@@ -91,12 +96,19 @@ import Testing
     #expect(export.keys?.streams.map(\.erased) == [false, true])
     #expect(export.keys?.recipients.count == 2)
 
-    // Without the private key nothing in the export reads as a patient value.
+    // Without the private key nothing in the export reads as a patient value, and the data key
+    // is in no file in plain (raw, hex or base64).
+    guard case .key(let dataKey) = try store.dataKeyForAuditor(stream: "patient-p-1", version: 1)
+    else { throw CLIError("the data key of patient-p-1 is missing") }
+    let keyForms = [
+      Data(dataKey), Data(Hex.encode(dataKey).utf8), Data(dataKey).base64EncodedData(),
+    ]
     for name in try FileManager.default.contentsOfDirectory(atPath: path) {
       let bytes = try Data(contentsOf: URL(fileURLWithPath: path + "/" + name))
       for needle in [Self.sentinel, Self.erasedSentinel] {
         #expect(bytes.range(of: Data(needle.utf8)) == nil, "\(needle) in \(name)")
       }
+      for form in keyForms { #expect(bytes.range(of: form) == nil, "a data key in \(name)") }
     }
     #expect(
       await AuditVerifier(semantics: ClinicalLikeSemantics()).verify(directory: path).isIntact)

@@ -105,7 +105,8 @@ struct AuditExportCommand: AsyncParsableCommand {
 
   func validate() throws {
     let names = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    guard !names.isEmpty, names.allSatisfy({ AuditFormat(rawValue: $0) != nil }) else {
+    let choices = Set(AuditFormat.eventFormats.map(\.rawValue))
+    guard !names.isEmpty, names.allSatisfy({ choices.contains($0) }) else {
       throw ValidationError("--format takes ndjson, csv or ndjson,csv")
     }
     if occurred && from == nil && to == nil {
