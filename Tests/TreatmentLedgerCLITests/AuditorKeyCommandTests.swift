@@ -48,6 +48,14 @@ import Testing
     let read = try cli.succeed(["read", "--stream", "patient-demo-0001", "--json"]).stdout
     let opened = try String(contentsOfFile: plain + "/events.ndjson", encoding: .utf8)
     #expect(opened == read)
+    // The opened events are valid for their types (Schemas/envelope.v1.schema.json).
+    let valid = try ProcessResult.run(
+      "/usr/bin/env",
+      [
+        "python3", RepositoryPaths.root + "/Tools/schema-validate/validate_events.py", "--kind",
+        "envelope", plain + "/events.ndjson",
+      ])
+    #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
     let pythonPlain = cli.directory.appending("plain-python")
     let python = try Self.python([
       out, "--auditor-private-key", keyPath, "--decrypt-to", pythonPlain,
