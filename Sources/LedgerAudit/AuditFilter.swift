@@ -190,12 +190,20 @@ public enum AuditFormat: String, Sendable, Hashable, Codable, CaseIterable, Comp
   case ndjson
   /// `events.csv`: one row per event for reading in a spreadsheet.
   case csv
+  /// `keys.json`: the exported patients' data keys sealed to auditors' public keys (format
+  /// `treatment-ledger-audit-3`). Written when a request names auditor keys
+  /// (``AuditExportRequest/auditorKeys``), never chosen as a format.
+  case keys
+
+  /// The formats a request chooses from: `.ndjson` and `.csv`.
+  public static let eventFormats: [AuditFormat] = [.ndjson, .csv]
 
   /// The file's name in the export directory.
   public var fileName: String {
     switch self {
     case .ndjson: return AuditManifest.ndjsonFileName
     case .csv: return AuditManifest.csvFileName
+    case .keys: return AuditKeysFile.fileName
     }
   }
 

@@ -12,6 +12,13 @@ public struct AuditManifest: Sendable, Hashable, Codable {
   /// The export format this build writes. It also reads `treatment-ledger-audit-1`, whose CSV
   /// cells follow ``AuditCSVRules/audit1``.
   public static let formatName = AuditCSVRules.current.format
+  /// The format of an export that carries `keys.json` (auditors' sealed data keys): the
+  /// ``formatName`` format plus that file (docs/AUDIT.md 2.7).
+  public static let formatWithKeys = "treatment-ledger-audit-3"
+  /// Every format the verifier reads, oldest first.
+  public static let readableFormats = [
+    AuditCSVRules.audit1.format, AuditCSVRules.audit2.format, formatWithKeys,
+  ]
   /// The manifest's file name.
   public static let fileName = "manifest.json"
   /// The NDJSON file's name.

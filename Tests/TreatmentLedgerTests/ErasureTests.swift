@@ -51,6 +51,19 @@ import TreatmentLedger
     #expect(record.data["keyVersions"] == .array([.number(1)]))
     #expect(record.data["reason"] == .string("retention period over"))
     #expect(record.recordedBy == Self.operatorRecorder)
+    // The record follows Schemas/events/PatientDataErased.v1.schema.json, its envelope
+    // Schemas/envelope.v1.schema.json.
+    for (kind, value) in [("data", record.data), ("envelope", record.envelopeJSON)] {
+      let file = dir.appending("erasure-\(kind).json")
+      try Data(value.canonicalBytes).write(to: URL(fileURLWithPath: file))
+      let checked = try ProcessResult.run(
+        "/usr/bin/env",
+        [
+          "python3", RepositoryPaths.root + "/Tools/schema-validate/validate_events.py", "--kind",
+          kind, file,
+        ] + (kind == "data" ? ["--type", "PatientDataErased"] : []))
+      #expect(checked.status == 0, "\(kind): \(checked.stdout)\(checked.stderr)")
+    }
     // Typed reads refuse, views are empty, the other patient is untouched.
     #expect {
       _ = try ledger.events(of: "p-1")
