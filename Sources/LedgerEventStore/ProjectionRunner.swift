@@ -252,15 +252,16 @@ extension EventStore {
     for target in targets { try clearSlot(target.handle.name, slot: target.slot) }
     var checkpoint: UInt64 = 0
     while true {
-      let reports: [RebuildReport]? = try withWrite { txn in
+      // The body may run again after the map grows, so `checkpoint` moves only once it committed.
+      let (end, reports): (UInt64, [RebuildReport]?) = try withWrite { txn in
         let head = try layout.head(txn).nextPosition
         let end = min(head, checkpoint + Self.projectionBatch)
         try fold(targets, from: checkpoint, to: end, txn)
-        checkpoint = end
-        guard end == head else { return nil }
+        guard end == head else { return (end, nil) }
         // Caught up inside this transaction: compare with the live states and swap.
-        return try swap(targets, head: head, replaceDiffering: replaceDiffering, txn)
+        return (end, try swap(targets, head: head, replaceDiffering: replaceDiffering, txn))
       }
+      checkpoint = end
       progress?(checkpoint, max(checkpoint, (try? nextPosition()) ?? checkpoint))
       if let reports {
         for (target, report) in zip(targets, reports) {
