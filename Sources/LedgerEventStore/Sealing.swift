@@ -158,10 +158,27 @@ final class DataKeys: @unchecked Sendable {
   func forget() { lock.withLock { cache.removeAll() } }
 }
 
+/// The data keys of one stream as read (or made) in one transaction, so that sealing and opening
+/// many values of the stream reads the `keys` database and unwraps each key once instead of once
+/// per value. Valid only inside that transaction and only where nothing else changes the stream's
+/// keys meanwhile: one stream's batch of an append (which may make the stream's first key, and
+/// then keeps it), or one fold of a catch-up or rebuild (which writes no keys). Never kept across
+/// transactions: a key made in a transaction that is aborted must not be served afterwards.
+final class StreamKeys {
+  let stream: String
+  fileprivate var newest: (version: UInt64, key: SymmetricKey)?
+  fileprivate var versions: [UInt64: SymmetricKey] = [:]
+
+  init(stream: String) { self.stream = stream }
+}
+
 /// The AEAD of sealed values: AES-256-GCM, stored as nonce (12 bytes), ciphertext, tag (16 bytes).
 enum SealBox {
   static func seal(_ plain: [UInt8], key: SymmetricKey, associated: [UInt8]) throws -> [UInt8] {
-    guard let combined = try AES.GCM.seal(plain, using: key, authenticating: associated).combined
+    let nonce = try NoncePool.shared.nonce()
+    guard
+      let combined = try AES.GCM.seal(plain, using: key, nonce: nonce, authenticating: associated)
+        .combined
     else { throw EventStoreError.keyUnavailable(reason: "AES-GCM gave no sealed box") }
     return Array(combined)
   }
