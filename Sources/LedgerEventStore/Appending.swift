@@ -118,6 +118,9 @@ private struct BatchWriter {
   var positions: [EventPosition?] = []
   var rejections: [Rejection] = []
   var firstIndexOfId: [UUID: Int] = [:]
+  /// The stream's data keys, read (or made) once for the batch: the event's data and every
+  /// derived value it seals use the same key.
+  let keys: StreamKeys
 
   init(
     store: EventStore, batch: StreamAppend, options: AppendOptions, inline: [InlineProjection],
@@ -130,6 +133,7 @@ private struct BatchWriter {
     self.txn = txn
     self.recordedAt = recordedAt
     self.recordedAtMicros = recordedAtMicros
+    keys = StreamKeys(stream: batch.stream)
     positions = Array(repeating: nil, count: batch.events.count)
   }
 
@@ -221,11 +225,11 @@ private struct BatchWriter {
     let erased = options.erasing ? try store.destroyKeys(stream, txn) : nil
     let session = try (erased == nil ? store.reviewer : nil).flatMap { reviewer in
       try ReviewSession.open(
-        reviewer, stream: stream, store: store, txn: txn)
+        reviewer, stream: stream, store: store, txn: txn, keys: keys)
     }
     let facts =
       session == nil
-      ? nil : ReviewFacts(txn: txn, store: store, stream: stream)
+      ? nil : ReviewFacts(txn: txn, store: store, stream: stream, keys: keys)
     let load = { [txn, store] (id: UUID) throws -> RecordedEvent? in
       guard let bytes = try txn.get(layout.eventIds, Layout.eventIdKey(id)),
         let position = UInt64(bigEndianBytes: bytes)
@@ -281,7 +285,8 @@ private struct BatchWriter {
     }
     for projection in projected where !recorded.isEmpty {
       try store.foldInto(
-        projection.handle, slot: projection.slot, stream: stream, events: recorded, txn)
+        projection.handle, slot: projection.slot, stream: stream, events: recorded, txn,
+        keys: keys)
     }
     if written > 0, let streamHead {
       try txn.put(layout.streamHeads, Array(stream.utf8), streamHead.encoded)
@@ -315,7 +320,9 @@ private struct BatchWriter {
     let previousStreamHash = streamHead?.hash ?? .zero
     var stored = proposed
     var keyVersion: UInt64?
-    if !options.erasing, let sealed = try store.sealData(proposed, stream: batch.stream, txn) {
+    if !options.erasing,
+      let sealed = try store.sealData(proposed, stream: batch.stream, txn, keys: keys)
+    {
       stored.data = sealed.data
       keyVersion = sealed.keyVersion
     }

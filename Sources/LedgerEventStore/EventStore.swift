@@ -420,7 +420,8 @@ public final class EventStore: Sendable {
     } catch let discarded as DiscardDryRun {
       return .success(discarded.results)
     } catch let error as EventStoreError {
-      if alone { throw error }
+      // A full map is the transaction's, not the request's: it grows the map and runs again.
+      if alone || LMDBError.isMapFull(error) { throw error }
       return .failure(error)
     }
   }

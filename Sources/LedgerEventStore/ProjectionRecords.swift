@@ -73,13 +73,20 @@ public final class ProjectionRecords {
   /// Where writes go: the store (in `txn`, a write transaction) or memory.
   private let writable: WriteTransaction?
   private(set) var memory: [[UInt8]: [UInt8]] = [:]
+  /// The stream's data keys as read in `txn` (sealed stores), shared with the rest of the batch.
+  private let keys: StreamKeys?
 
-  /// Records of `stream` in `slot`, stored in `txn`.
-  init(stream: String, name: String, slot: UInt8, store: EventStore, txn: WriteTransaction) {
+  /// Records of `stream` in `slot`, stored in `txn`; `keys` is the stream's memo of data keys
+  /// in `txn`, if the caller keeps one.
+  init(
+    stream: String, name: String, slot: UInt8, store: EventStore, txn: WriteTransaction,
+    keys: StreamKeys? = nil
+  ) {
     self.stream = stream
     self.txn = txn
     self.store = store
     self.writable = txn
+    self.keys = keys
     base = Layout.projectionStateKey(name, slot: slot, stream: stream)
   }
 
@@ -89,6 +96,7 @@ public final class ProjectionRecords {
     self.txn = txn
     self.store = store
     self.writable = nil
+    self.keys = nil
     base = Layout.projectionStateKey(name, slot: 0, stream: stream)
   }
 
@@ -146,7 +154,7 @@ public final class ProjectionRecords {
     return try EventStore.mapping("projection record") {
       guard let value = try writable.get(store.layout.projectionState, key) else { return nil }
       return try store.derivedSealer.open(
-        value, stream: stream, database: "projection-state", key: key, in: writable)
+        value, stream: stream, database: "projection-state", key: key, in: writable, keys: keys)
     }
   }
 
@@ -158,7 +166,7 @@ public final class ProjectionRecords {
     let key = base + suffix
     try EventStore.mapping("projection record") {
       let sealed = try store.derivedSealer.seal(
-        value, stream: stream, database: "projection-state", key: key, in: writable)
+        value, stream: stream, database: "projection-state", key: key, in: writable, keys: keys)
       try writable.put(store.layout.projectionState, key, sealed)
     }
   }

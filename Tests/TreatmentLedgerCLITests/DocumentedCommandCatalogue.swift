@@ -482,6 +482,22 @@ enum DocumentedCommandCatalogue {
   /// Documented command lines no test here runs, each with the reason.
   static let notRun: [(text: String, reason: String)] = [
     (
+      #".build-bench/release/LedgerBench --quick --workloads 3,4 --work-dir W --keep"#,
+      "needs the release build of LedgerBench and Linux perf; it profiles one workload's child process (BENCHMARKS.md); BenchTests runs LedgerBench --quick --allow-debug on the debug build"
+    ),
+    (
+      #"perf record -e cpu-clock -F 4000 -g -o w3.perf .build-bench/release/LedgerBench --child w3.tl --work-dir W --dataset W/ds --dataset-events 20000 --quick"#,
+      "needs the release build of LedgerBench and Linux perf; it profiles one workload's child process (BENCHMARKS.md); BenchTests runs LedgerBench --quick --allow-debug on the debug build"
+    ),
+    (
+      #"perf record -e cpu-clock -F 4000 -g -o w4.perf .build-bench/release/LedgerBench --child w4.tl --work-dir W --dataset W/ds --dataset-events 20000 --quick"#,
+      "needs the release build of LedgerBench and Linux perf; it profiles one workload's child process (BENCHMARKS.md); BenchTests runs LedgerBench --quick --allow-debug on the debug build"
+    ),
+    (
+      #"perf report -i w3.perf --children --no-demangle --stdio -g none | swift demangle --simplified"#,
+      "needs the release build of LedgerBench and Linux perf; it profiles one workload's child process (BENCHMARKS.md); BenchTests runs LedgerBench --quick --allow-debug on the debug build"
+    ),
+    (
       #"swift build -c release --scratch-path .build-bench --product LedgerServerBench"#,
       "a release build of the server's load tool (minutes on two cores); ServerBenchTests runs LedgerServerBench with small counts on the debug build"
     ),
