@@ -369,7 +369,7 @@ extension EventStore {
     }
   }
 
-  /// ``storedFacts(_:stream:prefix:)`` of all of `stream`, or nil when one does not open (a
+  /// ``storedFacts(_:stream:prefix:keys:)`` of all of `stream`, or nil when one does not open (a
   /// damaged sealed value): such a stream's state differs from anything its events give.
   func storedFactsIfIntact(
     _ txn: Transaction, stream: String
