@@ -92,6 +92,15 @@ import Testing
       signer: Ed25519AuditSigner())
     #expect(export.manifest.format == "treatment-ledger-audit-3")
     #expect(export.manifest.files.map(\.name).contains("keys.json"))
+    // The request chose every AuditFormat (ndjson, csv); keys.json is listed as its own kind,
+    // written `keys` in the manifest like the data files' `ndjson` and `csv`.
+    #expect(AuditFormat.allCases == [.ndjson, .csv])
+    #expect(export.manifest.files.map(\.format) == [.ndjson, .csv, .keys])
+    #expect(export.manifest.files.map(\.format.dataFormat) == [.ndjson, .csv, nil])
+    let written = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: URL(fileURLWithPath: path + "/manifest.json")))
+    let entries = try #require((written as? [String: Any])?["files"] as? [[String: Any]])
+    #expect(entries.compactMap { $0["format"] as? String } == ["ndjson", "csv", "keys"])
     #expect(export.keys?.streams.map(\.stream) == ["patient-p-1", "patient-p-2"])
     #expect(export.keys?.streams.map(\.erased) == [false, true])
     #expect(export.keys?.recipients.count == 2)
