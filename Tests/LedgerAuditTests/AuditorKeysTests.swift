@@ -185,6 +185,20 @@ import Testing
     }
     #expect(!FileManager.default.fileExists(atPath: directory.appending("csv-only")))
 
+    // A low-order point gives the all-zero secret whatever the ephemeral key: anyone could open
+    // what was sealed to it, so it is refused as a key, by the reader and by the exporter.
+    let lowOrder = String(repeating: "0", count: 64)
+    #expect(AuditorKeyPair.publicKey(hex: lowOrder) == nil)
+    #expect(AuditorKeyPair.publicKey(hex: Hex.encode(auditor.publicKey)) == auditor.publicKey)
+    #expect(throws: AuditError.self) { _ = try AuditorKeyPair.publicKeys([lowOrder]) }
+    await #expect(throws: AuditError.self) {
+      _ = try await AuditExporter(store: store, semantics: ClinicalLikeSemantics()).export(
+        AuditExportRequest(
+          directory: directory.appending("low-order"), exportedBy: Self.clerk,
+          reason: "low order", auditorKeys: [[UInt8](repeating: 0, count: 32)]))
+    }
+    #expect(!FileManager.default.fileExists(atPath: directory.appending("low-order")))
+
     // An export made without an auditor's key has nothing to open.
     let plainPath = directory.appending("no-keys")
     let plain = try await Self.export(
