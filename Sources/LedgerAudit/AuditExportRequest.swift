@@ -31,7 +31,7 @@ public struct AuditExportRequest: Sendable, Hashable {
   /// Creates a request for both formats.
   public init(
     directory: String, filter: AuditFilter = AuditFilter(),
-    formats: Set<AuditFormat> = Set(AuditFormat.eventFormats), exportedBy: Recorder, reason: String,
+    formats: Set<AuditFormat> = Set(AuditFormat.allCases), exportedBy: Recorder, reason: String,
     tool: AuditManifest.Tool = AuditManifest.Tool(
       name: "TreatmentLedger", version: AuditManifest.libraryVersion),
     eventsPerRead: Int = 1_000, signer: (any AuditSigner)? = nil, auditorKeys: [[UInt8]] = []

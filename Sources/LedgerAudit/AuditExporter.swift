@@ -90,7 +90,7 @@ public struct AuditExporter: Sendable {
   ) async throws(AuditError) -> AuditExport {
     let started = ContinuousClock.now
     try request.filter.validate(using: semantics)
-    guard !request.formats.isEmpty, !request.formats.contains(.keys) else {
+    guard !request.formats.isEmpty else {
       throw .invalidRequest(reason: "choose at least one format (ndjson, csv)")
     }
     if !request.auditorKeys.isEmpty {

@@ -120,13 +120,10 @@ public struct AuditKeysFile: Sendable, Hashable, Codable {
     }
     var recipients: [Recipient] = []
     for auditor in auditors {
-      guard let peer = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: auditor) else {
-        throw .invalidRequest(reason: "an auditor's public key is not an X25519 key")
-      }
       let ephemeral = Curve25519.KeyAgreement.PrivateKey()
       let ephemeralPublic = Array(ephemeral.publicKey.rawRepresentation)
-      guard let secret = try? ephemeral.sharedSecretFromKeyAgreement(with: peer) else {
-        throw .invalidRequest(reason: "no shared secret with an auditor's public key")
+      guard let secret = AuditorKeySeal.agreement(ephemeral, auditor) else {
+        throw .invalidRequest(reason: "an auditor's public key is not an X25519 public key")
       }
       var sealed: [SealedKey] = []
       for (stream, version, key) in keys {

@@ -194,8 +194,8 @@ public struct AuditManifest: Sendable, Hashable, Codable {
   public struct FileEntry: Sendable, Hashable, Codable {
     /// File name in the export directory.
     public var name: String
-    /// Its format.
-    public var format: AuditFormat
+    /// What it holds: a data format of the request, or `keys` for `keys.json`.
+    public var format: AuditFileKind
     /// SHA-256 of the whole file, 64 lowercase hex digits (as `sha256sum` prints it).
     public var sha256: String
     /// Its size in bytes.
@@ -204,7 +204,8 @@ public struct AuditManifest: Sendable, Hashable, Codable {
     public var records: UInt64
 
     /// Creates a file entry.
-    public init(name: String, format: AuditFormat, sha256: String, bytes: UInt64, records: UInt64) {
+    public init(name: String, format: AuditFileKind, sha256: String, bytes: UInt64, records: UInt64)
+    {
       self.name = name
       self.format = format
       self.sha256 = sha256

@@ -97,7 +97,7 @@ extension VerificationRun {
     if manifest.files.isEmpty {
       throw Stop(.manifestInconsistent, file, "the manifest lists no files")
     }
-    var seen: Set<AuditFormat> = []
+    var seen: Set<AuditFileKind> = []
     let withKeys = manifest.format == AuditManifest.formatWithKeys
     for entry in manifest.files {
       guard entry.name == entry.format.fileName, seen.insert(entry.format).inserted,

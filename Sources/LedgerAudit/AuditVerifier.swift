@@ -134,7 +134,7 @@ struct VerificationRun {
     let manifest = try readManifest(expectedManifestSHA256: expectedManifestSHA256, store: store)
     self.manifest = manifest
     let entries = Dictionary(uniqueKeysWithValues: manifest.files.map { ($0.format, $0) })
-    func open(_ format: AuditFormat) throws(Stop) -> HashingFileReader? {
+    func open(_ format: AuditFileKind) throws(Stop) -> HashingFileReader? {
       guard entries[format] != nil else { return nil }
       guard let reader = HashingFileReader(path: directory + "/" + format.fileName) else {
         throw Stop(
@@ -164,7 +164,9 @@ struct VerificationRun {
     }
     // Every byte of every file, as the manifest lists it.
     let keysFile = try open(.keys)
-    for (format, reader) in [(AuditFormat.ndjson, ndjsonFile), (.csv, csvFile), (.keys, keysFile)] {
+    for (format, reader) in [
+      (AuditFileKind.ndjson, ndjsonFile), (.csv, csvFile), (.keys, keysFile),
+    ] {
       guard let reader, let entry = entries[format] else { continue }
       let sha = reader.finish()
       if sha != entry.sha256 || reader.bytesRead != entry.bytes {

@@ -99,6 +99,17 @@ public struct AuditorKeyPair: Sendable {
     return try? key.sharedSecretFromKeyAgreement(with: peer)
   }
 
+  /// An auditor's X25519 public key from 64 hexadecimal digits (either case), or nil when it is
+  /// not one a data key can be sealed to: not 32 bytes, or a low-order point (such as 64 zeros),
+  /// with which X25519 gives the all-zero shared secret whatever the other key, so anyone could
+  /// unseal what was sealed to it.
+  public static func publicKey(hex text: String) -> [UInt8]? {
+    guard let key = Hex.decode(text), key.count == 32,
+      AuditorKeySeal.agreement(Curve25519.KeyAgreement.PrivateKey(), key) != nil
+    else { return nil }
+    return key
+  }
+
   /// Reads auditor public keys: each value 64 hex digits, or a file of such keys one per line
   /// (what follows a key on its line, and lines starting with `#`, are comments).
   public static func publicKeys(_ values: [String]) throws(AuditError) -> [[UInt8]] {
@@ -115,9 +126,7 @@ public struct AuditorKeyPair: Sendable {
         }.filter { !$0.hasPrefix("#") }
       }
       for line in lines {
-        guard let key = Hex.decode(line), key.count == 32,
-          (try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: key)) != nil
-        else {
+        guard let key = publicKey(hex: line) else {
           throw .invalidRequest(reason: "an auditor's public key is 64 hex digits (X25519)")
         }
         if !keys.contains(key) { keys.append(key) }
@@ -134,6 +143,18 @@ enum AuditorKeySeal {
   static let algorithm = "X25519-HKDF-SHA256-A256GCM"
   /// The label that starts every `info`.
   static let label = "treatment-ledger-audit-keys-1"
+
+  /// X25519 of `privateKey` and `publicKey`, or nil when `publicKey` is not a key or the secret
+  /// is all zeros (a low-order point: the secret is then known to everyone).
+  static func agreement(
+    _ privateKey: Curve25519.KeyAgreement.PrivateKey, _ publicKey: [UInt8]
+  ) -> SharedSecret? {
+    guard let peer = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: publicKey),
+      let secret = try? privateKey.sharedSecretFromKeyAgreement(with: peer),
+      secret.withUnsafeBytes({ bytes in bytes.contains { $0 != 0 } })
+    else { return nil }
+    return secret
+  }
 
   /// HKDF's `info`, also the AEAD's associated data: the label, `0x00`, the export id, `0x00`,
   /// the stream, `0x00`, the key version (u64 big-endian).

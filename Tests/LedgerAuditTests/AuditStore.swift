@@ -99,7 +99,7 @@ struct AuditStore {
 
   func request(
     _ name: String, _ filter: AuditFilter = AuditFilter(),
-    formats: Set<AuditFormat> = Set(AuditFormat.eventFormats), eventsPerRead: Int = 7
+    formats: Set<AuditFormat> = Set(AuditFormat.allCases), eventsPerRead: Int = 7
   ) -> AuditExportRequest {
     AuditExportRequest(
       directory: directory.appending(name), filter: filter, formats: formats,
@@ -110,7 +110,7 @@ struct AuditStore {
   /// Exports and, unless `record` is false, records the export in `$audit` (which adds an event).
   func export(
     _ name: String, _ filter: AuditFilter = AuditFilter(),
-    formats: Set<AuditFormat> = Set(AuditFormat.eventFormats), record: Bool = true
+    formats: Set<AuditFormat> = Set(AuditFormat.allCases), record: Bool = true
   ) async throws -> AuditExport {
     if !record {
       return try await AuditExporter(store: ledger.store).export(

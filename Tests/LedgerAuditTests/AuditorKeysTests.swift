@@ -92,6 +92,15 @@ import Testing
       signer: Ed25519AuditSigner())
     #expect(export.manifest.format == "treatment-ledger-audit-3")
     #expect(export.manifest.files.map(\.name).contains("keys.json"))
+    // The request chose every AuditFormat (ndjson, csv); keys.json is listed as its own kind,
+    // written `keys` in the manifest like the data files' `ndjson` and `csv`.
+    #expect(AuditFormat.allCases == [.ndjson, .csv])
+    #expect(export.manifest.files.map(\.format) == [.ndjson, .csv, .keys])
+    #expect(export.manifest.files.map(\.format.dataFormat) == [.ndjson, .csv, nil])
+    let written = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: URL(fileURLWithPath: path + "/manifest.json")))
+    let entries = try #require((written as? [String: Any])?["files"] as? [[String: Any]])
+    #expect(entries.compactMap { $0["format"] as? String } == ["ndjson", "csv", "keys"])
     #expect(export.keys?.streams.map(\.stream) == ["patient-p-1", "patient-p-2"])
     #expect(export.keys?.streams.map(\.erased) == [false, true])
     #expect(export.keys?.recipients.count == 2)
@@ -175,6 +184,20 @@ import Testing
           reason: "csv only", auditorKeys: [auditor.publicKey]))
     }
     #expect(!FileManager.default.fileExists(atPath: directory.appending("csv-only")))
+
+    // A low-order point gives the all-zero secret whatever the ephemeral key: anyone could open
+    // what was sealed to it, so it is refused as a key, by the reader and by the exporter.
+    let lowOrder = String(repeating: "0", count: 64)
+    #expect(AuditorKeyPair.publicKey(hex: lowOrder) == nil)
+    #expect(AuditorKeyPair.publicKey(hex: Hex.encode(auditor.publicKey)) == auditor.publicKey)
+    #expect(throws: AuditError.self) { _ = try AuditorKeyPair.publicKeys([lowOrder]) }
+    await #expect(throws: AuditError.self) {
+      _ = try await AuditExporter(store: store, semantics: ClinicalLikeSemantics()).export(
+        AuditExportRequest(
+          directory: directory.appending("low-order"), exportedBy: Self.clerk,
+          reason: "low order", auditorKeys: [[UInt8](repeating: 0, count: 32)]))
+    }
+    #expect(!FileManager.default.fileExists(atPath: directory.appending("low-order")))
 
     // An export made without an auditor's key has nothing to open.
     let plainPath = directory.appending("no-keys")

@@ -105,7 +105,7 @@ struct AuditExportCommand: AsyncParsableCommand {
 
   func validate() throws {
     let names = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    let choices = Set(AuditFormat.eventFormats.map(\.rawValue))
+    let choices = Set(AuditFormat.allCases.map(\.rawValue))
     guard !names.isEmpty, names.allSatisfy({ choices.contains($0) }) else {
       throw ValidationError("--format takes ndjson, csv or ndjson,csv")
     }
