@@ -51,19 +51,7 @@ import TreatmentLedger
     #expect(record.data["keyVersions"] == .array([.number(1)]))
     #expect(record.data["reason"] == .string("retention period over"))
     #expect(record.recordedBy == Self.operatorRecorder)
-    // The record follows Schemas/events/PatientDataErased.v1.schema.json, its envelope
-    // Schemas/envelope.v1.schema.json.
-    for (kind, value) in [("data", record.data), ("envelope", record.envelopeJSON)] {
-      let file = dir.appending("erasure-\(kind).json")
-      try Data(value.canonicalBytes).write(to: URL(fileURLWithPath: file))
-      let checked = try ProcessResult.run(
-        "/usr/bin/env",
-        [
-          "python3", RepositoryPaths.root + "/Tools/schema-validate/validate_events.py", "--kind",
-          kind, file,
-        ] + (kind == "data" ? ["--type", "PatientDataErased"] : []))
-      #expect(checked.status == 0, "\(kind): \(checked.stdout)\(checked.stderr)")
-    }
+    try Self.expectSchemaValid(record, in: dir)
     // Typed reads refuse, views are empty, the other patient is untouched.
     #expect {
       _ = try ledger.events(of: "p-1")
@@ -93,6 +81,22 @@ import TreatmentLedger
         directory: after, filter: AuditFilter(patientId: "p-1"), exportedBy: Self.officer,
         reason: "after erasure"))
     #expect(await AuditVerifier().verify(directory: after).isIntact)
+  }
+
+  /// The erasure record follows Schemas/events/PatientDataErased.v1.schema.json, its envelope
+  /// Schemas/envelope.v1.schema.json (checked by the independent Python validator).
+  static func expectSchemaValid(_ record: RecordedEvent, in dir: TemporaryDirectory) throws {
+    for (kind, value) in [("data", record.data), ("envelope", record.envelopeJSON)] {
+      let file = dir.appending("erasure-\(kind).json")
+      try Data(value.canonicalBytes).write(to: URL(fileURLWithPath: file))
+      let checked = try ProcessResult.run(
+        "/usr/bin/env",
+        [
+          "python3", RepositoryPaths.root + "/Tools/schema-validate/validate_events.py", "--kind",
+          kind, file,
+        ] + (kind == "data" ? ["--type", "PatientDataErased"] : []))
+      #expect(checked.status == 0, "\(kind): \(checked.stdout)\(checked.stderr)")
+    }
   }
 
   @Test func erasureNeedsASealedPatientWithEvents() async throws {
