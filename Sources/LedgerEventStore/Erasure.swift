@@ -52,7 +52,11 @@ extension EventStore {
   func checkUnchanged(_ basis: ErasureBasis, until end: UInt64, _ txn: WriteTransaction) throws {
     var position = basis.position
     while position < end {
-      let event = try event(at: position, txn)
+      // Only the stream and version are needed: the record is decoded, its data not opened.
+      guard let value = try txn.get(layout.log, position.bigEndianBytes) else {
+        throw EventStoreError.corruptRecord(position: position, reason: "missing from the log")
+      }
+      let event = try RecordCodec.decode(position: position, value)
       if basis.covers(event.streamId) {
         throw EventStoreError.wrongExpectedVersion(
           stream: event.streamId,

@@ -19,14 +19,20 @@ import TreatmentLedger
     }
   }
 
+  /// A sealed ledger in `dir` holding the first 8 events of DerivedGrainTests' patient.
+  static func monitoredPatient(in dir: TemporaryDirectory) async throws -> Ledger {
+    let ledger = try Ledger.open(Ledger.Configuration(path: dir.path))
+    _ = try await ledger.record((0..<8).map(DerivedGrainTests.entry))
+    return ledger
+  }
+
   @Test func aDamagedSealedTimelineRecordIsNamedByVerifyAndReplacedByAStreamRebuild()
     async throws
   {
     let dir = TemporaryDirectory("damaged-derived-record")
     defer { dir.remove() }
-    let ledger = try Ledger.open(Ledger.Configuration(path: dir.path))
+    let ledger = try await Self.monitoredPatient(in: dir)
     defer { ledger.close() }
-    _ = try await ledger.record((0..<8).map(DerivedGrainTests.entry))
     let store = ledger.store
     let stream = Ledger.stream(forPatient: DerivedGrainTests.patient)
     let before = try ledger.timeline(of: DerivedGrainTests.patient)
@@ -53,9 +59,8 @@ import TreatmentLedger
   @Test func aDamagedSealedReviewFactIsNamedByVerifyAndRemovedByTheRepair() async throws {
     let dir = TemporaryDirectory("damaged-derived-fact")
     defer { dir.remove() }
-    let ledger = try Ledger.open(Ledger.Configuration(path: dir.path))
+    let ledger = try await Self.monitoredPatient(in: dir)
     defer { ledger.close() }
-    _ = try await ledger.record((0..<8).map(DerivedGrainTests.entry))
     let store = ledger.store
     let stream = Ledger.stream(forPatient: DerivedGrainTests.patient)
     let facts = try store.withRead { txn in try store.storedFactKeys(txn, stream: stream) }
