@@ -6,7 +6,9 @@ import LedgerTestSupport
 import Testing
 import TreatmentLedger
 
-@Suite(.enabled(if: CentralTestDatabase.configured, "needs TREATMENT_LEDGER_POSTGRES_URL"))
+@Suite(
+  .enabled(if: CentralTestDatabase.configured, "needs TREATMENT_LEDGER_POSTGRES_URL"),
+  .timeLimit(.minutes(3)))
 struct CentralExportTests {
   let officer = Recorder(id: "u-9", name: "Compliance Officer", role: "auditor")
 

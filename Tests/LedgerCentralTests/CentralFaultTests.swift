@@ -4,7 +4,9 @@ import LedgerEventStore
 import LedgerTestSupport
 import Testing
 
-@Suite(.enabled(if: CentralTestDatabase.configured, "needs TREATMENT_LEDGER_POSTGRES_URL"))
+@Suite(
+  .enabled(if: CentralTestDatabase.configured, "needs TREATMENT_LEDGER_POSTGRES_URL"),
+  .timeLimit(.minutes(3)))
 struct CentralFaultTests {
   /// Forwards a fresh store of `events` events as `slug` into a fresh database.
   func forwarded(_ slug: String, events: Int) async throws -> (

@@ -16,7 +16,9 @@ import Testing
   }
 }
 
-@Suite(.enabled(if: CentralTestDatabase.configured, "needs TREATMENT_LEDGER_POSTGRES_URL"))
+@Suite(
+  .enabled(if: CentralTestDatabase.configured, "needs TREATMENT_LEDGER_POSTGRES_URL"),
+  .timeLimit(.minutes(3)))
 struct ForwarderTests {
   func clinic(_ slug: String) throws -> ClinicID { try #require(ClinicID(slug)) }
 

@@ -37,7 +37,9 @@ struct CentralCLIDatabase {
   }
 }
 
-@Suite(.enabled(if: CentralCLIDatabase.configured, "needs TREATMENT_LEDGER_POSTGRES_URL"))
+@Suite(
+  .enabled(if: CentralCLIDatabase.configured, "needs TREATMENT_LEDGER_POSTGRES_URL"),
+  .timeLimit(.minutes(5)))
 struct CentralCommandTests {
   @Test func demoClinicsForwardVerifyAndShowTheirStatus() throws {
     let central = try CentralCLIDatabase()
