@@ -262,7 +262,9 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(
       name: "TreatmentLedgerTests",
-      dependencies: ["TreatmentLedger", "LedgerTestSupport", "ClinicalTestSupport"]),
+      dependencies: [
+        "TreatmentLedger", "LedgerTestSupport", "ClinicalTestSupport", "LedgerDemo",
+      ]),
     .testTarget(
       name: "LedgerDemoTests", dependencies: ["LedgerDemo", "TreatmentLedger", "LedgerTestSupport"]),
     .testTarget(

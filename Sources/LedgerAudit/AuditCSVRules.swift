@@ -18,11 +18,12 @@ public enum AuditCSVRules: Sendable, Hashable, CaseIterable {
   /// The rules this build writes.
   public static let current = AuditCSVRules.audit2
 
-  /// The rules of an export format, or nil for a format this build does not read.
+  /// The rules of an export format, or nil for a format this build does not read
+  /// (`treatment-ledger-audit-3` renders by the `audit2` rules).
   public init?(format: String) {
     switch format {
     case "treatment-ledger-audit-1": self = .audit1
-    case "treatment-ledger-audit-2": self = .audit2
+    case "treatment-ledger-audit-2", "treatment-ledger-audit-3": self = .audit2
     default: return nil
     }
   }

@@ -23,6 +23,10 @@ public struct AuditExportRequest: Sendable, Hashable {
   /// The store's signing key: when given, `signature.json` signs the manifest and the store head
   /// (docs/AUDIT.md 2.5).
   public var signer: (any AuditSigner)?
+  /// Auditors' X25519 public keys (32 bytes each): when any is given, the export carries the
+  /// exported streams' data keys sealed to each of them in `keys.json`, and its format is
+  /// `treatment-ledger-audit-3` (docs/AUDIT.md 2.7). Needs `.ndjson` among ``formats``.
+  public var auditorKeys: [[UInt8]] = []
 
   /// Creates a request for both formats.
   public init(
@@ -30,7 +34,7 @@ public struct AuditExportRequest: Sendable, Hashable {
     formats: Set<AuditFormat> = Set(AuditFormat.allCases), exportedBy: Recorder, reason: String,
     tool: AuditManifest.Tool = AuditManifest.Tool(
       name: "TreatmentLedger", version: AuditManifest.libraryVersion),
-    eventsPerRead: Int = 1_000, signer: (any AuditSigner)? = nil
+    eventsPerRead: Int = 1_000, signer: (any AuditSigner)? = nil, auditorKeys: [[UInt8]] = []
   ) {
     self.directory = directory
     self.filter = filter
@@ -40,6 +44,7 @@ public struct AuditExportRequest: Sendable, Hashable {
     self.tool = tool
     self.eventsPerRead = eventsPerRead
     self.signer = signer
+    self.auditorKeys = auditorKeys
   }
 
   /// Requests are equal when they ask for the same export, signed by the same public key.
@@ -47,7 +52,7 @@ public struct AuditExportRequest: Sendable, Hashable {
     lhs.directory == rhs.directory && lhs.filter == rhs.filter && lhs.formats == rhs.formats
       && lhs.exportedBy == rhs.exportedBy && lhs.reason == rhs.reason && lhs.tool == rhs.tool
       && lhs.eventsPerRead == rhs.eventsPerRead
-      && lhs.signer?.publicKey == rhs.signer?.publicKey
+      && lhs.signer?.publicKey == rhs.signer?.publicKey && lhs.auditorKeys == rhs.auditorKeys
   }
 
   /// Hashes what ``==(_:_:)`` compares.
@@ -58,5 +63,6 @@ public struct AuditExportRequest: Sendable, Hashable {
     hasher.combine(reason)
     hasher.combine(eventsPerRead)
     hasher.combine(signer?.publicKey)
+    hasher.combine(auditorKeys)
   }
 }

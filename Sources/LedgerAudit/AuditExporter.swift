@@ -15,6 +15,9 @@ public struct AuditExport: Sendable, Hashable {
   public var manifestSHA256: String
   /// `signature.json`, when the request had a signer.
   public var signature: AuditSignature? = nil
+  /// `keys.json`, when the request named auditors' keys: which streams' data keys it carries,
+  /// sealed to whom (never a key in plain).
+  public var keys: AuditKeysFile? = nil
   /// Seconds the export took (reading and writing, not recording).
   public var seconds: Double
 
@@ -95,6 +98,16 @@ public struct AuditExporter: Sendable {
     try request.filter.validate(using: semantics)
     guard !request.formats.isEmpty else {
       throw .invalidRequest(reason: "choose at least one format (ndjson, csv)")
+    }
+    if !request.auditorKeys.isEmpty {
+      guard request.formats.contains(.ndjson) else {
+        throw .invalidRequest(reason: "an export for auditors' keys needs the ndjson format")
+      }
+      _ = try AuditorKeyPair.publicKeys(request.auditorKeys.map(Hex.encode))
+      guard source is EventStore else {
+        throw .invalidRequest(
+          reason: "auditors' keys are exported from the clinic's store, which holds the data keys")
+      }
     }
     guard !request.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw .invalidRequest(reason: "a reason is required")
@@ -204,6 +217,8 @@ private struct ExportJob {
   var last: RecordedEvent?
   var expected: UInt64 = 0
   let markRange: Bool
+  /// The data key versions the exported sealed events use, by stream (for `keys.json`).
+  var keyVersions: [String: Set<UInt64>] = [:]
   /// Chunks read ahead of the one being written: enough to keep the cores encoding, few enough
   /// that memory holds at most this many chunks of ``AuditExportRequest/eventsPerRead`` events.
   static let window = 2 * min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
@@ -281,11 +296,15 @@ private struct ExportJob {
           name: AuditManifest.csvFileName, format: .csv, sha256: sha, bytes: csv.bytesWritten,
           records: count))
     }
-    let manifest = AuditManifest(
-      exportId: UUID().uuidString.lowercased(), tool: request.tool, storeFormat: storeFormat,
+    let exportId = UUID().uuidString.lowercased()
+    let keys = try writeKeys(exportId: exportId)
+    if let keys { files.append(keys.entry) }
+    var manifest = AuditManifest(
+      exportId: exportId, tool: request.tool, storeFormat: storeFormat,
       generatedAt: generatedAt, generatedBy: request.exportedBy, reason: request.reason,
       filter: filter, counts: AuditManifest.Counts(events: count, eventsInRange: inRange),
       anchors: anchors, files: files)
+    if !request.auditorKeys.isEmpty { manifest.format = AuditManifest.formatWithKeys }
     let bytes = manifest.encoded()
     let manifestPath = directory + "/" + AuditManifest.fileName
     let manifestWriter = try HashingFileWriter(path: manifestPath)
@@ -296,7 +315,7 @@ private struct ExportJob {
     let elapsed = ContinuousClock.now - started
     return AuditExport(
       directory: request.directory, stagingDirectory: directory, manifest: manifest,
-      manifestSHA256: ChainHash.sha256(bytes).hex,
+      manifestSHA256: ChainHash.sha256(bytes).hex, keys: keys?.file,
       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
   }
 
@@ -326,6 +345,7 @@ private struct ExportJob {
     // here in order.
     let (store, chunk) = (self.store, UInt64(request.eventsPerRead))
     let (formats, markRange, semantics) = (request.formats, self.markRange, self.semantics)
+    let collectKeys = !request.auditorKeys.isEmpty
     var start = low
     try await orderedParallelMap(
       window: Self.window,
@@ -345,7 +365,8 @@ private struct ExportJob {
       },
       transform: { records in
         EncodedChunk.encoding(
-          records, formats: formats, filter: filter, markRange: markRange, semantics: semantics)
+          records, formats: formats, filter: filter, markRange: markRange,
+          collectKeys: collectKeys, semantics: semantics)
       },
       consume: { (encoded) throws(AuditError) in
         if let failure = encoded.failure { throw .store(failure) }
@@ -468,6 +489,28 @@ private struct ExportJob {
 
   // MARK: Writing
 
+  /// Writes `keys.json` when the request names auditors' keys, and returns it and its entry.
+  private mutating func writeKeys(
+    exportId: String
+  ) throws(AuditError) -> (file: AuditKeysFile, entry: AuditManifest.FileEntry)? {
+    guard !request.auditorKeys.isEmpty else { return nil }
+    guard let store = store as? EventStore else {
+      throw .invalidRequest(
+        reason: "auditors' keys are exported from the clinic's store, which holds the data keys")
+    }
+    let keys = try AuditKeysFile.make(
+      exportId: exportId, used: keyVersions, auditors: request.auditorKeys, store: store)
+    let path = directory + "/" + AuditKeysFile.fileName
+    let writer = try HashingFileWriter(path: path)
+    written.append(path)
+    try writer.write(keys.encoded())
+    let sha = try writer.finish()
+    let entry = AuditManifest.FileEntry(
+      name: AuditKeysFile.fileName, format: .keys, sha256: sha, bytes: writer.bytesWritten,
+      records: UInt64(keys.streams.count))
+    return (keys, entry)
+  }
+
   private mutating func write(_ events: [RecordedEvent]) throws(AuditError) {
     try write(
       EncodedChunk(
@@ -483,86 +526,7 @@ private struct ExportJob {
     last = lastEvent
     count += chunk.count
     inRange += chunk.inRange
+    keyVersions.merge(chunk.keyVersions) { $0.union($1) }
     progress?(count, max(expected, count))
-  }
-}
-
-/// A stored log value and its position, as the store reads it for the exporter.
-typealias StoredRecord = (position: UInt64, value: [UInt8])
-
-/// The bytes one chunk of events adds to each file, and what the manifest needs to know of it.
-struct EncodedChunk: Sendable {
-  var ndjson: [UInt8] = []
-  var csv: [UInt8] = []
-  var count: UInt64 = 0
-  var inRange: UInt64 = 0
-  var first: RecordedEvent?
-  var last: RecordedEvent?
-  /// A record that does not decode; the chunk is otherwise empty.
-  var failure: EventStoreError?
-
-  /// The chunk of stored `records`. NDJSON lines are the stored bytes themselves, so an NDJSON
-  /// export without `inRange` marks decodes only the chunk's first and last record (for the
-  /// manifest's anchors); the CSV and the marks need every event decoded.
-  static func encoding(
-    _ records: [StoredRecord], formats: Set<AuditFormat>, filter: AuditFilter, markRange: Bool,
-    semantics: any AuditSemantics
-  ) -> EncodedChunk {
-    var chunk = EncodedChunk()
-    do throws(EventStoreError) {
-      guard formats == [.ndjson], !markRange else {
-        let events = try records.map { (record) throws(EventStoreError) in
-          try RecordCodec.decode(position: record.position, record.value)
-        }
-        return EncodedChunk(
-          events, formats: formats, filter: filter, markRange: markRange, semantics: semantics)
-      }
-      chunk.ndjson.reserveCapacity(records.reduce(0) { $0 + $1.value.count + 53 })
-      for record in records {
-        guard let (hash, canonical) = RecordCodec.split(record.value) else {
-          throw .corruptRecord(
-            position: record.position, reason: "unknown record version or truncated value")
-        }
-        AuditNDJSONLine.encode(hash: hash, canonical: canonical, into: &chunk.ndjson)
-      }
-      chunk.count = UInt64(records.count)
-      chunk.inRange = chunk.count
-      if let record = records.first {
-        chunk.first = try RecordCodec.decode(position: record.position, record.value)
-      }
-      if let record = records.last {
-        chunk.last = try RecordCodec.decode(position: record.position, record.value)
-      }
-      return chunk
-    } catch {
-      return EncodedChunk(failure: error)
-    }
-  }
-
-  private init(failure: EventStoreError? = nil) { self.failure = failure }
-
-  init(
-    _ events: [RecordedEvent], formats: Set<AuditFormat>, filter: AuditFilter, markRange: Bool,
-    semantics: any AuditSemantics
-  ) {
-    count = UInt64(events.count)
-    first = events.first
-    last = events.last
-    if formats.contains(.ndjson) {
-      ndjson.reserveCapacity(events.reduce(0) { $0 + $1.canonicalBytes.count + 86 })
-      for event in events { AuditNDJSONLine.encode(event, into: &ndjson) }
-    }
-    let wantCSV = formats.contains(.csv)
-    for event in events {
-      let matches =
-        markRange
-        ? Timestamp.parseMicros(event.occurredAt).map { filter.contains(micros: $0) } ?? false
-        : true
-      if matches { inRange += 1 }
-      if wantCSV {
-        AuditCSV.appendRow(
-          AuditCSV.cells(AuditEventFields(event), inRange: matches, semantics: semantics), to: &csv)
-      }
-    }
   }
 }

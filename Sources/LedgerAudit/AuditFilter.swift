@@ -184,7 +184,10 @@ public struct AuditFilter: Sendable, Hashable, Codable {
   }
 }
 
-/// The files an audit export can hold besides its manifest.
+/// The data files a request chooses for an audit export (``AuditExportRequest/formats``).
+///
+/// `keys.json`, which an export carries when a request names auditors' keys, is not a format one
+/// chooses: the manifest lists it as an ``AuditFileKind``.
 public enum AuditFormat: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
   /// `events.ndjson`: every event with the exact bytes that were hashed (the proof).
   case ndjson
@@ -192,15 +195,49 @@ public enum AuditFormat: String, Sendable, Hashable, Codable, CaseIterable, Comp
   case csv
 
   /// The file's name in the export directory.
+  public var fileName: String { AuditFileKind(self).fileName }
+
+  /// Orders NDJSON before CSV.
+  public static func < (lhs: AuditFormat, rhs: AuditFormat) -> Bool {
+    (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
+  }
+}
+
+/// What one file listed in an export's manifest holds (``AuditManifest/FileEntry/format``): one
+/// of the ``AuditFormat``s a request chose, or the auditors' sealed data keys. The manifest
+/// writes its raw value (`ndjson`, `csv`, `keys`) as the entry's `format`.
+public enum AuditFileKind: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+  /// `events.ndjson` (``AuditFormat/ndjson``).
+  case ndjson
+  /// `events.csv` (``AuditFormat/csv``).
+  case csv
+  /// `keys.json`: the exported patients' data keys sealed to auditors' public keys (format
+  /// `treatment-ledger-audit-3`), written when a request names auditor keys
+  /// (``AuditExportRequest/auditorKeys``).
+  case keys
+
+  /// The kind of the file a request's `format` writes.
+  public init(_ format: AuditFormat) {
+    switch format {
+    case .ndjson: self = .ndjson
+    case .csv: self = .csv
+    }
+  }
+
+  /// The data format this file is, or nil for `keys.json`.
+  public var dataFormat: AuditFormat? { AuditFormat(rawValue: rawValue) }
+
+  /// The file's name in the export directory.
   public var fileName: String {
     switch self {
     case .ndjson: return AuditManifest.ndjsonFileName
     case .csv: return AuditManifest.csvFileName
+    case .keys: return AuditKeysFile.fileName
     }
   }
 
-  /// Orders NDJSON before CSV.
-  public static func < (lhs: AuditFormat, rhs: AuditFormat) -> Bool {
+  /// Orders NDJSON, then CSV, then `keys.json`.
+  public static func < (lhs: AuditFileKind, rhs: AuditFileKind) -> Bool {
     (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
   }
 }

@@ -12,6 +12,13 @@ public struct AuditManifest: Sendable, Hashable, Codable {
   /// The export format this build writes. It also reads `treatment-ledger-audit-1`, whose CSV
   /// cells follow ``AuditCSVRules/audit1``.
   public static let formatName = AuditCSVRules.current.format
+  /// The format of an export that carries `keys.json` (auditors' sealed data keys): the
+  /// ``formatName`` format plus that file (docs/AUDIT.md 2.7).
+  public static let formatWithKeys = "treatment-ledger-audit-3"
+  /// Every format the verifier reads, oldest first.
+  public static let readableFormats = [
+    AuditCSVRules.audit1.format, AuditCSVRules.audit2.format, formatWithKeys,
+  ]
   /// The manifest's file name.
   public static let fileName = "manifest.json"
   /// The NDJSON file's name.
@@ -187,8 +194,8 @@ public struct AuditManifest: Sendable, Hashable, Codable {
   public struct FileEntry: Sendable, Hashable, Codable {
     /// File name in the export directory.
     public var name: String
-    /// Its format.
-    public var format: AuditFormat
+    /// What it holds: a data format of the request, or `keys` for `keys.json`.
+    public var format: AuditFileKind
     /// SHA-256 of the whole file, 64 lowercase hex digits (as `sha256sum` prints it).
     public var sha256: String
     /// Its size in bytes.
@@ -197,7 +204,8 @@ public struct AuditManifest: Sendable, Hashable, Codable {
     public var records: UInt64
 
     /// Creates a file entry.
-    public init(name: String, format: AuditFormat, sha256: String, bytes: UInt64, records: UInt64) {
+    public init(name: String, format: AuditFileKind, sha256: String, bytes: UInt64, records: UInt64)
+    {
       self.name = name
       self.format = format
       self.sha256 = sha256

@@ -49,6 +49,16 @@ public struct AuditProblem: Sendable, Hashable, Codable, CustomStringConvertible
     case signatureInvalid
     /// The export is signed by a key that is not among those given.
     case signatureKeyUnknown
+    /// `keys.json` is not of its format, belongs to another export, lacks a key an event uses, or
+    /// a sealed key does not open (docs/AUDIT.md 2.7).
+    case keysInvalid
+    /// The auditor's private key given is not one the export's keys are sealed to.
+    case auditorKeyUnknown
+    /// A sealed event's `data` does not open under its data key, or does not hold the canonical
+    /// JSON of an object.
+    case dataNotOpened
+    /// The opened events could not be written where the auditor asked (`--decrypt-to`).
+    case outputFailed
   }
 
   /// What is wrong.
@@ -98,6 +108,8 @@ public struct AuditVerificationReport: Sendable, Hashable, Codable {
   /// The public key (hex) whose signature of the manifest and head was checked, or nil when no
   /// public key was given.
   public var signedBy: String? = nil
+  /// With an auditor's private key: what was opened (nil without one).
+  public var opened: AuditOpenedCounts? = nil
   /// True when no problem was found.
   public var isIntact: Bool { problem == nil }
 }

@@ -25,7 +25,7 @@ extension VerificationRun {
       throw Stop(
         .unsupportedFormat, AuditManifest.fileName,
         "the manifest's format is not one this build reads ("
-          + AuditCSVRules.allCases.map(\.format).joined(separator: ", ") + ")")
+          + AuditManifest.readableFormats.joined(separator: ", ") + ")")
     }
     let manifest: AuditManifest
     do { manifest = try AuditManifest.decode(bytes) } catch {
@@ -97,14 +97,18 @@ extension VerificationRun {
     if manifest.files.isEmpty {
       throw Stop(.manifestInconsistent, file, "the manifest lists no files")
     }
-    var seen: Set<AuditFormat> = []
+    var seen: Set<AuditFileKind> = []
+    let withKeys = manifest.format == AuditManifest.formatWithKeys
     for entry in manifest.files {
-      guard entry.name == entry.format.fileName, seen.insert(entry.format).inserted else {
+      guard entry.name == entry.format.fileName, seen.insert(entry.format).inserted,
+        entry.format != .keys || withKeys
+      else {
         throw Stop(
           .manifestInconsistent, file,
-          "the file list is not events.ndjson and/or events.csv, once each")
+          "the file list is not events.ndjson and/or events.csv, once each"
+            + (withKeys ? ", and keys.json" : ""))
       }
-      guard entry.records == manifest.counts.events else {
+      guard entry.format == .keys || entry.records == manifest.counts.events else {
         throw Stop(
           .countMismatch, file,
           "\(entry.name) is listed with \(entry.records) events, the counts say \(manifest.counts.events)"
@@ -115,6 +119,11 @@ extension VerificationRun {
           .manifestInconsistent, file, "the SHA-256 of \(entry.name) is not 64 lowercase hex digits"
         )
       }
+    }
+    if withKeys && !(seen.contains(.keys) && seen.contains(.ndjson)) {
+      throw Stop(
+        .manifestInconsistent, file,
+        "a \(AuditManifest.formatWithKeys) export lists keys.json and events.ndjson")
     }
     if manifest.counts.eventsInRange > manifest.counts.events {
       throw Stop(.countMismatch, file, "more events in range than events")

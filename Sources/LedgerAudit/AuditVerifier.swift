@@ -28,6 +28,13 @@ public struct AuditVerifier: Sendable {
   /// export's `signature.json` must sign its manifest and store head by one of them
   /// (docs/AUDIT.md 2.5), so a rewritten manifest or a forged tail fails without a second channel.
   public var trustedKeys: [[UInt8]]
+  /// An auditor's key pair: when given, an intact export's data keys (`keys.json`) are unsealed
+  /// with it and every sealed event's `data` is opened and checked (docs/AUDIT.md 2.7); the
+  /// report's ``AuditVerificationReport/opened`` says what was opened.
+  public var auditor: AuditorKeyPair? = nil
+  /// With ``auditor``: a directory (new or empty) to write the opened events to, as
+  /// `events.ndjson` with each line the envelope as `treatment-ledger read --json` prints it.
+  public var decryptTo: String? = nil
 
   /// Creates a verifier for exports of records that `semantics` describes, optionally reporting
   /// progress and requiring a signature by one of `trustedKeys`.
@@ -48,7 +55,7 @@ public struct AuditVerifier: Sendable {
     var run = VerificationRun(
       directory: directory, semantics: semantics, trustedKeys: trustedKeys, progress: progress)
     await run.verify(expectedManifestSHA256: expectedManifestSHA256?.lowercased(), store: nil)
-    return run.report
+    return opened(run)
   }
 
   /// Verifies the export in `directory` and checks that `store` recorded it in `$audit` with this
@@ -59,7 +66,17 @@ public struct AuditVerifier: Sendable {
     var run = VerificationRun(
       directory: directory, semantics: semantics, trustedKeys: trustedKeys, progress: progress)
     await run.verify(expectedManifestSHA256: nil, store: store)
-    return run.report
+    return opened(run)
+  }
+
+  /// The report of `run`, and with ``auditor``, what it opened in the intact export.
+  private func opened(_ run: VerificationRun) -> AuditVerificationReport {
+    var report = run.report
+    guard let auditor, report.isIntact, let manifest = run.manifest else { return report }
+    let opener = AuditDataOpener(
+      directory: run.directory, manifest: manifest, auditor: auditor, outputDirectory: decryptTo)
+    do { report.opened = try opener.run() } catch { report.problem = error.problem }
+    return report
   }
 }
 
@@ -82,6 +99,8 @@ struct VerificationRun {
   var report = AuditVerificationReport(
     exportId: nil, eventsChecked: 0, eventsInRange: 0, hashesRecomputed: false, manifestSHA256: nil,
     manifestChecked: false, problem: nil)
+  /// The manifest, once read.
+  var manifest: AuditManifest?
 
   static let ndjson = AuditManifest.ndjsonFileName
   static let csv = AuditManifest.csvFileName
@@ -113,8 +132,9 @@ struct VerificationRun {
   private mutating func run(expectedManifestSHA256: String?, store: EventStore?) async throws(Stop)
   {
     let manifest = try readManifest(expectedManifestSHA256: expectedManifestSHA256, store: store)
+    self.manifest = manifest
     let entries = Dictionary(uniqueKeysWithValues: manifest.files.map { ($0.format, $0) })
-    func open(_ format: AuditFormat) throws(Stop) -> HashingFileReader? {
+    func open(_ format: AuditFileKind) throws(Stop) -> HashingFileReader? {
       guard entries[format] != nil else { return nil }
       guard let reader = HashingFileReader(path: directory + "/" + format.fileName) else {
         throw Stop(
@@ -143,7 +163,10 @@ struct VerificationRun {
         "events.csv has more rows than events.ndjson has lines")
     }
     // Every byte of every file, as the manifest lists it.
-    for (format, reader) in [(AuditFormat.ndjson, ndjsonFile), (.csv, csvFile)] {
+    let keysFile = try open(.keys)
+    for (format, reader) in [
+      (AuditFileKind.ndjson, ndjsonFile), (.csv, csvFile), (.keys, keysFile),
+    ] {
       guard let reader, let entry = entries[format] else { continue }
       let sha = reader.finish()
       if sha != entry.sha256 || reader.bytesRead != entry.bytes {

@@ -3,6 +3,7 @@ import LedgerEventStore
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// Forwards one clinic's log to the central copy, exactly once and in order (docs/CENTRAL.md).
 ///
@@ -172,42 +173,54 @@ final class ForwardSession: @unchecked Sendable {
     let logger = forwarder.logger
     let clinic = forwarder.clinic.rawValue
     let connection = try await forwarder.database.connect(logger: logger)
+    let timeout = forwarder.options.statementTimeout
     do {
-      let locked = try await connection.query(
-        "SELECT pg_try_advisory_lock(hashtextextended(\("treatment-ledger forward " + clinic), 0))",
-        logger: logger)
-      for try await (acquired) in locked.decode(Bool.self) where !acquired {
-        throw CentralError.anotherForwarder(clinic: clinic)
+      let acquired = Mutex(true)
+      try await guarded(connection, timeout: timeout) {
+        let locked = try await connection.query(
+          "SELECT pg_try_advisory_lock(hashtextextended(\("treatment-ledger forward " + clinic), 0))",
+          logger: logger)
+        for try await (value) in locked.decode(Bool.self) { acquired.withLock { $0 = value } }
       }
-      try await connection.query(
-        """
-        INSERT INTO treatment_ledger.clinics (clinic_id) VALUES (\(clinic))
-        ON CONFLICT (clinic_id) DO NOTHING
-        """, logger: logger)
-      let rows = try await connection.query(
-        """
-        SELECT head_position, head_hash, first_hash FROM treatment_ledger.clinics
-        WHERE clinic_id = \(clinic)
-        """, logger: logger)
-      var head: (Int64, ChainHash, ChainHash?) = (-1, .zero, nil)
-      for try await (position, hash, first) in rows.decode((Int64, ByteBuffer, ByteBuffer?).self) {
-        head = (
-          position, ChainHash(bytes: Array(buffer: hash)) ?? .zero,
-          first.flatMap { ChainHash(bytes: Array(buffer: $0)) }
-        )
+      guard acquired.withLock({ $0 }) else { throw CentralError.anotherForwarder(clinic: clinic) }
+      let found = Mutex<(Int64, ChainHash, ChainHash?)>((-1, .zero, nil))
+      try await guarded(connection, timeout: timeout) {
+        try await connection.query(
+          """
+          INSERT INTO treatment_ledger.clinics (clinic_id) VALUES (\(clinic))
+          ON CONFLICT (clinic_id) DO NOTHING
+          """, logger: logger)
+        let rows = try await connection.query(
+          """
+          SELECT head_position, head_hash, first_hash FROM treatment_ledger.clinics
+          WHERE clinic_id = \(clinic)
+          """, logger: logger)
+        for try await (position, hash, first) in rows.decode(
+          (Int64, ByteBuffer, ByteBuffer?).self)
+        {
+          let row = (
+            position, ChainHash(bytes: Array(buffer: hash)) ?? .zero,
+            first.flatMap { ChainHash(bytes: Array(buffer: $0)) }
+          )
+          found.withLock { $0 = row }
+        }
       }
+      let head = found.withLock { $0 }
       let session = ForwardSession(
         forwarder: forwarder, connection: connection, headPosition: head.0, headHash: head.1)
       try session.checkStoreContinues(first: head.2)
       return session
     } catch {
-      try? await connection.close()
+      // Not awaited: closing a connection the server ended may never answer.
+      Task { try? await connection.close() }
       throw CentralDatabase.describe(error)
     }
   }
 
   func close() async {
-    try? await connection.close()
+    // Not awaited: closing a connection the server ended may never answer either.
+    let connection = self.connection
+    Task { try? await connection.close() }
   }
 
   /// The store must hold the central head's event, with the same hash, and the same first event.

@@ -3,6 +3,7 @@ import LedgerEventStore
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// The columns of one batch, as PostgreSQL arrays for one `INSERT … SELECT FROM unnest(…)`.
 struct EventRows: Sendable {
@@ -158,29 +159,104 @@ extension ForwardSession {
   /// (a query written to a closed connection is never answered), and given up after
   /// ``ClinicForwarder/Options/statementTimeout`` (the connection is then closed). Both are
   /// ``CentralError/unreachable(reason:)``, which the forwarder retries.
+  ///
+  /// The caller does not wait for a query that never answers: `body` runs in a task of its own,
+  /// cancelled and left behind when the time runs out or the caller is cancelled (postgres-nio
+  /// may not answer a query on a connection the server ended, even once it is closed).
   func guarded(_ body: @escaping @Sendable () async throws -> Void) async throws(CentralError) {
+    try await Self.guarded(
+      connection, timeout: forwarder.options.statementTimeout, body)
+  }
+
+  /// ``guarded(_:)`` for any connection (the session's opening uses it before there is one).
+  static func guarded(
+    _ connection: PostgresConnection, timeout: Duration,
+    _ body: @escaping @Sendable () async throws -> Void
+  ) async throws(CentralError) {
     guard !connection.isClosed else { throw .unreachable(reason: "connection closed") }
-    let timeout = forwarder.options.statementTimeout
-    let connection = self.connection
+    let outcome = FirstOutcome()
     do {
-      try await withThrowingTaskGroup(of: Bool.self) { group in
-        group.addTask {
-          try await body()
-          return true
+      try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation {
+          (continuation: CheckedContinuation<Void, any Error>) in
+          outcome.install(continuation)
+          let work = Task {
+            do {
+              try await body()
+              outcome.finish(.success(()))
+            } catch {
+              outcome.finish(.failure(error))
+            }
+          }
+          let timer = Task {
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled else { return }
+            if outcome.finish(
+              .failure(CentralError.unreachable(reason: "no answer within \(timeout)")))
+            {
+              work.cancel()
+              Task { try? await connection.close() }
+            }
+          }
+          outcome.onFinish { timer.cancel() }
         }
-        group.addTask {
-          try await Task.sleep(for: timeout)
-          return false
-        }
-        let finished = try await group.next() ?? false
-        group.cancelAll()
-        if !finished {
-          try? await connection.close()
-          throw CentralError.unreachable(reason: "no answer within \(timeout)")
-        }
+      } onCancel: {
+        outcome.finish(.failure(CancellationError()))
       }
     } catch {
       throw CentralDatabase.describe(error)
     }
+  }
+
+}
+
+/// The first of several racing outcomes (a query's answer, its timeout, the caller's
+/// cancellation), delivered once to the waiting caller; the others are dropped.
+final class FirstOutcome: Sendable {
+  private struct State {
+    var continuation: CheckedContinuation<Void, any Error>?
+    var early: Result<Void, any Error>?
+    var done = false
+    var onFinish: (@Sendable () -> Void)?
+  }
+  private let state = Mutex(State())
+
+  /// The caller's continuation; resumed at once when an outcome came first.
+  func install(_ continuation: CheckedContinuation<Void, any Error>) {
+    let early: Result<Void, any Error>? = state.withLock { state in
+      if let early = state.early { return early }
+      state.continuation = continuation
+      return nil
+    }
+    if let early { continuation.resume(with: early) }
+  }
+
+  /// Runs `action` when the outcome is decided (at once if it is).
+  func onFinish(_ action: @escaping @Sendable () -> Void) {
+    let now = state.withLock { state in
+      if state.done { return true }
+      state.onFinish = action
+      return false
+    }
+    if now { action() }
+  }
+
+  /// Delivers `result` if no outcome came first; true when it did.
+  @discardableResult
+  func finish(_ result: Result<Void, any Error>) -> Bool {
+    let (first, continuation, action) = state.withLock {
+      state -> (Bool, CheckedContinuation<Void, any Error>?, (@Sendable () -> Void)?) in
+      guard !state.done else { return (false, nil, nil) }
+      state.done = true
+      if state.continuation == nil { state.early = result }
+      let pending = state.continuation
+      state.continuation = nil
+      let action = state.onFinish
+      state.onFinish = nil
+      return (true, pending, action)
+    }
+    continuation?.resume(with: result)
+    action?()
+    return first
   }
 }

@@ -10,9 +10,11 @@ public struct AppendOptions: Sendable, Hashable {
   public var skipRejected: Bool
   /// Decide everything exactly as a real append would, then write nothing. Default false.
   public var dryRun: Bool
-  /// The batch is an erasure (``EventStore/erase(stream:record:)``): the stream's data keys and
+  /// The batch is an erasure (``EventStore/erase(stream:record:basis:)``): the stream's data keys and
   /// derived state are destroyed in its transaction, and its one event is written plain.
   package var erasing = false
+  /// An erasure's precondition: nothing appended since its decision to the streams it names.
+  package var erasureBasis: ErasureBasis?
 
   /// Creates options.
   public init(skipRejected: Bool = false, dryRun: Bool = false) {
@@ -116,6 +118,9 @@ private struct BatchWriter {
   var positions: [EventPosition?] = []
   var rejections: [Rejection] = []
   var firstIndexOfId: [UUID: Int] = [:]
+  /// The stream's data keys, read (or made) once for the batch: the event's data and every
+  /// derived value it seals use the same key.
+  let keys: StreamKeys
 
   init(
     store: EventStore, batch: StreamAppend, options: AppendOptions, inline: [InlineProjection],
@@ -128,6 +133,7 @@ private struct BatchWriter {
     self.txn = txn
     self.recordedAt = recordedAt
     self.recordedAtMicros = recordedAtMicros
+    keys = StreamKeys(stream: batch.stream)
     positions = Array(repeating: nil, count: batch.events.count)
   }
 
@@ -213,14 +219,17 @@ private struct BatchWriter {
   ) throws -> Int {
     let layout = store.layout
     let stream = batch.stream
+    if let basis = options.erasureBasis {
+      try store.checkUnchanged(basis, until: head.nextPosition, txn)
+    }
     let erased = options.erasing ? try store.destroyKeys(stream, txn) : nil
     let session = try (erased == nil ? store.reviewer : nil).flatMap { reviewer in
       try ReviewSession.open(
-        reviewer, stream: stream, store: store, txn: txn)
+        reviewer, stream: stream, store: store, txn: txn, keys: keys)
     }
     let facts =
       session == nil
-      ? nil : ReviewFacts(txn: txn, store: store, stream: stream)
+      ? nil : ReviewFacts(txn: txn, store: store, stream: stream, keys: keys)
     let load = { [txn, store] (id: UUID) throws -> RecordedEvent? in
       guard let bytes = try txn.get(layout.eventIds, Layout.eventIdKey(id)),
         let position = UInt64(bigEndianBytes: bytes)
@@ -276,7 +285,8 @@ private struct BatchWriter {
     }
     for projection in projected where !recorded.isEmpty {
       try store.foldInto(
-        projection.handle, slot: projection.slot, stream: stream, events: recorded, txn)
+        projection.handle, slot: projection.slot, stream: stream, events: recorded, txn,
+        keys: keys)
     }
     if written > 0, let streamHead {
       try txn.put(layout.streamHeads, Array(stream.utf8), streamHead.encoded)
@@ -310,7 +320,9 @@ private struct BatchWriter {
     let previousStreamHash = streamHead?.hash ?? .zero
     var stored = proposed
     var keyVersion: UInt64?
-    if !options.erasing, let sealed = try store.sealData(proposed, stream: batch.stream, txn) {
+    if !options.erasing,
+      let sealed = try store.sealData(proposed, stream: batch.stream, txn, keys: keys)
+    {
       stored.data = sealed.data
       keyVersion = sealed.keyVersion
     }

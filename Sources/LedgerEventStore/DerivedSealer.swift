@@ -23,13 +23,14 @@ struct DerivedSealer: Sendable {
 
   /// The value to store for `plain`, the derived value under `key` in the database named
   /// `database`, belonging to `stream`. Called inside the write transaction that stores it.
+  /// `keys`, when given, is the stream's ``StreamKeys`` memo of this transaction.
   func seal(
     _ plain: [UInt8], stream: String, database: String, key: [UInt8],
-    in txn: WriteTransaction
+    in txn: WriteTransaction, keys: StreamKeys? = nil
   ) throws(EventStoreError) -> [UInt8] {
     guard let dataKeys, dataKeys.seals(stream) else { return plain }
     do {
-      let (version, dataKey) = try dataKeys.current(stream, layout: layout, txn)
+      let (version, dataKey) = try dataKeys.current(stream, layout: layout, txn, memo: keys)
       let sealed = try SealBox.seal(
         plain, key: dataKey, associated: Self.associated(database, key))
       return [Self.marker] + version.bigEndianBytes + sealed
@@ -41,7 +42,7 @@ struct DerivedSealer: Sendable {
   /// The plain value of a stored derived value (the inverse of `seal`).
   func open(
     _ stored: [UInt8], stream: String, database: String, key: [UInt8],
-    in txn: Transaction
+    in txn: Transaction, keys: StreamKeys? = nil
   ) throws(EventStoreError) -> [UInt8] {
     guard let dataKeys, dataKeys.seals(stream) else { return stored }
     guard stored.count > 9 + 28, stored[0] == Self.marker,
@@ -50,7 +51,9 @@ struct DerivedSealer: Sendable {
       throw .incompatibleStore(reason: "a \(database) value of a sealed stream is not sealed")
     }
     do {
-      guard let dataKey = try dataKeys.key(stream, version: version, layout: layout, txn) else {
+      guard
+        let dataKey = try dataKeys.key(stream, version: version, layout: layout, txn, memo: keys)
+      else {
         throw EventStoreError.streamErased(stream: stream)
       }
       return try SealBox.open(

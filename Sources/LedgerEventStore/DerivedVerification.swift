@@ -105,7 +105,7 @@ extension EventStore {
     }
     for name in streams where handle.includes(name) {
       let events = try streamEvents(name, txn).filter { $0.globalPosition < meta.checkpoint }
-      let stored = try storedRecords(handle.name, slot: meta.slot, stream: name, txn)
+      let stored = try storedRecordsIfIntact(handle.name, slot: meta.slot, stream: name, txn)
       check.streamsChecked += 1
       let expected =
         events.isEmpty ? [] : try foldedRecords(handle, stream: name, events: events, txn)
@@ -130,11 +130,13 @@ extension EventStore {
   func reviewStateDiffers<R: AppendReviewer>(
     _ reviewer: R, stream: String, stored: [UInt8], events: [RecordedEvent], _ txn: Transaction
   ) throws -> Bool {
-    // Stored bytes that do not even decode differ from anything the log gives.
+    // Stored bytes that do not even open or decode differ from anything the log gives.
     let facts =
       reviewer.keepsStateInFacts && reviewer.storedStateHasFacts(stored, stream: stream)
-      ? try storedFacts(txn, stream: stream) : []
-    guard let storedState = try? reviewer.decodeState(stored, stream: stream, facts: facts) else {
+      ? try storedFactsIfIntact(txn, stream: stream) : []
+    guard let facts,
+      let storedState = try? reviewer.decodeState(stored, stream: stream, facts: facts)
+    else {
       return true
     }
     var recomputed = try reviewer.decodeState(nil, stream: stream)
@@ -152,7 +154,7 @@ extension EventStore {
     guard reviewer.storedStateHasFacts(state, stream: stream),
       let expected = reviewer.facts(of: events, stream: stream)
     else { return false }
-    let stored = try storedFacts(txn, stream: stream)
+    guard let stored = try storedFactsIfIntact(txn, stream: stream) else { return true }
     guard stored.count == expected.count else { return true }
     return stored.contains { expected[$0.key] != $0.value }
   }
@@ -174,8 +176,8 @@ extension EventStore {
           || reviewFactsDiffer(reviewer, stream: name, stored: stored, events: events, txn)
         {
           try txn.delete(layout.reviewState, key)
-          for fact in try storedFacts(txn, stream: name) {
-            try txn.delete(layout.reviewState, ReviewFacts.prefix(name) + fact.key)
+          for fact in try storedFactKeys(txn, stream: name) {
+            try txn.delete(layout.reviewState, fact)
           }
           removed.append(name)
         }

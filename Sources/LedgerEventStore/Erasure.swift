@@ -19,9 +19,12 @@ extension EventStore {
   /// are wrapped by a key that no longer exists.
   ///
   /// The caller decides whether erasure is allowed (retention, legal holds): this is the store's
-  /// mechanism, not the policy.
+  /// mechanism, not the policy. A caller that decided from the log as it was gives `basis`: the
+  /// erasure's transaction then refuses with ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``,
+  /// destroying nothing, when an event was appended since to a stream the decision depends on
+  /// (a legal hold placed meanwhile, say); the caller decides again and retries.
   public func erase(
-    stream: String, record: ProposedEvent
+    stream: String, record: ProposedEvent, basis: ErasureBasis? = nil
   ) async throws(EventStoreError) -> AppendResult {
     guard let dataKeys, dataKeys.seals(stream) else {
       throw .keyUnavailable(
@@ -29,6 +32,7 @@ extension EventStore {
     }
     var options = AppendOptions()
     options.erasing = true
+    options.erasureBasis = basis
     let results = try await submit(
       [StreamAppend(stream: stream, expectedVersion: .any, events: [record])], system: false,
       options: options)
@@ -40,6 +44,23 @@ extension EventStore {
   /// True when the stream's data keys were erased.
   public func isErased(stream: String) throws(EventStoreError) -> Bool {
     try withRead { txn in try layout.erasure(txn, stream) != nil }
+  }
+
+  /// In an erasure's transaction, before anything is destroyed: throws `wrongExpectedVersion`
+  /// for the first event written from `basis.position` to `end` (exclusive) to a stream that
+  /// `basis` names. Cost: the events appended since the decision.
+  func checkUnchanged(_ basis: ErasureBasis, until end: UInt64, _ txn: WriteTransaction) throws {
+    var position = basis.position
+    while position < end {
+      let event = try event(at: position, txn)
+      if basis.covers(event.streamId) {
+        throw EventStoreError.wrongExpectedVersion(
+          stream: event.streamId,
+          expected: event.streamVersion == 0 ? .noStream : .exact(event.streamVersion - 1),
+          actual: event.streamVersion)
+      }
+      position += 1
+    }
   }
 
   /// In an erasure's transaction: deletes the stream's derived state and data keys and stores
@@ -74,35 +95,39 @@ extension EventStore {
   /// Deletes the stream's review state and facts and its state in every projection slot.
   private func deleteDerivedState(_ stream: String, _ txn: WriteTransaction) throws {
     _ = try txn.delete(layout.reviewState, Array(stream.utf8))
-    let factPrefix = ReviewFacts.prefix(stream)
-    let facts: [[UInt8]] = try txn.withCursor(layout.reviewState) { cursor in
-      var keys: [[UInt8]] = []
-      var entry = try cursor.seek(atLeast: factPrefix)
-      while let current = entry, current.key.starts(with: factPrefix) {
-        keys.append(current.key)
-        entry = try cursor.next()
-      }
-      return keys
+    for key in try storedFactKeys(txn, stream: stream) {
+      _ = try txn.delete(layout.reviewState, key)
     }
-    for key in facts { _ = try txn.delete(layout.reviewState, key) }
-    // A projection's state of the stream is one value (the whole state) or many records, each
-    // under the state's key, `0x00`, the record's key.
     for handle in projections {
       for slot: UInt8 in [0, 1] {
-        let base = Layout.projectionStateKey(handle.name, slot: slot, stream: stream)
-        let records: [[UInt8]] = try txn.withCursor(layout.projectionState) { cursor in
-          var keys: [[UInt8]] = []
-          var entry = try cursor.seek(atLeast: base)
-          while let current = entry, current.key.starts(with: base) {
-            if current.key.count == base.count || current.key[base.count] == 0 {
-              keys.append(current.key)
-            }
-            entry = try cursor.next()
-          }
-          return keys
+        for key in try storedRecordKeys(handle.name, slot: slot, stream: stream, txn) {
+          _ = try txn.delete(layout.projectionState, key)
         }
-        for key in records { _ = try txn.delete(layout.projectionState, key) }
       }
     }
+  }
+}
+
+/// What the caller of ``EventStore/erase(stream:record:basis:)`` decided from: the log before
+/// `position`, and the streams whose later events could change that decision.
+public struct ErasureBasis: Sendable, Hashable {
+  /// The log's next global position when the caller began to read what it decided from
+  /// (``EventStore/nextPosition()``).
+  public var position: UInt64
+  /// Streams, by exact id, whose later events invalidate the decision.
+  public var streams: Set<String>
+  /// Stream id prefixes whose streams' later events invalidate the decision.
+  public var streamPrefixes: [String]
+
+  /// Creates a basis.
+  public init(position: UInt64, streams: Set<String>, streamPrefixes: [String] = []) {
+    self.position = position
+    self.streams = streams
+    self.streamPrefixes = streamPrefixes
+  }
+
+  /// True when an event of `stream` appended after `position` invalidates the decision.
+  public func covers(_ stream: String) -> Bool {
+    streams.contains(stream) || streamPrefixes.contains { stream.hasPrefix($0) }
   }
 }

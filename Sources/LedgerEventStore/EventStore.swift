@@ -53,6 +53,9 @@ public final class EventStore: Sendable {
     /// prefixes and refuses to open writable without it; a read-only handle without it verifies
     /// and exports but cannot open sealed data (``EventStoreError/keyUnavailable(reason:)``).
     public var sealing: Sealing?
+    /// The monotonic clock that spaces the clock-behind warnings
+    /// (``EventStore/clockWarningInterval``); tests freeze it.
+    package var warningClock: @Sendable () -> ContinuousClock.Instant = { .now }
 
     /// Default options.
     public init() {}
@@ -71,7 +74,7 @@ public final class EventStore: Sendable {
   /// The clock that stamps `recordedAt` (see ``Options/clock``).
   let clock: @Sendable () -> Int64
   /// Holds back repeated warnings about a clock behind the newest commit.
-  let clockWarnings = WarningLimiter(interval: EventStore.clockWarningInterval)
+  let clockWarnings: WarningLimiter
   /// Recently saved review states (see ``DecodedStateCache``), so appends skip decoding them.
   let reviewStateCache = DecodedStateCache<Any>()
   let writer: GroupCommitWriter?
@@ -85,8 +88,11 @@ public final class EventStore: Sendable {
   private init(
     environment: Environment, layout: Layout, logger: Logger, writer: GroupCommitWriter?,
     reviewer: (any AppendReviewer)?, projections: [ProjectionHandle], anchorFile: String?,
-    clock: @escaping @Sendable () -> Int64, sealing: Sealing?
+    clock: @escaping @Sendable () -> Int64, sealing: Sealing?,
+    warningClock: @escaping @Sendable () -> ContinuousClock.Instant
   ) {
+    self.clockWarnings = WarningLimiter(
+      interval: EventStore.clockWarningInterval, now: warningClock)
     let dataKeys = sealing.map { DataKeys($0) }
     self.dataKeys = dataKeys
     self.derivedSealer = DerivedSealer(dataKeys: dataKeys, layout: layout)
@@ -138,7 +144,8 @@ public final class EventStore: Sendable {
       let store = EventStore(
         environment: environment, layout: layout, logger: logger, writer: writer,
         reviewer: options.reviewer, projections: handles,
-        anchorFile: options.anchorFile, clock: options.clock, sealing: options.sealing)
+        anchorFile: options.anchorFile, clock: options.clock, sealing: options.sealing,
+        warningClock: options.warningClock)
       writer?.attach(store)
       logger.debug("opened event store", metadata: ["path": "\(environment.path)"])
       return store
@@ -387,7 +394,7 @@ public final class EventStore: Sendable {
     var tentative = head
     let options = request.options
     do {
-      // An erasure writes no patient data and is judged by no rule (``erase(stream:record:)``).
+      // An erasure writes no patient data and is judged by no rule (``erase(stream:record:basis:)``).
       if !options.erasing, let required,
         let refusal = Self.unreviewed(request.batches, required, own: reviewer?.requirement)
       {
@@ -413,7 +420,8 @@ public final class EventStore: Sendable {
     } catch let discarded as DiscardDryRun {
       return .success(discarded.results)
     } catch let error as EventStoreError {
-      if alone { throw error }
+      // A full map is the transaction's, not the request's: it grows the map and runs again.
+      if alone || LMDBError.isMapFull(error) { throw error }
       return .failure(error)
     }
   }

@@ -146,3 +146,12 @@ public enum ExpectedVersion: Sendable, Hashable, CustomStringConvertible {
     }
   }
 }
+
+extension EventStoreError: CarriesLMDBError {
+  /// The LMDB error of a ``storage(_:)`` error, else nil: a full map met while writing derived
+  /// state (reported as `storage`) still makes the store grow the map and write again.
+  public var carriedLMDBError: LMDBError? {
+    if case .storage(let error) = self { return error }
+    return nil
+  }
+}

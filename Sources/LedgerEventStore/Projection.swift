@@ -206,7 +206,11 @@ struct ProjectionHandle: Sendable {
     cache = DecodedStateCache<P.State>()
     fold = { records, events in
       for event in events {
-        do { try projection.apply(event, to: records) } catch {
+        do { try projection.apply(event, to: records) } catch let error
+          where LMDBError.isMapFull(error)
+        {
+          throw error  // the transaction's, not the projection's: the map grows and it runs again
+        } catch {
           throw EventStoreError.projectionFailed(
             name: projection.name, position: event.globalPosition, reason: "\(error)")
         }

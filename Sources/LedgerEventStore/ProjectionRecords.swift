@@ -73,13 +73,20 @@ public final class ProjectionRecords {
   /// Where writes go: the store (in `txn`, a write transaction) or memory.
   private let writable: WriteTransaction?
   private(set) var memory: [[UInt8]: [UInt8]] = [:]
+  /// The stream's data keys as read in `txn` (sealed stores), shared with the rest of the batch.
+  private let keys: StreamKeys?
 
-  /// Records of `stream` in `slot`, stored in `txn`.
-  init(stream: String, name: String, slot: UInt8, store: EventStore, txn: WriteTransaction) {
+  /// Records of `stream` in `slot`, stored in `txn`; `keys` is the stream's memo of data keys
+  /// in `txn`, if the caller keeps one.
+  init(
+    stream: String, name: String, slot: UInt8, store: EventStore, txn: WriteTransaction,
+    keys: StreamKeys? = nil
+  ) {
     self.stream = stream
     self.txn = txn
     self.store = store
     self.writable = txn
+    self.keys = keys
     base = Layout.projectionStateKey(name, slot: slot, stream: stream)
   }
 
@@ -89,6 +96,7 @@ public final class ProjectionRecords {
     self.txn = txn
     self.store = store
     self.writable = nil
+    self.keys = nil
     base = Layout.projectionStateKey(name, slot: 0, stream: stream)
   }
 
@@ -146,7 +154,7 @@ public final class ProjectionRecords {
     return try EventStore.mapping("projection record") {
       guard let value = try writable.get(store.layout.projectionState, key) else { return nil }
       return try store.derivedSealer.open(
-        value, stream: stream, database: "projection-state", key: key, in: writable)
+        value, stream: stream, database: "projection-state", key: key, in: writable, keys: keys)
     }
   }
 
@@ -158,7 +166,7 @@ public final class ProjectionRecords {
     let key = base + suffix
     try EventStore.mapping("projection record") {
       let sealed = try store.derivedSealer.seal(
-        value, stream: stream, database: "projection-state", key: key, in: writable)
+        value, stream: stream, database: "projection-state", key: key, in: writable, keys: keys)
       try writable.put(store.layout.projectionState, key, sealed)
     }
   }
@@ -173,6 +181,39 @@ extension EventStore {
       throw error.code == .environmentClosed ? .closed : .storage(error)
     } catch {
       throw .storage(LMDBError(.other(-1), operation: operation))
+    }
+  }
+
+  /// The database keys of `stream`'s records of projection `name` in `slot` (the whole-state
+  /// record's and the keyed records'), unopened: what a replacement or an erasure deletes, damaged
+  /// or not.
+  func storedRecordKeys(
+    _ name: String, slot: UInt8, stream: String, _ txn: Transaction
+  ) throws -> [[UInt8]] {
+    let base = Layout.projectionStateKey(name, slot: slot, stream: stream)
+    return try txn.withCursor(layout.projectionState) { cursor in
+      var keys: [[UInt8]] = []
+      var entry = try cursor.seek(atLeast: base)
+      while let current = entry, current.key.starts(with: base) {
+        // "patient-1" is a prefix of "patient-10": only the key itself or base + 0x00 + key.
+        if current.key.count == base.count || current.key[base.count] == 0 {
+          keys.append(current.key)
+        }
+        entry = try cursor.next()
+      }
+      return keys
+    }
+  }
+
+  /// ``storedRecords(_:slot:stream:_:)``, or nil when one of them does not open (a damaged sealed
+  /// value): such a stream's state differs from anything its events give.
+  func storedRecordsIfIntact(
+    _ name: String, slot: UInt8, stream: String, _ txn: Transaction
+  ) throws -> [ProjectionRecord]? {
+    do {
+      return try storedRecords(name, slot: slot, stream: stream, txn)
+    } catch EventStoreError.incompatibleStore {
+      return nil
     }
   }
 

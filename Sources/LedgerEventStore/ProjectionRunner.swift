@@ -252,15 +252,16 @@ extension EventStore {
     for target in targets { try clearSlot(target.handle.name, slot: target.slot) }
     var checkpoint: UInt64 = 0
     while true {
-      let reports: [RebuildReport]? = try withWrite { txn in
+      // The body may run again after the map grows, so `checkpoint` moves only once it committed.
+      let (end, reports): (UInt64, [RebuildReport]?) = try withWrite { txn in
         let head = try layout.head(txn).nextPosition
         let end = min(head, checkpoint + Self.projectionBatch)
         try fold(targets, from: checkpoint, to: end, txn)
-        checkpoint = end
-        guard end == head else { return nil }
+        guard end == head else { return (end, nil) }
         // Caught up inside this transaction: compare with the live states and swap.
-        return try swap(targets, head: head, replaceDiffering: replaceDiffering, txn)
+        return (end, try swap(targets, head: head, replaceDiffering: replaceDiffering, txn))
       }
+      checkpoint = end
       progress?(checkpoint, max(checkpoint, (try? nextPosition()) ?? checkpoint))
       if let reports {
         for (target, report) in zip(targets, reports) {
@@ -331,20 +332,21 @@ extension EventStore {
         throw EventStoreError.unknownProjection(name: name)
       }
       let events = try streamEvents(stream, txn)
-      let live = try storedRecords(name, slot: meta.slot, stream: stream, txn)
+      // A damaged (unopenable) live record makes the stream's state differ.
+      let live = try storedRecordsIfIntact(name, slot: meta.slot, stream: stream, txn)
       var report = RebuildReport(
         projection: name, eventsRead: UInt64(events.count), streams: 1, differingStreams: [],
         missingStreams: [], replacedVersion: meta.version, seconds: 0)
       guard handle.includes(stream), !events.isEmpty else { return report }
       let rebuilt = try foldedRecords(handle, stream: stream, events: events, txn)
-      if live.isEmpty {
+      if live?.isEmpty == true {
         report.missingStreams = [stream]
       } else if live != rebuilt {
         report.differingStreams = [stream]
       }
       report.replaced = replaceDiffering || live == rebuilt
       if report.replaced, live != rebuilt {
-        try replaceRecords(name, slot: meta.slot, stream: stream, live: live, with: rebuilt, txn)
+        try replaceRecords(name, slot: meta.slot, stream: stream, with: rebuilt, txn)
       }
       return report
     }
@@ -356,14 +358,16 @@ extension EventStore {
 
   /// Replaces the `live` records of `stream` in `slot` by `rebuilt`.
   private func replaceRecords(
-    _ name: String, slot: UInt8, stream: String, live: [ProjectionRecord],
-    with rebuilt: [ProjectionRecord], _ txn: WriteTransaction
+    _ name: String, slot: UInt8, stream: String, with rebuilt: [ProjectionRecord],
+    _ txn: WriteTransaction
   ) throws {
     let base = Layout.projectionStateKey(name, slot: slot, stream: stream)
     func key(_ record: ProjectionRecord) -> [UInt8] {
       record.key.isEmpty ? base : base + [0] + record.key
     }
-    for record in live { try txn.delete(layout.projectionState, key(record)) }
+    for stored in try storedRecordKeys(name, slot: slot, stream: stream, txn) {
+      try txn.delete(layout.projectionState, stored)
+    }
     for record in rebuilt {
       let sealed = try derivedSealer.seal(
         record.value, stream: stream, database: "projection-state", key: key(record), in: txn)
@@ -393,8 +397,24 @@ extension EventStore {
     var byStream: [String: [RecordedEvent]] = [:]
     var position = from
     var erased: [String: Bool] = [:]
+    // Each stream's data keys read once for the whole fold (it writes no keys).
+    var keys: [String: StreamKeys] = [:]
+    func memo(_ stream: String) -> StreamKeys {
+      if let known = keys[stream] { return known }
+      let made = StreamKeys(stream: stream)
+      keys[stream] = made
+      return made
+    }
+    var lastMemo: StreamKeys?
     while position < to {
-      let recorded = try event(at: position, txn)
+      guard let value = try txn.get(layout.log, position.bigEndianBytes) else {
+        throw EventStoreError.corruptRecord(position: position, reason: "missing from the log")
+      }
+      let decoded = try RecordCodec.decode(position: position, value)
+      let streamKeys =
+        lastMemo?.stream == decoded.streamId ? lastMemo : memo(decoded.streamId)
+      lastMemo = streamKeys
+      let recorded = try openData(decoded, txn, keys: streamKeys)
       let isErased =
         try erased[recorded.streamId] ?? (layout.erasure(txn, recorded.streamId) != nil)
       erased[recorded.streamId] = isErased
@@ -407,7 +427,9 @@ extension EventStore {
     for target in targets {
       for stream in order where target.handle.includes(stream) {
         let events = byStream[stream] ?? []
-        try foldInto(target.handle, slot: target.slot, stream: stream, events: events, txn)
+        try foldInto(
+          target.handle, slot: target.slot, stream: stream, events: events, txn,
+          keys: memo(stream))
       }
     }
   }
@@ -415,10 +437,10 @@ extension EventStore {
   /// Folds `events` of `stream` into its stored state in `slot`.
   func foldInto(
     _ handle: ProjectionHandle, slot: UInt8, stream: String, events: [RecordedEvent],
-    _ txn: WriteTransaction
+    _ txn: WriteTransaction, keys: StreamKeys? = nil
   ) throws {
     let records = ProjectionRecords(
-      stream: stream, name: handle.name, slot: slot, store: self, txn: txn)
+      stream: stream, name: handle.name, slot: slot, store: self, txn: txn, keys: keys)
     try handle.fold(records, events)
   }
 
@@ -453,6 +475,8 @@ extension EventStore {
       return try txn.withCursor(layout.projectionState) { cursor in
         var result: [String: [UInt8]] = [:]
         var stream: [UInt8]?
+        var streamName = ""
+        var keys: StreamKeys?
         var bytes: [UInt8] = []
         func close() {
           if let stream {
@@ -468,10 +492,12 @@ extension EventStore {
           if streamBytes != stream {
             close()
             stream = streamBytes
+            streamName = String(decoding: streamBytes, as: UTF8.self)
+            keys = StreamKeys(stream: streamName)
           }
           let value = try derivedSealer.open(
-            current.value, stream: String(decoding: streamBytes, as: UTF8.self),
-            database: "projection-state", key: current.key, in: txn)
+            current.value, stream: streamName, database: "projection-state", key: current.key,
+            in: txn, keys: keys)
           let suffix = rest[end...]
           bytes += UInt64(suffix.count).bigEndianBytes + suffix
           bytes += UInt64(value.count).bigEndianBytes + value

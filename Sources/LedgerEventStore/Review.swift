@@ -229,12 +229,14 @@ final class ReviewSession {
   }
 
   /// Opens a session when `reviewer` governs `stream`; nil otherwise.
+  /// `keys` is the stream's memo of data keys in `txn`, if the caller keeps one.
   static func open<R: AppendReviewer>(
-    _ reviewer: R, stream: String, store: EventStore, txn: WriteTransaction
+    _ reviewer: R, stream: String, store: EventStore, txn: WriteTransaction,
+    keys: StreamKeys? = nil
   ) throws -> ReviewSession? {
     guard reviewer.reviews(stream: stream) else { return nil }
     let key = Array(stream.utf8)
-    let stored = try store.reviewValue(txn, stream: stream, key: key)
+    let stored = try store.reviewValue(txn, stream: stream, key: key, keys: keys)
     let box: StateBox<R.State>
     // A state recomputed from the events, or read from a form without facts, has its facts
     // written before the batch is reviewed.
@@ -248,7 +250,7 @@ final class ReviewSession {
       if reviewer.keepsStateInFacts, let stored,
         reviewer.storedStateHasFacts(stored, stream: stream)
       {
-        let facts = try store.storedFacts(txn, stream: stream)
+        let facts = try store.storedFacts(txn, stream: stream, keys: keys)
         box = StateBox(try reviewer.decodeState(stored, stream: stream, facts: facts))
         writeAllFacts = false
       } else {
@@ -265,7 +267,7 @@ final class ReviewSession {
       // batch's reviews then write what they change.
       let prefix = ReviewFacts.prefix(stream)
       for (fact, value) in reviewer.stateFacts(box.state, stream: stream) {
-        try store.putReviewValue(txn, stream: stream, key: prefix + fact, value)
+        try store.putReviewValue(txn, stream: stream, key: prefix + fact, value, keys: keys)
       }
     }
     let inPlace = reviewer.leavesStateUnchangedWhenRefusing
@@ -285,7 +287,7 @@ final class ReviewSession {
       },
       save: { txn in
         let bytes = reviewer.encodeState(box.state)
-        try store.putReviewValue(txn, stream: stream, key: key, bytes)
+        try store.putReviewValue(txn, stream: stream, key: key, bytes, keys: keys)
         store.reviewStateCache.store(stream: stream, bytes: bytes, state: box.state)
       })
   }
@@ -304,13 +306,15 @@ final class ReviewFacts {
   private let store: EventStore
   private let stream: String
   private let prefix: [UInt8]
+  private let keys: StreamKeys?
   private var staged: [[UInt8]: [UInt8]] = [:]
 
-  init(txn: WriteTransaction, store: EventStore, stream: String) {
+  init(txn: WriteTransaction, store: EventStore, stream: String, keys: StreamKeys? = nil) {
     self.txn = txn
     self.store = store
     self.stream = stream
     self.prefix = Self.prefix(stream)
+    self.keys = keys
   }
 
   /// The `review-state` key prefix of `stream`'s facts: its name and a 0x00 byte (stream names
@@ -319,7 +323,7 @@ final class ReviewFacts {
 
   func get(_ key: [UInt8]) throws -> [UInt8]? {
     if let value = staged[key] { return value }
-    return try store.reviewValue(txn, stream: stream, key: prefix + key)
+    return try store.reviewValue(txn, stream: stream, key: prefix + key, keys: keys)
   }
 
   func stage(_ key: [UInt8], _ value: [UInt8]) { staged[key] = value }
@@ -328,7 +332,7 @@ final class ReviewFacts {
 
   func flush() throws {
     for (key, value) in staged {
-      try store.putReviewValue(txn, stream: stream, key: prefix + key, value)
+      try store.putReviewValue(txn, stream: stream, key: prefix + key, value, keys: keys)
     }
     staged.removeAll(keepingCapacity: true)
   }
@@ -351,9 +355,35 @@ extension EventStore {
     try withRead { txn in try storedFacts(txn, stream: stream, prefix: prefix) }
   }
 
+  /// The database keys of every stored fact of `stream`, unopened (damaged or not).
+  func storedFactKeys(_ txn: Transaction, stream: String) throws -> [[UInt8]] {
+    let prefix = ReviewFacts.prefix(stream)
+    return try txn.withCursor(layout.reviewState) { cursor in
+      var keys: [[UInt8]] = []
+      var entry = try cursor.seek(atLeast: prefix)
+      while let current = entry, current.key.starts(with: prefix) {
+        keys.append(current.key)
+        entry = try cursor.next()
+      }
+      return keys
+    }
+  }
+
+  /// ``storedFacts(_:stream:prefix:keys:)`` of all of `stream`, or nil when one does not open (a
+  /// damaged sealed value): such a stream's state differs from anything its events give.
+  func storedFactsIfIntact(
+    _ txn: Transaction, stream: String
+  ) throws -> [(key: [UInt8], value: [UInt8])]? {
+    do {
+      return try storedFacts(txn, stream: stream)
+    } catch EventStoreError.incompatibleStore {
+      return nil
+    }
+  }
+
   /// The stored facts of `stream` whose key starts with `prefix`, in `txn`.
   func storedFacts(
-    _ txn: Transaction, stream: String, prefix: [UInt8] = []
+    _ txn: Transaction, stream: String, prefix: [UInt8] = [], keys: StreamKeys? = nil
   ) throws -> [(key: [UInt8], value: [UInt8])] {
     let full = ReviewFacts.prefix(stream) + prefix
     let skip = ReviewFacts.prefix(stream).count
@@ -362,7 +392,8 @@ extension EventStore {
       var entry = try cursor.seek(atLeast: full)
       while let current = entry, current.key.starts(with: full) {
         let value = try derivedSealer.open(
-          current.value, stream: stream, database: "review-state", key: current.key, in: txn)
+          current.value, stream: stream, database: "review-state", key: current.key, in: txn,
+          keys: keys)
         found.append((Array(current.key.dropFirst(skip)), value))
         entry = try cursor.next()
       }
@@ -380,18 +411,21 @@ extension EventStore {
 
 extension EventStore {
   /// The review-state value under `key` (of `stream`), opened by the derived sealer, or nil.
-  func reviewValue(_ txn: Transaction, stream: String, key: [UInt8]) throws -> [UInt8]? {
+  func reviewValue(
+    _ txn: Transaction, stream: String, key: [UInt8], keys: StreamKeys? = nil
+  ) throws -> [UInt8]? {
     guard let stored = try txn.get(layout.reviewState, key) else { return nil }
     return try derivedSealer.open(
-      stored, stream: stream, database: "review-state", key: key, in: txn)
+      stored, stream: stream, database: "review-state", key: key, in: txn, keys: keys)
   }
 
   /// Stores `value` under review-state `key` (of `stream`), sealed by the derived sealer.
   func putReviewValue(
-    _ txn: WriteTransaction, stream: String, key: [UInt8], _ value: [UInt8]
+    _ txn: WriteTransaction, stream: String, key: [UInt8], _ value: [UInt8],
+    keys: StreamKeys? = nil
   ) throws {
     let sealed = try derivedSealer.seal(
-      value, stream: stream, database: "review-state", key: key, in: txn)
+      value, stream: stream, database: "review-state", key: key, in: txn, keys: keys)
     try txn.put(layout.reviewState, key, sealed)
   }
 }

@@ -76,7 +76,21 @@ final class DataKeys: @unchecked Sendable {
 
   /// The stream's newest data key, created (version 1, or one past an erased version) when the
   /// stream has none.
+  ///
+  /// `memo`, when it is `stream`'s, serves a key already read in this transaction and keeps the
+  /// one found or made (see ``StreamKeys``).
   func current(
+    _ stream: String, layout: Layout, _ txn: WriteTransaction, memo: StreamKeys? = nil
+  ) throws -> (version: UInt64, key: SymmetricKey) {
+    let memo = memo?.stream == stream ? memo : nil
+    if let known = memo?.newest { return known }
+    let found = try currentUncached(stream, layout: layout, txn)
+    memo?.newest = found
+    memo?.versions[found.version] = found.key
+    return found
+  }
+
+  private func currentUncached(
     _ stream: String, layout: Layout, _ txn: WriteTransaction
   ) throws -> (version: UInt64, key: SymmetricKey) {
     if let newest = try newest(stream, layout: layout, txn) { return newest }
@@ -110,11 +124,18 @@ final class DataKeys: @unchecked Sendable {
   }
 
   /// Data key `version` of `stream`, or nil when it is not stored (never made, or erased).
+  /// `memo`, when it is `stream`'s, serves a key already read in this transaction and keeps the
+  /// one read.
   func key(
-    _ stream: String, version: UInt64, layout: Layout, _ txn: Transaction
+    _ stream: String, version: UInt64, layout: Layout, _ txn: Transaction,
+    memo: StreamKeys? = nil
   ) throws -> SymmetricKey? {
+    let memo = memo?.stream == stream ? memo : nil
+    if let known = memo?.versions[version] { return known }
     guard let wrapped = try txn.get(layout.keys, Self.keyKey(stream, version)) else { return nil }
-    return try unwrap(wrapped, stream, version)
+    let key = try unwrap(wrapped, stream, version)
+    memo?.versions[version] = key
+    return key
   }
 
   private func unwrap(_ wrapped: [UInt8], _ stream: String, _ version: UInt64) throws
@@ -137,10 +158,27 @@ final class DataKeys: @unchecked Sendable {
   func forget() { lock.withLock { cache.removeAll() } }
 }
 
+/// The data keys of one stream as read (or made) in one transaction, so that sealing and opening
+/// many values of the stream reads the `keys` database and unwraps each key once instead of once
+/// per value. Valid only inside that transaction and only where nothing else changes the stream's
+/// keys meanwhile: one stream's batch of an append (which may make the stream's first key, and
+/// then keeps it), or one fold of a catch-up or rebuild (which writes no keys). Never kept across
+/// transactions: a key made in a transaction that is aborted must not be served afterwards.
+final class StreamKeys {
+  let stream: String
+  fileprivate var newest: (version: UInt64, key: SymmetricKey)?
+  fileprivate var versions: [UInt64: SymmetricKey] = [:]
+
+  init(stream: String) { self.stream = stream }
+}
+
 /// The AEAD of sealed values: AES-256-GCM, stored as nonce (12 bytes), ciphertext, tag (16 bytes).
 enum SealBox {
   static func seal(_ plain: [UInt8], key: SymmetricKey, associated: [UInt8]) throws -> [UInt8] {
-    guard let combined = try AES.GCM.seal(plain, using: key, authenticating: associated).combined
+    let nonce = try NoncePool.shared.nonce()
+    guard
+      let combined = try AES.GCM.seal(plain, using: key, nonce: nonce, authenticating: associated)
+        .combined
     else { throw EventStoreError.keyUnavailable(reason: "AES-GCM gave no sealed box") }
     return Array(combined)
   }
@@ -171,10 +209,10 @@ extension EventStore {
   /// The stored form of `proposed.data` for `stream`: the base64 text of its sealed canonical
   /// bytes and the key version, or nil when the stream is not sealed.
   func sealData(
-    _ proposed: ProposedEvent, stream: String, _ txn: WriteTransaction
+    _ proposed: ProposedEvent, stream: String, _ txn: WriteTransaction, keys: StreamKeys? = nil
   ) throws -> (data: JSONValue, keyVersion: UInt64)? {
     guard let dataKeys, dataKeys.seals(stream) else { return nil }
-    let (version, key) = try dataKeys.current(stream, layout: layout, txn)
+    let (version, key) = try dataKeys.current(stream, layout: layout, txn, memo: keys)
     let sealed = try SealBox.seal(
       proposed.data.canonicalBytes, key: key,
       associated: SealBox.eventAssociatedData(
@@ -186,7 +224,9 @@ extension EventStore {
   /// `event` with its sealed `data` opened (``RecordedEvent/DataForm/opened(keyVersion:)``), or
   /// marked ``RecordedEvent/DataForm/erased(keyVersion:)`` with `data` null when the stream's keys
   /// were erased. Plain events are returned as they are.
-  func openData(_ event: RecordedEvent, _ txn: Transaction) throws -> RecordedEvent {
+  func openData(
+    _ event: RecordedEvent, _ txn: Transaction, keys: StreamKeys? = nil
+  ) throws -> RecordedEvent {
     guard case .sealed(let version) = event.dataForm else { return event }
     var opened = event
     guard let dataKeys else {
@@ -198,7 +238,10 @@ extension EventStore {
       throw EventStoreError.keyUnavailable(
         reason: "event \(event.globalPosition) is sealed and the store was opened without its key")
     }
-    guard let key = try dataKeys.key(event.streamId, version: version, layout: layout, txn) else {
+    guard
+      let key = try dataKeys.key(
+        event.streamId, version: version, layout: layout, txn, memo: keys)
+    else {
       guard try layout.erasure(txn, event.streamId) != nil else {
         throw EventStoreError.corruptRecord(
           position: event.globalPosition, reason: "its data key \(version) is missing")

@@ -51,3 +51,34 @@ extension EventStore {
     }
   }
 }
+
+extension EventStore {
+  /// What the store holds of one data key of a sealed stream, for an audit export that carries
+  /// the keys sealed to an auditor (docs/AUDIT.md 2.7).
+  package enum DataKeyLookup: Sendable {
+    /// The 32-byte data key.
+    case key([UInt8])
+    /// The stream's keys were erased: the key no longer exists.
+    case erased
+    /// The store holds no such key (and no erasure of the stream).
+    case missing
+  }
+
+  /// Data key `version` of the sealed stream `stream`, unwrapped by the key-encryption key, so
+  /// that the audit exporter can seal it to an auditor's public key at once. Only LedgerAudit
+  /// calls it; the key is never logged or written anywhere in plain.
+  package func dataKeyForAuditor(
+    stream: String, version: UInt64
+  ) throws(EventStoreError) -> DataKeyLookup {
+    guard let dataKeys else {
+      throw .keyUnavailable(reason: "the store was opened without its key provider")
+    }
+    let layout = self.layout
+    return try withRead { txn in
+      if let key = try dataKeys.key(stream, version: version, layout: layout, txn) {
+        return .key(key.withUnsafeBytes { Array($0) })
+      }
+      return try layout.erasure(txn, stream) != nil ? .erased : .missing
+    }
+  }
+}

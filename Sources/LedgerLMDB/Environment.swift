@@ -184,7 +184,7 @@ public final class Environment: @unchecked Sendable {
             throw error
           }
         }
-      } catch let error as LMDBError where error.code == .mapFull {
+      } catch let error where LMDBError.isMapFull(error) {
         try growMap()
       }
     }

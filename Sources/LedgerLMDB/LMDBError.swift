@@ -146,3 +146,23 @@ public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
 func check(_ rc: Int32, _ operation: String) throws(LMDBError) {
   if rc != MDB_SUCCESS { throw LMDBError(returnCode: rc, operation: operation) }
 }
+
+/// An error of a layer above LMDB that can carry an ``LMDBError`` (for example a store's
+/// `storage` error). ``Environment/write(_:)`` looks through it, so a full map reported by a
+/// layer that wraps LMDB's errors still grows the map and runs the transaction again.
+public protocol CarriesLMDBError: Error {
+  /// The LMDB error this error carries, or nil.
+  var carriedLMDBError: LMDBError? { get }
+}
+
+extension LMDBError {
+  /// True when `error` is ``LMDBError/Code-swift.enum/mapFull``, directly or carried by a
+  /// ``CarriesLMDBError``.
+  public static func isMapFull(_ error: any Error) -> Bool {
+    if let error = error as? LMDBError { return error.code == .mapFull }
+    if let carrier = error as? any CarriesLMDBError {
+      return carrier.carriedLMDBError?.code == .mapFull
+    }
+    return false
+  }
+}

@@ -81,6 +81,16 @@ public struct Problem: Error, HTTPResponseError, Sendable, Hashable {
       detail: "\(name) \(reason)", extensions: ["parameter": .string(name)])
   }
 
+  /// `auditorKeys` of an export request is not a list of auditors' public keys: 400 naming the
+  /// member and, for one key, its index (never the key).
+  static func invalidAuditorKey(index: Int?, _ detail: String) -> Problem {
+    var members: [String: JSONValue] = ["field": .string("auditorKeys")]
+    if let index { members["index"] = .number(Double(index)) }
+    return Problem(
+      .badRequest, slug: "invalid-auditor-key", title: "An auditor's public key is not valid",
+      detail: detail, extensions: members)
+  }
+
   static func tooLarge(limit: Int) -> Problem {
     Problem(
       .contentTooLarge, slug: "payload-too-large", title: "The body is too large",

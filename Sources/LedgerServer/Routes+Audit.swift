@@ -20,7 +20,13 @@ extension LedgerServer {
   }
 
   /// The files an export directory holds that may be downloaded.
-  static let exportFiles = ["manifest.json", "events.ndjson", "events.csv", "signature.json"]
+  static let exportFiles = [
+    "manifest.json", "events.ndjson", "events.csv", "signature.json", "keys.json",
+  ]
+
+  /// The most auditor keys one export request may name (each adds an X25519 agreement and a
+  /// sealing of every exported data key).
+  static let maximumAuditorKeys = 16
 
   func addAuditRoutes(to router: Router<BasicRequestContext>) {
     router.get("/v1/audit/log") { request, _ in
@@ -101,20 +107,23 @@ extension LedgerServer {
     return root
   }
 
-  /// `POST /v1/audit/exports`: `{"reason", "patientId"?, "from"?, "to"?, "time"?}`.
+  /// `POST /v1/audit/exports`: `{"reason", "patientId"?, "from"?, "to"?, "time"?,
+  /// "auditorKeys"?}`.
   func createExport(_ body: JSONValue, grant: TokenGrant, root: String) async throws(Problem)
     -> Response
   {
     guard case .object(let members) = body else {
       throw .malformedJSON("the body must be an object")
     }
-    let known: Set<String> = ["reason", "patientId", "from", "to", "time"]
+    let known: Set<String> = ["reason", "patientId", "from", "to", "time", "auditorKeys"]
     if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
       throw .malformedJSON("\(EchoedName.escaped(unknown)) is not a member of an export request")
     }
-    for (name, value) in members where value.stringValue == nil {
+    for (name, value) in members.sorted(by: { $0.key < $1.key })
+    where name != "auditorKeys" && value.stringValue == nil {
       throw .malformedJSON("\(name) must be a string")
     }
+    let auditorKeys = try Self.auditorKeys(members["auditorKeys"])
     guard let reason = members["reason"]?.stringValue else {
       throw .malformedJSON("reason is required")
     }
@@ -129,7 +138,8 @@ extension LedgerServer {
       exportedBy: Recorder(id: grant.subject, name: grant.subject, role: grant.role.rawValue),
       reason: reason,
       tool: AuditManifest.Tool(
-        name: "treatment-ledger serve", version: AuditManifest.libraryVersion))
+        name: "treatment-ledger serve", version: AuditManifest.libraryVersion),
+      auditorKeys: auditorKeys)
     let entry: AuditLogEntry?
     do {
       try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -153,6 +163,30 @@ extension LedgerServer {
     }
     guard let entry, let id = entry.exportId else { throw .internalError() }
     return json(Self.describe(entry, id: id, root: root), status: .created)
+  }
+
+  /// The `auditorKeys` of an export request: an array of at most ``maximumAuditorKeys`` X25519
+  /// public keys of 64 hex digits, duplicates dropped. A refusal names the member and the index,
+  /// never the value.
+  static func auditorKeys(_ value: JSONValue?) throws(Problem) -> [[UInt8]] {
+    guard let value else { return [] }
+    guard case .array(let items) = value else {
+      throw .invalidAuditorKey(index: nil, "auditorKeys must be an array of public keys")
+    }
+    guard items.count <= maximumAuditorKeys else {
+      throw .invalidAuditorKey(
+        index: nil, "auditorKeys names \(items.count) keys; at most \(maximumAuditorKeys)")
+    }
+    var keys: [[UInt8]] = []
+    for (index, item) in items.enumerated() {
+      guard let text = item.stringValue, let key = AuditorKeyPair.publicKey(hex: text) else {
+        throw .invalidAuditorKey(
+          index: index,
+          "auditorKeys[\(index)] is not an auditor's X25519 public key (64 hex digits)")
+      }
+      if !keys.contains(key) { keys.append(key) }
+    }
+    return keys
   }
 
   static func describe(_ entry: AuditLogEntry, id: String, root: String) -> JSONValue {

@@ -87,6 +87,7 @@ struct CentralFaultTests {
     options.eventsPerBatch = 7
     options.initialRetryDelay = .milliseconds(20)
     options.maximumRetryDelay = .milliseconds(200)
+    options.statementTimeout = .seconds(2)
     let logs = MessageLog()
     let forwarder = ClinicForwarder(
       store: store.store, database: central.database,

@@ -118,6 +118,10 @@ final class ScriptedClock: Sendable {
     var options = EventStore.Options()
     options.initialMapSize = 1 << 20
     options.clock = { clock.now() }
+    // The interval is measured on a frozen monotonic clock: 40 durable commits on a loaded
+    // machine may take longer than the interval itself.
+    let frozen = ContinuousClock.now
+    options.warningClock = { frozen }
     let store = try EventStore.open(
       at: dir.path, options: options, logger: CollectingLogHandler.logger(log, level: .warning))
     defer { store.close() }

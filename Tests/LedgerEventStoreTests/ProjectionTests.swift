@@ -387,4 +387,56 @@ private func allStates(
       try await reopened.rebuild(projection: "nope")
     }
   }
+
+  @Test func derivedStateThatFillsTheMapGrowsItInAppendsAndRebuilds() async throws {
+    // A small map and a projection whose states (not the log) fill it: the full map reaches
+    // the store as a `storage` error of a projection write, which must still grow the map.
+    let dir = TemporaryDirectory("projection")
+    defer { dir.remove() }
+    var options = EventStore.Options()
+    options.initialMapSize = 1 << 20
+    options.projections = [BulkyProjection(), BulkyKeyedProjection()]
+    let store = try EventStore.open(at: dir.path, options: options)
+    defer { store.close() }
+    for ward in 0..<4 {
+      _ = try await store.append([event(data: ["n": .number(Double(ward))])], to: "ward-\(ward)")
+    }
+    let reports = try await store.rebuild(projections: ["bulky", "bulky-keyed"])
+    for report in reports {
+      #expect(report.replaced && report.differingStreams.isEmpty && report.missingStreams.isEmpty)
+      #expect(report.eventsRead == 4)
+    }
+    #expect(try store.projectionState("bulky", stream: "ward-3")?.count == BulkyProjection.size)
+    let records = try store.projectionRecords("bulky-keyed", stream: "ward-3")
+    #expect(records.map(\.value.count) == [BulkyProjection.size])
+  }
+}
+
+/// ``BulkyProjection`` as keyed records: one 400 KB record per event.
+struct BulkyKeyedProjection: KeyedStreamProjection {
+  var name = "bulky-keyed"
+  var version = 1
+  func includes(stream: String) -> Bool { stream.hasPrefix("ward-") }
+  func apply(_ event: RecordedEvent, to records: ProjectionRecords) throws(EventStoreError) {
+    try records.setRecord(
+      ProjectionRecords.key(event.globalPosition),
+      [UInt8](
+        repeating: UInt8(truncatingIfNeeded: event.globalPosition), count: BulkyProjection.size))
+  }
+  func state(stream: String, records: [ProjectionRecord]) -> Int { records.count }
+}
+
+/// A projection whose state is 400 KB per stream, so that a few streams' states outgrow a 1 MiB
+/// map.
+struct BulkyProjection: StreamProjection {
+  static let size = 400_000
+  var name = "bulky"
+  var version = 1
+  func includes(stream: String) -> Bool { stream.hasPrefix("ward-") }
+  func initialState(stream: String) -> [UInt8] { [] }
+  func apply(_ event: RecordedEvent, to state: inout [UInt8]) throws(EventStoreError) {
+    state = [UInt8](repeating: UInt8(truncatingIfNeeded: event.globalPosition), count: Self.size)
+  }
+  func encode(_ state: [UInt8]) -> [UInt8] { state }
+  func decode(_ bytes: [UInt8], stream: String) throws(EventStoreError) -> [UInt8] { bytes }
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Verify a TreatmentLedger audit export with its manifest alone.
 
-Needs only a standard Python 3 (3.8 or later; no third-party packages) and does not use
-TreatmentLedger. docs/AUDIT.md describes the export and every check below.
+Needs only a standard Python 3 (3.8 or later) and does not use TreatmentLedger; the
+`cryptography` package only for --public-key and --auditor-private-key. docs/AUDIT.md describes the export and every check below.
 
-  python3 verify_export.py EXPORT_DIR [--manifest-sha256 HEX] [--json] [--progress-every N]
+  python3 verify_export.py EXPORT_DIR [--manifest-sha256 HEX] [--public-key HEX|FILE]
+      [--auditor-private-key FILE [--decrypt-to DIR]] [--json] [--progress-every N]
 
 Checks, stopping at the first problem:
   1. manifest.json is a manifest of format treatment-ledger-audit-2 (or -1, whose CSV cells follow
-     the older rendering rules of docs/AUDIT.md 2.2) whose members fit together;
+     the older rendering rules of docs/AUDIT.md 2.2, or -3, which adds keys.json) whose members
+     fit together;
      with --manifest-sha256 (the value `treatment-ledger audit log` shows for the export, or one
      handed over separately) its SHA-256 must be exactly that, so no member was edited;
   2. events.ndjson, line by line: the shape {"hash":"<64 hex>","event":<bytes>}, SHA-256 of the
@@ -20,7 +22,10 @@ Checks, stopping at the first problem:
   3. the first and last events, the events just outside the range and the store or stream head
      named by the manifest continue the same chain, and the counts match;
   4. events.csv, row by row, shows exactly what the NDJSON line of the same event gives;
-  5. the SHA-256 and size of every file equal the manifest's.
+  5. the SHA-256 and size of every file equal the manifest's;
+  6. with --auditor-private-key (an export made with --auditor-key; docs/AUDIT.md 2.7): the data
+     keys of keys.json unseal with it, and every sealed event's data opens (AES-256-GCM tag) to
+     the canonical JSON of an object; --decrypt-to DIR writes the opened events there.
 
 Like `treatment-ledger audit verify` it parses each event strictly (no member named twice, no NaN
 or Infinity) and re-serializes it as RFC 8785 canonical JSON: the stored bytes must be exactly
@@ -32,7 +37,8 @@ the problem is not among them. `treatment-ledger audit verify` counts the same w
 
 Progress goes to standard error: redrawn in place on a terminal, else a line every 100000 events.
 
-Exit status: 0 intact, 1 a problem found, 2 usage error.
+Exit status: 0 intact (and opened, with --auditor-private-key), 1 a problem found (a wrong
+private key is auditorKeyUnknown), 2 usage error.
 """
 
 import argparse
@@ -45,7 +51,13 @@ import sys
 import time
 import unicodedata
 
-FORMATS = {"treatment-ledger-audit-1": 1, "treatment-ledger-audit-2": 2}   # format: CSV rules
+FORMATS = {"treatment-ledger-audit-1": 1, "treatment-ledger-audit-2": 2,   # format: CSV rules
+           "treatment-ledger-audit-3": 2}   # -3: -2 with keys.json (docs/AUDIT.md 2.7)
+WITH_KEYS = "treatment-ledger-audit-3"
+KEYS_FILE = "keys.json"
+KEYS_FORMAT = "treatment-ledger-audit-keys-1"
+KEYS_ALGORITHM = "X25519-HKDF-SHA256-A256GCM"
+KEYS_LABEL = b"treatment-ledger-audit-keys-1"
 ZERO = "0" * 64
 NDJSON = "events.ndjson"
 CSV_FILE = "events.csv"
@@ -627,14 +639,175 @@ def check_signature(directory, manifest, manifest_bytes, trusted_keys, state):
   state["signedBy"] = key_hex
 
 
-def verify(directory, expected_manifest_sha256=None, trusted_keys=()):
-  state = {"events": 0, "inRange": 0, "manifestSha256": None, "hashesRecomputed": False, "signedBy": None}
+def verify(directory, expected_manifest_sha256=None, trusted_keys=(), auditor_key=None, decrypt_to=None):
+  state = {"events": 0, "inRange": 0, "manifestSha256": None, "hashesRecomputed": False, "signedBy": None,
+           "opened": None}
   try:
     run(directory, expected_manifest_sha256, state, list(trusted_keys))
+    if auditor_key is not None:
+      state["opened"] = open_data(directory, state["manifest"], auditor_key, decrypt_to)
     state["problem"] = None
   except Problem as problem:
     state["problem"] = problem
   return state
+
+
+# --- Auditors' keys (docs/AUDIT.md 2.7): only with --auditor-private-key ------------------------
+
+def load_auditor_key(path):
+  """The 32-byte X25519 private key of an auditor's key file (64 hex digits, mode 0600)."""
+  if os.name == "posix" and os.stat(path).st_mode & 0o077:
+    raise ValueError("%s is readable by group or others (chmod 600 it)" % path)
+  with open(path, encoding="utf-8") as handle:
+    text = handle.read().strip()
+  if not re.match(r"\A[0-9a-fA-F]{64}\Z", text):
+    raise ValueError("%s does not hold 64 hexadecimal digits" % path)
+  return bytes.fromhex(text)
+
+
+def keys_info(export_id, stream, version):
+  """HKDF's info and the AEAD's associated data of one sealed data key."""
+  return (KEYS_LABEL + b"\x00" + export_id.encode("utf-8") + b"\x00" + stream.encode("utf-8") + b"\x00"
+          + version.to_bytes(8, "big"))
+
+
+def unseal_keys(directory, manifest, private_raw):
+  """keys.json: the data keys sealed to this auditor, {stream: {version: key}}, the erased
+  streams, and the key versions listed per stream."""
+  import base64
+  import binascii
+  from cryptography.exceptions import InvalidTag
+  from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+  from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+  from cryptography.hazmat.primitives.hashes import SHA256
+  from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+  if manifest.get("format") != WITH_KEYS:
+    raise Problem("keysInvalid", "the export carries no %s: it was made without an auditor's public key"
+                  % KEYS_FILE, KEYS_FILE)
+  try:
+    with open(os.path.join(directory, KEYS_FILE), "rb") as handle:
+      keys = json.loads(handle.read().decode("utf-8"))
+    streams, recipients = keys["streams"], keys["recipients"]
+    assert isinstance(streams, list) and isinstance(recipients, list)
+  except OSError:
+    raise Problem("missingFile", "%s cannot be read" % KEYS_FILE, KEYS_FILE)
+  except (ValueError, KeyError, TypeError, AssertionError):
+    raise Problem("keysInvalid", "%s is not a keys file of its format" % KEYS_FILE, KEYS_FILE)
+  if keys.get("format") != KEYS_FORMAT or keys.get("algorithm") != KEYS_ALGORITHM:
+    raise Problem("keysInvalid", "%s is not of format %s" % (KEYS_FILE, KEYS_FORMAT), KEYS_FILE)
+  export_id = manifest["exportId"]
+  if keys.get("exportId") != export_id:
+    raise Problem("keysInvalid", "%s belongs to another export than the manifest's" % KEYS_FILE, KEYS_FILE)
+  private = X25519PrivateKey.from_private_bytes(private_raw)
+  public = private.public_key().public_bytes_raw()
+  recipient = next((r for r in recipients if isinstance(r, dict) and r.get("publicKey") == public.hex()), None)
+  if recipient is None:
+    raise Problem("auditorKeyUnknown", "the export's keys are not sealed to the auditor key %s (sealed to: %s)"
+                  % (public.hex(), ", ".join(str(r.get("publicKey")) for r in recipients if isinstance(r, dict))),
+                  KEYS_FILE)
+  try:
+    ephemeral = bytes.fromhex(recipient["ephemeralPublicKey"])
+    shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral))
+  except (KeyError, TypeError, ValueError):
+    raise Problem("keysInvalid", "the ephemeral public key is not an X25519 key", KEYS_FILE)
+  opened = {}
+  for entry in recipient.get("sealedKeys") or []:
+    try:
+      stream, version = entry["stream"], entry["keyVersion"]
+      info = keys_info(export_id, stream, version)
+      wrapping = HKDF(algorithm=SHA256(), length=32, salt=ephemeral + public, info=info).derive(shared)
+      box = base64.b64decode(entry["sealedKey"], validate=True)
+      key = AESGCM(wrapping).decrypt(box[:12], box[12:], info)
+      assert len(key) == 32
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, AssertionError, binascii.Error, InvalidTag):
+      raise Problem("keysInvalid", "data key %s of %s does not open with the auditor's key"
+                    % (entry.get("keyVersion") if isinstance(entry, dict) else "?",
+                       entry.get("stream") if isinstance(entry, dict) else "?"), KEYS_FILE)
+    opened.setdefault(stream, {})[version] = key
+  erased, listed = set(), {}
+  for item in streams:
+    try:
+      name, versions, is_erased = item["stream"], item["keyVersions"], item["erased"]
+      listed.setdefault(name, set()).update(versions)
+    except (KeyError, TypeError):
+      raise Problem("keysInvalid", "%s is not a keys file of its format" % KEYS_FILE, KEYS_FILE)
+    if is_erased is True:
+      erased.add(name)
+      continue
+    for version in versions:
+      if version not in opened.get(name, {}):
+        raise Problem("keysInvalid", "data key %s of %s is listed but not sealed to this auditor"
+                      % (version, name), KEYS_FILE)
+  return opened, erased, listed
+
+
+def open_data(directory, manifest, private_raw, decrypt_to):
+  """Opens every sealed event's data of an intact export (docs/AUDIT.md 2.7); with decrypt_to,
+  writes the opened events there as events.ndjson (each line as `read --json` prints it)."""
+  from cryptography.exceptions import InvalidTag
+  from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+  import base64
+  import binascii
+  keys, erased, listed = unseal_keys(directory, manifest, private_raw)
+  counts = {"keys": sum(len(v) for v in keys.values()), "eventsOpened": 0, "eventsErased": 0,
+            "eventsPlain": 0, "streamsErased": len(erased), "writtenTo": None}
+  out = None
+  if decrypt_to is not None:
+    if os.path.isdir(decrypt_to) and os.listdir(decrypt_to):
+      raise Problem("outputFailed", "%s is not empty: choose a new directory" % decrypt_to, decrypt_to)
+    try:
+      os.makedirs(decrypt_to, mode=0o700, exist_ok=True)
+      path = os.path.join(decrypt_to, NDJSON)
+      out = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+    except OSError as error:
+      raise Problem("outputFailed", "%s cannot be written: %s" % (decrypt_to, error.strerror), decrypt_to)
+    counts["writtenTo"] = path
+  try:
+    for number, stated, _, event in ndjson_events(os.path.join(directory, NDJSON)):
+      shown = dict(event)
+      shown["hash"] = stated
+      sealed = event.get("sealed")
+      if sealed is None:
+        counts["eventsPlain"] += 1
+      else:
+        stream = event["streamId"]
+        version = integer(sealed.get("keyVersion")) if isinstance(sealed, dict) else None
+        if not isinstance(sealed, dict) or sealed.get("alg") != "A256GCM" or version is None \
+            or type(event.get("data")) is not str:
+          raise Problem("dataNotOpened", "the event's sealed member is not A256GCM", NDJSON, number)
+        if version not in listed.get(stream, set()):
+          raise Problem("keysInvalid", "data key %d of %s (line %d of %s) is not listed" % (version, stream, number, NDJSON),
+                        KEYS_FILE)
+        if stream in erased:
+          counts["eventsErased"] += 1
+          shown["data"], shown["erased"] = None, True
+        else:
+          key = keys.get(stream, {}).get(version)
+          if key is None:
+            raise Problem("keysInvalid", "data key %d of %s (line %d of %s) is missing" % (version, stream, number, NDJSON),
+                          KEYS_FILE)
+          associated = jcs([event["eventId"], stream, event["type"], event["schemaVersion"]]).encode("utf-8")
+          try:
+            box = base64.b64decode(event["data"], validate=True)
+            plain = AESGCM(key).decrypt(box[:12], box[12:], associated)
+          except (ValueError, binascii.Error, InvalidTag):
+            raise Problem("dataNotOpened", "the event's data does not open under data key %d of %s" % (version, stream),
+                          NDJSON, number)
+          try:
+            value = load_event(plain)
+            canonical = isinstance(value, dict) and jcs(value).encode("utf-8") == plain
+          except ValueError:
+            canonical = False
+          if not canonical:
+            raise Problem("dataNotOpened", "the opened data is not the canonical JSON of an object", NDJSON, number)
+          counts["eventsOpened"] += 1
+          shown["data"] = value
+      if out is not None:
+        out.write(jcs(shown).encode("utf-8") + b"\n")
+  finally:
+    if out is not None:
+      out.close()
+  return counts
 
 
 def run(directory, expected_manifest_sha256, state, trusted_keys=()):
@@ -689,15 +862,20 @@ def run(directory, expected_manifest_sha256, state, trusted_keys=()):
   if not isinstance(files, list) or not files:
     raise Problem("manifestInconsistent", "the manifest lists no files", MANIFEST)
   entries = {}
+  with_keys = manifest["format"] == WITH_KEYS
+  allowed = (("ndjson", NDJSON), ("csv", CSV_FILE)) + ((("keys", KEYS_FILE),) if with_keys else ())
   for entry in files:
-    if (not isinstance(entry, dict) or (entry.get("format"), entry.get("name")) not in (("ndjson", NDJSON), ("csv", CSV_FILE))
+    if (not isinstance(entry, dict) or (entry.get("format"), entry.get("name")) not in allowed
         or entry["format"] in entries):
-      raise Problem("manifestInconsistent", "the file list is not events.ndjson and/or events.csv, once each", MANIFEST)
-    if entry.get("records") != total:
+      raise Problem("manifestInconsistent", "the file list is not events.ndjson and/or events.csv, once each"
+                    + (", and keys.json" if with_keys else ""), MANIFEST)
+    if entry["format"] != "keys" and entry.get("records") != total:
       raise Problem("countMismatch", "%s is listed with %s events, the counts say %s" % (entry["name"], entry.get("records"), total), MANIFEST)
     if type(entry.get("sha256")) is not str or not HEX64.match(entry["sha256"]):
       raise Problem("manifestInconsistent", "the SHA-256 of %s is not 64 lowercase hex digits" % entry["name"], MANIFEST)
     entries[entry["format"]] = entry
+  if with_keys and not ("keys" in entries and "ndjson" in entries):
+    raise Problem("manifestInconsistent", "a %s export lists keys.json and events.ndjson" % WITH_KEYS, MANIFEST)
   if total_in_range > total:
     raise Problem("countMismatch", "more events in range than events", MANIFEST)
   if (total == 0) != (first is None) or (first is None) != (last_anchor is None):
@@ -719,6 +897,7 @@ def run(directory, expected_manifest_sha256, state, trusted_keys=()):
   for name in entries.values():
     if not os.path.isfile(os.path.join(directory, name["name"])):
       raise Problem("missingFile", "%s is listed in the manifest but cannot be read" % name["name"], name["name"])
+  state["manifest"] = manifest
   has_ndjson, has_csv = "ndjson" in entries, "csv" in entries
   state["hashesRecomputed"] = has_ndjson
   primary = NDJSON if has_ndjson else CSV_FILE
@@ -920,6 +1099,15 @@ def check_ends(filter_, contents, log, before, after, stream_head, store_events,
       raise Problem("anchorMismatch", "the stream head is beyond the store head", MANIFEST)
 
 
+def opened_line(opened):
+  """The line that says what an auditor's key opened (the same words as `audit verify`)."""
+  text = ("opened: %d events' data with %d data keys (AEAD tags checked, canonical JSON objects); "
+          "%d erased, %d plain" % (opened["eventsOpened"], opened["keys"], opened["eventsErased"], opened["eventsPlain"]))
+  if opened["writtenTo"]:
+    text += "; written to " + opened["writtenTo"]
+  return text
+
+
 class Progress:
   """Progress on standard error: a line redrawn in place on a terminal (at most 10 times a
   second), else a plain line every `every` events (0: none)."""
@@ -960,6 +1148,12 @@ def main(argv):
   parser.add_argument("--public-key", metavar="HEX|FILE", action="append", default=[],
                       help="the store's Ed25519 public key (treatment-ledger keys public), or a file of them; "
                            "repeatable: the export must be signed by one of them (needs the cryptography package)")
+  parser.add_argument("--auditor-private-key", metavar="FILE",
+                      help="the auditor's X25519 private key file (treatment-ledger audit keygen): open the data keys "
+                           "of keys.json and every sealed event's data (needs the cryptography package)")
+  parser.add_argument("--decrypt-to", metavar="DIR",
+                      help="with --auditor-private-key: write the opened events to DIR/events.ndjson (a new or empty "
+                           "directory; each line the envelope as `treatment-ledger read --json` prints it)")
   parser.add_argument("--json", action="store_true", help="print the report as JSON")
   parser.add_argument("--progress-every", metavar="N", type=int, default=100000,
                       help="off a terminal, a progress line on standard error every N events (0: none)")
@@ -979,14 +1173,26 @@ def main(argv):
       import cryptography.hazmat.primitives.asymmetric.ed25519  # noqa: F401
     except ImportError:
       parser.error("--public-key needs the cryptography package: python3 -m pip install cryptography")
-  result = verify(args.directory, args.manifest_sha256, trusted_keys)
+  auditor_key = None
+  if args.decrypt_to is not None and args.auditor_private_key is None:
+    parser.error("--decrypt-to needs --auditor-private-key")
+  if args.auditor_private_key is not None:
+    try:
+      import cryptography.hazmat.primitives.asymmetric.x25519  # noqa: F401
+    except ImportError:
+      parser.error("--auditor-private-key needs the cryptography package: python3 -m pip install cryptography")
+    try:
+      auditor_key = load_auditor_key(args.auditor_private_key)
+    except (OSError, ValueError) as error:
+      parser.error("--auditor-private-key: %s" % error)
+  result = verify(args.directory, args.manifest_sha256, trusted_keys, auditor_key, args.decrypt_to)
   progress.finish()
   problem = result["problem"]
   if args.json:
     report = {"eventsChecked": result["events"], "eventsInRange": result["inRange"],
               "hashesRecomputed": result["hashesRecomputed"], "manifestSHA256": result["manifestSha256"],
               "manifestChecked": args.manifest_sha256 is not None, "intact": problem is None,
-              "signedBy": result["signedBy"]}
+              "signedBy": result["signedBy"], "opened": result["opened"]}
     if problem is not None:
       report["problem"] = {"kind": problem.kind, "file": problem.file, "line": problem.line, "detail": problem.detail}
     print(json.dumps(report, sort_keys=True))
@@ -999,6 +1205,9 @@ def main(argv):
     signed = ("signed by %s" % result["signedBy"]) if result["signedBy"] else "signature not checked (no --public-key)"
     print("intact: %d events%s, %s; manifest sha256 %s (%s); %s"
           % (result["events"], in_range, hashes, result["manifestSha256"], manifest, signed))
+    opened = result["opened"]
+    if opened is not None:
+      print(opened_line(opened))
   return 0 if problem is None else 1
 
 

@@ -15,11 +15,13 @@ struct AuditCommand: AsyncParsableCommand {
       SHA-256 of each file) and a copy of verify_export.py, and records the export in the \
       store's $audit stream. \
       `audit verify` checks an export with its manifest alone; `audit log` lists the exports. \
+      `audit keygen` makes an auditor's key pair: `audit export --auditor-key` seals the exported \
+      patients' data keys to its public key, `audit verify --auditor-private-key` opens them. \
       The procedure for auditors, with or without this tool, is in docs/AUDIT.md.
       """,
     subcommands: [
       AuditExportCommand.self, AuditVerifyCommand.self, AuditLogCommand.self,
-      AuditAccessCommand.self,
+      AuditAccessCommand.self, AuditKeygenCommand.self,
     ])
 }
 
@@ -74,6 +76,14 @@ struct AuditExportCommand: AsyncParsableCommand {
   var occurred = false
   @Option(help: "Files to write: ndjson, csv or ndjson,csv.") var format: String = "ndjson,csv"
   @Option(help: "Events per read transaction.") var eventsPerRead: Int = 1_000
+  @Option(
+    name: .customLong("auditor-key"),
+    help: ArgumentHelp(
+      "An auditor's X25519 public key (64 hex digits, from `audit keygen`), or a file of such keys "
+        + "one per line; repeatable. The export then carries the exported patients' data keys "
+        + "sealed to each (keys.json, format treatment-ledger-audit-3).",
+      valueName: "key|file"))
+  var auditorKeys: [String] = []
   @Flag(
     help: """
       Exit 65 without recording anything when the export selects no event or names a patient \
@@ -95,7 +105,8 @@ struct AuditExportCommand: AsyncParsableCommand {
 
   func validate() throws {
     let names = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    guard !names.isEmpty, names.allSatisfy({ AuditFormat(rawValue: $0) != nil }) else {
+    let choices = Set(AuditFormat.allCases.map(\.rawValue))
+    guard !names.isEmpty, names.allSatisfy({ choices.contains($0) }) else {
       throw ValidationError("--format takes ndjson, csv or ndjson,csv")
     }
     if occurred && from == nil && to == nil {
@@ -108,6 +119,12 @@ struct AuditExportCommand: AsyncParsableCommand {
     guard (1...100_000).contains(eventsPerRead) else {
       throw ValidationError("--events-per-read must be from 1 to 100000")
     }
+    do { _ = try AuditorKeyPair.publicKeys(auditorKeys) } catch {
+      throw ValidationError("--auditor-key: \(error)")
+    }
+    if !auditorKeys.isEmpty && !formats.contains(.ndjson) {
+      throw ValidationError("--auditor-key needs the ndjson format")
+    }
   }
 
   func run() async throws {
@@ -115,7 +132,7 @@ struct AuditExportCommand: AsyncParsableCommand {
       directory: out, filter: filter, formats: formats,
       exportedBy: Recorder(id: by, name: byName ?? by, role: byRole), reason: reason,
       tool: AuditManifest.Tool(name: "treatment-ledger", version: AuditManifest.libraryVersion),
-      eventsPerRead: eventsPerRead)
+      eventsPerRead: eventsPerRead, auditorKeys: try AuditorKeyPair.publicKeys(auditorKeys))
 
     for path in AuditExporter.unfinishedExports(near: out) {
       printError(
@@ -170,6 +187,12 @@ struct AuditExportCommand: AsyncParsableCommand {
       throw Exit.report(error)
     }
 
+    Self.printSummary(export, recorded: recorded, verifierCopied: verifierCopied)
+  }
+
+  /// The lines that end a successful export: the manifest's hash, the signature, the record, the
+  /// auditors the data keys were sealed to, the verifier's copy, the count and the rate.
+  static func printSummary(_ export: AuditExport, recorded: RecordedEvent, verifierCopied: Bool) {
     let counts = export.manifest.counts
     let rate = export.seconds > 0 ? Int(Double(counts.events) / export.seconds) : 0
     print(
@@ -180,6 +203,9 @@ struct AuditExportCommand: AsyncParsableCommand {
     print(
       "recorded   \(StreamNames.audit) position \(recorded.globalPosition), export id \(export.manifest.exportId)"
     )
+    for recipient in export.keys?.recipients ?? [] {
+      print("sealed     data keys to auditor \(recipient.publicKey) (\(AuditKeysFile.fileName))")
+    }
     if verifierCopied {
       let path = export.directory + "/" + AuditVerifyScript.fileName
       print("verifier   \(path) (python3 \(path) \(export.directory))")
@@ -263,6 +289,18 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         + "one per line (`keys public --all`); repeatable. The export must be signed by one of them.",
       valueName: "key|file"))
   var publicKeys: [String] = []
+  @Option(
+    help: ArgumentHelp(
+      "The auditor's X25519 private key file (from `audit keygen`): unseal the data keys of "
+        + "keys.json and open every sealed event's data.",
+      valueName: "file"))
+  var auditorPrivateKey: String?
+  @Option(
+    help: ArgumentHelp(
+      "With --auditor-private-key: write the opened events to DIR/events.ndjson (DIR new or "
+        + "empty; each line the envelope as `read --json` prints it).",
+      valueName: "dir"))
+  var decryptTo: String?
   @Flag(help: "Print the report as JSON.") var json = false
 
   /// Off a terminal, a progress line on standard error every this many events.
@@ -273,6 +311,14 @@ struct AuditVerifyCommand: AsyncParsableCommand {
       throw ValidationError("--manifest-sha256 must be 64 hex digits")
     }
     _ = try trustedKeys()
+    if decryptTo != nil && auditorPrivateKey == nil {
+      throw ValidationError("--decrypt-to needs --auditor-private-key")
+    }
+    if let auditorPrivateKey {
+      do { _ = try AuditorKeyPair.read(privateKeyFile: auditorPrivateKey) } catch {
+        throw ValidationError("--auditor-private-key: \(error)")
+      }
+    }
   }
 
   /// The keys of `--public-key`: each 64 hex digits, or a file of such lines (`#` comments).
@@ -302,8 +348,12 @@ struct AuditVerifyCommand: AsyncParsableCommand {
 
   func run() async throws {
     let bar = Progress(label: "verified", lineEvery: Self.progressLineEvery)
-    let verifier = AuditVerifier(trustedKeys: try trustedKeys()) { done, expected in
+    var verifier = AuditVerifier(trustedKeys: try trustedKeys()) { done, expected in
       bar.update(done: done, total: expected)
+    }
+    if let auditorPrivateKey {
+      verifier.auditor = try AuditorKeyPair.read(privateKeyFile: auditorPrivateKey)
+      verifier.decryptTo = decryptTo
     }
     let report: AuditVerificationReport
     if let store {
@@ -346,6 +396,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
       print(
         "intact: \(report.eventsChecked) events\(inRange), \(hashes); manifest sha256 "
           + "\(report.manifestSHA256 ?? "-") (\(manifest)); \(signed)")
+      if let opened = report.opened { print(AuditKeygenCommand.openedLine(opened)) }
     }
     if !report.isIntact { throw Exit.verificationFailed }
   }

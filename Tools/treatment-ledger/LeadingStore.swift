@@ -60,7 +60,10 @@ enum LeadingStore {
     }
     guard command is OpensStore.Type else {
       let name = rest.prefix(depth).joined(separator: " ")
-      let subcommands = command.configuration.subcommands.map { $0._commandName }
+      // Only the subcommands that take a store (`audit keygen`, for one, does not).
+      let subcommands = command.configuration.subcommands.filter {
+        $0 is OpensStore.Type || !$0.configuration.subcommands.isEmpty
+      }.map { $0._commandName }
       if !subcommands.isEmpty {
         throw ValidationError(
           "`\(name)` needs a subcommand (\(subcommands.joined(separator: ", ")))")
