@@ -46,8 +46,24 @@ public struct CentralDatabase: Sendable {
       + "/\(configuration.database ?? configuration.username)"
   }
 
-  /// A connection, after the schema is created or found current.
-  func connect(logger: Logger) async throws(CentralError) -> PostgresConnection {
+  /// A connection, after the schema is created or found current; ``CentralError/unreachable(reason:)``
+  /// when that takes longer than `timeout` (a connection opened later is closed: see
+  /// ``withDeadline(_:onTimeout:onAbandoned:_:)``).
+  func connect(
+    logger: Logger, timeout: Duration = .seconds(60)
+  ) async throws(CentralError) -> PostgresConnection {
+    let configuration = self.configuration
+    return try await withDeadline(
+      timeout, onAbandoned: { connection in Task { try? await connection.close() } }
+    ) {
+      try await Self.connectNow(configuration, logger: logger)
+    }
+  }
+
+  /// ``connect(logger:timeout:)`` without its deadline.
+  private static func connectNow(
+    _ configuration: PostgresConnection.Configuration, logger: Logger
+  ) async throws(CentralError) -> PostgresConnection {
     let connection: PostgresConnection
     do {
       connection = try await PostgresConnection.connect(

@@ -172,8 +172,8 @@ final class ForwardSession: @unchecked Sendable {
   static func open(_ forwarder: ClinicForwarder) async throws(CentralError) -> ForwardSession {
     let logger = forwarder.logger
     let clinic = forwarder.clinic.rawValue
-    let connection = try await forwarder.database.connect(logger: logger)
     let timeout = forwarder.options.statementTimeout
+    let connection = try await forwarder.database.connect(logger: logger, timeout: timeout)
     do {
       let acquired = Mutex(true)
       try await guarded(connection, timeout: timeout) {

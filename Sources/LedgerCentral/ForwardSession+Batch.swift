@@ -3,7 +3,6 @@ import LedgerEventStore
 import Logging
 import NIOCore
 import PostgresNIO
-import Synchronization
 
 /// The columns of one batch, as PostgreSQL arrays for one `INSERT … SELECT FROM unnest(…)`.
 struct EventRows: Sendable {
@@ -174,89 +173,6 @@ extension ForwardSession {
     _ body: @escaping @Sendable () async throws -> Void
   ) async throws(CentralError) {
     guard !connection.isClosed else { throw .unreachable(reason: "connection closed") }
-    let outcome = FirstOutcome()
-    do {
-      try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation {
-          (continuation: CheckedContinuation<Void, any Error>) in
-          outcome.install(continuation)
-          let work = Task {
-            do {
-              try await body()
-              outcome.finish(.success(()))
-            } catch {
-              outcome.finish(.failure(error))
-            }
-          }
-          let timer = Task {
-            try? await Task.sleep(for: timeout)
-            guard !Task.isCancelled else { return }
-            if outcome.finish(
-              .failure(CentralError.unreachable(reason: "no answer within \(timeout)")))
-            {
-              work.cancel()
-              Task { try? await connection.close() }
-            }
-          }
-          outcome.onFinish { timer.cancel() }
-        }
-      } onCancel: {
-        outcome.finish(.failure(CancellationError()))
-      }
-    } catch {
-      throw CentralDatabase.describe(error)
-    }
-  }
-
-}
-
-/// The first of several racing outcomes (a query's answer, its timeout, the caller's
-/// cancellation), delivered once to the waiting caller; the others are dropped.
-final class FirstOutcome: Sendable {
-  private struct State {
-    var continuation: CheckedContinuation<Void, any Error>?
-    var early: Result<Void, any Error>?
-    var done = false
-    var onFinish: (@Sendable () -> Void)?
-  }
-  private let state = Mutex(State())
-
-  /// The caller's continuation; resumed at once when an outcome came first.
-  func install(_ continuation: CheckedContinuation<Void, any Error>) {
-    let early: Result<Void, any Error>? = state.withLock { state in
-      if let early = state.early { return early }
-      state.continuation = continuation
-      return nil
-    }
-    if let early { continuation.resume(with: early) }
-  }
-
-  /// Runs `action` when the outcome is decided (at once if it is).
-  func onFinish(_ action: @escaping @Sendable () -> Void) {
-    let now = state.withLock { state in
-      if state.done { return true }
-      state.onFinish = action
-      return false
-    }
-    if now { action() }
-  }
-
-  /// Delivers `result` if no outcome came first; true when it did.
-  @discardableResult
-  func finish(_ result: Result<Void, any Error>) -> Bool {
-    let (first, continuation, action) = state.withLock {
-      state -> (Bool, CheckedContinuation<Void, any Error>?, (@Sendable () -> Void)?) in
-      guard !state.done else { return (false, nil, nil) }
-      state.done = true
-      if state.continuation == nil { state.early = result }
-      let pending = state.continuation
-      state.continuation = nil
-      let action = state.onFinish
-      state.onFinish = nil
-      return (true, pending, action)
-    }
-    continuation?.resume(with: result)
-    action?()
-    return first
+    try await withDeadline(timeout, onTimeout: { Task { try? await connection.close() } }, body)
   }
 }
