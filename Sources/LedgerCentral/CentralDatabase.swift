@@ -54,10 +54,9 @@ public struct CentralDatabase: Sendable {
   ) async throws(CentralError) -> PostgresConnection {
     let configuration = self.configuration
     return try await withDeadline(
-      timeout, onAbandoned: { connection in Task { try? await connection.close() } }
-    ) {
-      try await Self.connectNow(configuration, logger: logger)
-    }
+      timeout,
+      onAbandoned: { connection in Task { try? await connection.close() } },
+      { try await Self.connectNow(configuration, logger: logger) })
   }
 
   /// ``connect(logger:timeout:)`` without its deadline.

@@ -52,8 +52,8 @@ struct DeadlineTests {
     await #expect(throws: CentralError.unreachable(reason: "no answer within 0.2 seconds")) {
       try await withDeadline(
         .milliseconds(200), onTimeout: { timedOut.withLock { $0 += 1 } },
-        onAbandoned: { value in abandoned.withLock { $0.append(value) } }
-      ) { await gate.wait() }
+        onAbandoned: { value in abandoned.withLock { $0.append(value) } },
+        { await gate.wait() })
     }
     #expect(ContinuousClock.now - started < .seconds(20))
     #expect(timedOut.withLock { $0 } == 1)
