@@ -19,6 +19,8 @@ import PackageDescription
 //   LedgerDemo             the synthetic clinic; linked by tools and tests only, never by the facade
 //   LedgerServer           the HTTP API over the facade (Hummingbird): roles, the `$access` record
 //                          of reads, problem documents, server-sent events, metrics; beside the tools
+//   LedgerCentral          the chain's central copy in PostgreSQL (postgres-nio): forwarder,
+//                          verifier, status; beside the server, below the tools (docs/CENTRAL.md)
 //   Tools/                 executables over the facade (and LedgerDemo)
 let package = Package(
   name: "TreatmentLedger",
@@ -43,6 +45,8 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     // Test-only: an independent CSV reader for what `audit export` writes.
     .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+    // The central copy of a chain's clinics (LedgerCentral): PostgreSQL's wire protocol.
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
   ],
   targets: [
     .systemLibrary(
@@ -109,6 +113,17 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]
     ),
+    .target(
+      name: "LedgerCentral",
+      dependencies: [
+        "LedgerFoundation",
+        "LedgerEventStore",
+        "LedgerAudit",
+        "TreatmentLedger",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
     // verify_export.py as a resource, so that `audit export` can copy it into every export.
     .target(
       name: "AuditVerifyScript",
@@ -120,6 +135,7 @@ let package = Package(
       name: "TreatmentLedgerCLI",
       dependencies: [
         "TreatmentLedger",
+        "LedgerCentral",
         "LedgerDemo",
         "LedgerServer",
         "AuditVerifyScript",
@@ -266,6 +282,15 @@ let package = Package(
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
+      ]
+    ),
+    .testTarget(
+      name: "LedgerCentralTests",
+      dependencies: [
+        "LedgerCentral", "LedgerEventStore", "LedgerFoundation", "LedgerTestSupport",
+        "LedgerAudit", "TreatmentLedger",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "Logging", package: "swift-log"),
       ]
     ),
     .testTarget(

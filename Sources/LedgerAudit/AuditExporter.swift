@@ -61,14 +61,20 @@ public struct AuditExport: Sendable, Hashable {
 ///   uses its own open ledger for both (`Ledger.exportAudit(_:progress:)` in TreatmentLedger).
 /// - The exporter is `Sendable` and keeps no state between exports.
 public struct AuditExporter: Sendable {
-  /// The store read from.
-  public let store: EventStore
+  /// Where the records are read: the store, or another copy of its log.
+  public let source: any AuditRecordSource
   /// What the exported records mean (patient streams, corrections, voids).
   public let semantics: any AuditSemantics
 
   /// An exporter reading `store`, rendering its records with `semantics`.
   public init(store: EventStore, semantics: any AuditSemantics) {
-    self.store = store
+    self.init(source: store, semantics: semantics)
+  }
+
+  /// An exporter reading `source` (a copy of one store's log, such as the chain's central copy),
+  /// rendering its records with `semantics`: the files are those a store's export gives.
+  public init(source: any AuditRecordSource, semantics: any AuditSemantics) {
+    self.source = source
     self.semantics = semantics
   }
 
@@ -98,6 +104,10 @@ public struct AuditExporter: Sendable {
         throw .invalidRequest(reason: "an export for auditors' keys needs the ndjson format")
       }
       _ = try AuditorKeyPair.publicKeys(request.auditorKeys.map(Hex.encode))
+      guard source is EventStore else {
+        throw .invalidRequest(
+          reason: "auditors' keys are exported from the clinic's store, which holds the data keys")
+      }
     }
     guard !request.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw .invalidRequest(reason: "a reason is required")
@@ -114,7 +124,7 @@ public struct AuditExporter: Sendable {
 
     let staging = try AuditStaging.prepare(request.directory)
     var job = ExportJob(
-      store: store, semantics: semantics, request: request, directory: staging, progress: progress)
+      store: source, semantics: semantics, request: request, directory: staging, progress: progress)
     do {
       let export = try await job.run(started: started)
       guard let signer = request.signer else { return export }
@@ -192,7 +202,7 @@ public struct AuditExporter: Sendable {
 
 /// One export in progress: the plan, the writers and the running counts.
 private struct ExportJob {
-  let store: EventStore
+  let store: any AuditRecordSource
   let semantics: any AuditSemantics
   let request: AuditExportRequest
   /// Where the files are written (the staging directory).
@@ -214,7 +224,7 @@ private struct ExportJob {
   static let window = 2 * min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
 
   init(
-    store: EventStore, semantics: any AuditSemantics, request: AuditExportRequest,
+    store: any AuditRecordSource, semantics: any AuditSemantics, request: AuditExportRequest,
     directory: String, progress: (@Sendable (UInt64, UInt64) -> Void)?
   ) {
     self.store = store
@@ -250,19 +260,17 @@ private struct ExportJob {
     }
 
     // The log as it is now: nothing at or after `storeHead.events` is exported.
-    let statistics: EventStore.Statistics
-    do { statistics = try store.statistics() } catch { throw .store(error) }
+    let storeHead: AuditManifest.StoreHead
+    let storeFormat: String
+    do { (storeHead, storeFormat) = try await store.auditHead() } catch { throw .store(error) }
     let generatedAt = Timestamp.format(micros: Timestamp.nowMicros())
-    let storeHead = AuditManifest.StoreHead(
-      events: statistics.events, chainHead: statistics.chainHead,
-      lastRecordedAt: statistics.lastRecordedAt)
 
     let anchors: AuditManifest.Anchors
     do {
       if let stream = filter.stream(using: semantics) {
-        anchors = try exportStream(stream, end: statistics.events, storeHead: storeHead)
+        anchors = try await exportStream(stream, end: storeHead.events, storeHead: storeHead)
       } else {
-        anchors = try await exportLog(end: statistics.events, storeHead: storeHead)
+        anchors = try await exportLog(end: storeHead.events, storeHead: storeHead)
       }
     } catch let error as AuditError {
       throw error
@@ -292,7 +300,7 @@ private struct ExportJob {
     let keys = try writeKeys(exportId: exportId)
     if let keys { files.append(keys.entry) }
     var manifest = AuditManifest(
-      exportId: exportId, tool: request.tool, storeFormat: statistics.format,
+      exportId: exportId, tool: request.tool, storeFormat: storeFormat,
       generatedAt: generatedAt, generatedBy: request.exportedBy, reason: request.reason,
       filter: filter, counts: AuditManifest.Counts(events: count, eventsInRange: inRange),
       anchors: anchors, files: files)
@@ -322,15 +330,15 @@ private struct ExportJob {
     var high = end
     if !filter.coversWholeChain {
       if let from = filter.fromMicros {
-        low = min(end, try store.eventCount(recordedAtOrBefore: from - 1))
+        low = min(end, try await store.eventCount(recordedAtOrBefore: from - 1))
       }
       if let to = filter.toMicros {
-        high = min(end, try store.eventCount(recordedAtOrBefore: to - 1))
+        high = min(end, try await store.eventCount(recordedAtOrBefore: to - 1))
       }
       high = max(low, high)
     }
-    let before = low > 0 ? try store.readAll(from: low - 1, limit: 1).first?.asStored : nil
-    let after = high < end ? try store.readAll(from: high, limit: 1).first?.asStored : nil
+    let before = low > 0 ? try await store.storedEvent(at: low - 1) : nil
+    let after = high < end ? try await store.storedEvent(at: high) : nil
     expected = high - low
     // Chunks of stored records are read here, one short read transaction each, decoded (only
     // as far as the files need) and encoded a few at once in child tasks, and written and hashed
@@ -341,11 +349,11 @@ private struct ExportJob {
     var start = low
     try await orderedParallelMap(
       window: Self.window,
-      next: { () throws(AuditError) -> [StoredRecord]? in
+      next: { () async throws(AuditError) -> [StoredRecord]? in
         guard start < high else { return nil }
         let count = Int(min(chunk, high - start))
         do throws(EventStoreError) {
-          let records = try store.readStoredRecords(from: start, limit: count, end: high)
+          let records = try await store.storedRecords(from: start, limit: count, end: high)
           if records.count != count || records.first?.position != start {
             throw .corruptRecord(position: start, reason: "missing from the log")
           }
@@ -377,10 +385,10 @@ private struct ExportJob {
   /// in the range.
   private mutating func exportStream(
     _ stream: String, end: UInt64, storeHead: AuditManifest.StoreHead
-  ) throws -> AuditManifest.Anchors {
+  ) async throws -> AuditManifest.Anchors {
     let filter = request.filter
     let chunk = request.eventsPerRead
-    let currentVersion = try store.streamVersion(stream)
+    let currentVersion = try await store.streamVersion(stream)
     expected = currentVersion.map { $0 + 1 } ?? 0
     guard currentVersion != nil else {
       return AuditManifest.Anchors(
@@ -389,15 +397,16 @@ private struct ExportJob {
     }
     var low: UInt64 = 0
     if !filter.coversWholeChain, let from = filter.fromMicros, let top = currentVersion {
-      low = try firstVersion(of: stream, recordedFrom: from, upTo: top, end: end)
+      low = try await firstVersion(of: stream, recordedFrom: from, upTo: top, end: end)
     }
-    let before = low > 0 ? try event(of: stream, low - 1, end: end) : nil
+    let before = low > 0 ? try await event(of: stream, low - 1, end: end) : nil
     var after: RecordedEvent?
     var version = low
     var reachedEnd = false
     expected = (currentVersion ?? 0) + 1 - low
     while !reachedEnd {
-      let events = try store.readStream(stream, from: version, limit: chunk).map(\.asStored)
+      let events = try await store.storedStream(
+        stream, from: version, direction: .forward, limit: chunk)
       var batch: [RecordedEvent] = []
       batch.reserveCapacity(events.count)
       for event in events {
@@ -420,7 +429,7 @@ private struct ExportJob {
     }
 
     // When the stream went on past the range, its head is its last event stored before `end`.
-    let streamHead = after == nil ? last ?? before : try lastEvent(of: stream, end: end)
+    let streamHead = after == nil ? last ?? before : try await lastEvent(of: stream, end: end)
     return AuditManifest.Anchors(
       chain: .stream, first: first, last: last.map(AuditManifest.EventAnchor.init),
       before: before.map(AuditManifest.EventAnchor.init),
@@ -434,8 +443,13 @@ private struct ExportJob {
 
   /// The event at `version` of `stream`, or nil when there is none or it was stored at or after
   /// `end`.
-  private func event(of stream: String, _ version: UInt64, end: UInt64) throws -> RecordedEvent? {
-    guard let event = try store.readStream(stream, from: version, limit: 1).first?.asStored,
+  private func event(of stream: String, _ version: UInt64, end: UInt64) async throws
+    -> RecordedEvent?
+  {
+    guard
+      let event = try await store.storedStream(
+        stream, from: version, direction: .forward, limit: 1
+      ).first,
       event.streamVersion == version, event.globalPosition < end
     else { return nil }
     return event
@@ -445,12 +459,12 @@ private struct ExportJob {
   /// after `end`: recordedAt never decreases along a stream, so a binary search finds it.
   private func firstVersion(
     of stream: String, recordedFrom from: Int64, upTo top: UInt64, end: UInt64
-  ) throws -> UInt64 {
+  ) async throws -> UInt64 {
     var lower: UInt64 = 0
     var upper = top + 1
     while lower < upper {
       let middle = lower + (upper - lower) / 2
-      let candidate = try event(of: stream, middle, end: end)
+      let candidate = try await event(of: stream, middle, end: end)
       let reached =
         candidate.map { (Timestamp.parseMicros($0.recordedAt) ?? .max) >= from } ?? true
       if reached { upper = middle } else { lower = middle + 1 }
@@ -459,12 +473,12 @@ private struct ExportJob {
   }
 
   /// The last event of `stream` stored before position `end`, read backward a chunk at a time.
-  private func lastEvent(of stream: String, end: UInt64) throws -> RecordedEvent? {
+  private func lastEvent(of stream: String, end: UInt64) async throws -> RecordedEvent? {
     let chunk = request.eventsPerRead
     var from: UInt64? = nil
     while true {
-      let events = try store.readStream(stream, from: from, direction: .backward, limit: chunk)
-        .map(\.asStored)
+      let events = try await store.storedStream(
+        stream, from: from, direction: .backward, limit: chunk)
       if let event = events.first(where: { $0.globalPosition < end }) { return event }
       guard let oldest = events.last, oldest.streamVersion > 0, events.count == chunk else {
         return nil
@@ -480,6 +494,10 @@ private struct ExportJob {
     exportId: String
   ) throws(AuditError) -> (file: AuditKeysFile, entry: AuditManifest.FileEntry)? {
     guard !request.auditorKeys.isEmpty else { return nil }
+    guard let store = store as? EventStore else {
+      throw .invalidRequest(
+        reason: "auditors' keys are exported from the clinic's store, which holds the data keys")
+    }
     let keys = try AuditKeysFile.make(
       exportId: exportId, used: keyVersions, auditors: request.auditorKeys, store: store)
     let path = directory + "/" + AuditKeysFile.fileName

@@ -1,9 +1,9 @@
 /// Maps inputs in parallel and hands the outputs back in input order, holding at most `window`
 /// inputs and outputs at a time: the pipeline of the audit exporter and the audit verifier.
 ///
-/// - `next` produces the inputs one at a time, on the calling task, synchronously: it may read
-///   the store in a short LMDB read transaction, since nothing it does spans an `await` (LMDB
-///   ties a transaction to its thread). It returns nil after the last input.
+/// - `next` produces the inputs one at a time, on the calling task: it may read the store in a
+///   short LMDB read transaction that spans no `await` (LMDB ties a transaction to its thread),
+///   or await another source (the central copy). It returns nil after the last input.
 /// - `transform` runs in the child tasks of a task group, several at once.
 /// - `consume` receives each output in the order `next` produced the inputs, on the calling task.
 ///
@@ -18,7 +18,7 @@
 /// ```
 package func orderedParallelMap<Input: Sendable, Output: Sendable, Failure: Error>(
   window: Int,
-  next: () throws(Failure) -> Input?,
+  next: () async throws(Failure) -> Input?,
   transform: @escaping @Sendable (Input) -> Output,
   consume: (Output) throws(Failure) -> Void
 ) async throws(Failure) {
@@ -32,7 +32,7 @@ package func orderedParallelMap<Input: Sendable, Output: Sendable, Failure: Erro
     do throws(Failure) {
       while true {
         while !exhausted && produced - delivered < window {
-          guard let input = try next() else {
+          guard let input = try await next() else {
             exhausted = true
             break
           }

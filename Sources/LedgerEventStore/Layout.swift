@@ -179,6 +179,9 @@ struct Layout {
 /// `package` so that this package's fuzz target (`Tools/ledger-fuzz`, target `record`) can feed it
 /// arbitrary bytes, as a damaged or tampered store would; it is not part of the library's API.
 package enum RecordCodec {
+  /// The format name of the stores whose log values this codec reads (`meta/format`).
+  package static let formatName = Layout.formatName
+
   /// The log value of an event: version byte, `hash`, `canonical`.
   package static func encode(hash: ChainHash, canonical: [UInt8]) -> [UInt8] {
     var value = [UInt8]()

@@ -110,3 +110,27 @@ extension EventStore {
     EventSubscription(store: self, start: position, pollInterval: pollInterval)
   }
 }
+
+extension EventStore {
+  /// Waits until the log holds more than `count` events, for at most `timeout`: woken at once by
+  /// this process's commits, and looking for other processes' every `pollInterval`. True when it
+  /// does, false when the time ran out, the task was cancelled or the store closed. For a reader
+  /// of stored records (the central forwarder) that follows the log without decoding it.
+  package func waitForEvents(
+    beyond count: UInt64, timeout: Duration, pollInterval: Duration = .milliseconds(100)
+  ) async throws(EventStoreError) -> Bool {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while true {
+      if Task.isCancelled || notifier.isClosed { return false }
+      let generation = notifier.generation
+      do {
+        if try nextPosition() > count { return true }
+      } catch .closed {
+        return false
+      }
+      let left = ContinuousClock.now.duration(to: deadline)
+      guard left > .zero else { return false }
+      await notifier.wait(after: generation, timeout: Swift.min(left, pollInterval))
+    }
+  }
+}

@@ -199,7 +199,7 @@ extension EventStore {
   }
 
   /// The first problem of an event's bytes on their own: its hash, then its canonical form.
-  static func checkBytes(_ event: RecordedEvent) -> (
+  package static func checkBytes(_ event: RecordedEvent) -> (
     kind: VerificationProblem.Kind, detail: String
   )? {
     if ChainHash.sha256(event.canonicalBytes) != event.hash {
@@ -212,7 +212,7 @@ extension EventStore {
   }
 
   /// `verify`'s sentence for a break of the chain.
-  static func logDetail(_ broken: ChainBreak) -> String {
+  package static func logDetail(_ broken: ChainBreak) -> String {
     switch broken {
     case .position(_, let found): return "the event names position \(found)"
     case .logLink: return "previousHash is not the hash of the previous event"

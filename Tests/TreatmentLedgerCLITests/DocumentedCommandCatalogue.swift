@@ -482,6 +482,30 @@ enum DocumentedCommandCatalogue {
   /// Documented command lines no test here runs, each with the reason.
   static let notRun: [(text: String, reason: String)] = [
     (
+      #"treatment-ledger central audit export --postgres postgres://ledger@central.example:5432/chain --clinic north --out north-2026 --by u-417 --reason "chain review""#,
+      "needs a PostgreSQL server at central.example; CentralCommandTests runs forward, central verify, central status and central audit export as written against the server .ci/run starts ($TREATMENT_LEDGER_POSTGRES_URL)"
+    ),
+    (
+      #"python3 north-2026/verify_export.py north-2026"#,
+      "needs a PostgreSQL server at central.example; CentralCommandTests runs forward, central verify, central status and central audit export as written against the server .ci/run starts ($TREATMENT_LEDGER_POSTGRES_URL)"
+    ),
+    (
+      #"treatment-ledger forward --store /var/lib/clinic/ledger --postgres postgres://ledger@central.example:5432/chain --clinic north --once"#,
+      "needs a PostgreSQL server at central.example; CentralCommandTests runs forward, central verify and central status as written against the server .ci/run starts ($TREATMENT_LEDGER_POSTGRES_URL)"
+    ),
+    (
+      #"treatment-ledger forward --store /var/lib/clinic/ledger --postgres postgres://ledger@central.example:5432/chain --clinic north"#,
+      "needs a PostgreSQL server at central.example; CentralCommandTests runs forward, central verify and central status as written against the server .ci/run starts ($TREATMENT_LEDGER_POSTGRES_URL)"
+    ),
+    (
+      #"treatment-ledger central verify --postgres postgres://ledger@central.example:5432/chain"#,
+      "needs a PostgreSQL server at central.example; CentralCommandTests runs forward, central verify and central status as written against the server .ci/run starts ($TREATMENT_LEDGER_POSTGRES_URL)"
+    ),
+    (
+      #"treatment-ledger central status --postgres postgres://ledger@central.example:5432/chain"#,
+      "needs a PostgreSQL server at central.example; CentralCommandTests runs forward, central verify and central status as written against the server .ci/run starts ($TREATMENT_LEDGER_POSTGRES_URL)"
+    ),
+    (
       #".build-bench/release/LedgerBench --quick --workloads 3,4 --work-dir W --keep"#,
       "needs the release build of LedgerBench and Linux perf; it profiles one workload's child process (BENCHMARKS.md); BenchTests runs LedgerBench --quick --allow-debug on the debug build"
     ),

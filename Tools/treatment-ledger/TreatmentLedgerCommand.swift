@@ -28,7 +28,8 @@ struct TreatmentLedgerCommand: AsyncParsableCommand {
       Stats.self,
       Timeline.self, Summary.self, Report.self, Rebuild.self, SchemasCommand.self,
       AuditCommand.self, DEACommand.self, HoldCommand.self, RetentionCommand.self, Serve.self,
-      TokenCommand.self, Migrate.self, KeysCommand.self, Erase.self,
+      TokenCommand.self, Migrate.self, KeysCommand.self, Erase.self, Forward.self,
+      CentralCommand.self,
     ]
   )
 
