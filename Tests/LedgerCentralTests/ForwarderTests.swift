@@ -171,14 +171,18 @@ struct ForwarderTests {
   }
 }
 
-/// Polls `condition` every 50 ms for up to `seconds`.
+/// Polls `condition` every 50 ms for up to `seconds`, and at least `seconds × 20` times: when the
+/// full suite's blocking work holds the cooperative pool's threads (the forwarder's tasks wait
+/// for one as well), a wall-clock limit alone would give up on a forwarder that had no turn.
 func waitUntil(
   seconds: Double = 30, _ condition: () async throws -> Bool
 ) async throws {
   let deadline = Date().addingTimeInterval(seconds)
-  while Date() < deadline {
+  var polls = 0
+  while Date() < deadline || Double(polls) < seconds * 20 {
     if try await condition() { return }
     try await Task.sleep(for: .milliseconds(50))
+    polls += 1
   }
-  Issue.record("condition not reached within \(seconds) s")
+  Issue.record("condition not reached within \(seconds) s and \(polls) polls")
 }
