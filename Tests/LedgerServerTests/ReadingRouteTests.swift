@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LedgerServer
+import LedgerTestSupport
 import Testing
 import TreatmentLedger
 
@@ -73,6 +74,13 @@ struct ReadingRouteTests {
     let records = try fixture.accessRecords()
     #expect(records.count == 5)
     #expect(records.last?.json["route"] == .string("GET /v1/patients/{patientId}/access"))
+    // The records are valid PatientDataRead envelopes of the published schemas.
+    let envelopes = try fixture.ledger.store.readStream(StreamNames.access).map {
+      String(decoding: $0.envelopeJSON.canonicalBytes, as: UTF8.self)
+    }
+    let valid = try PublishedSchemas.validateEnvelopes(envelopes)
+    #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
+    #expect(valid.stdout.contains("5 valid"))
   }
 
   @Test("the log's pages leave out $access and $audit, and next still follows the log")

@@ -43,6 +43,10 @@ import TreatmentLedger
     #expect((mode as? NSNumber)?.intValue == 0o600)
     try cli.succeed(["verify"])
     #expect(try cli.stats().events == 21)
+    // The record of the migration is a valid StoreMigrated envelope of the published schemas.
+    let record = try cli.succeed(["read", "--stream", "$migration", "--json"]).stdout
+    let valid = try PublishedSchemas.validateEnvelopes([record.trimmingCharacters(in: .newlines)])
+    #expect(valid.status == 0 && record.contains("\"type\":\"StoreMigrated\""), "\(valid.stdout)")
     // Into a store that exists: refused, nothing changed.
     let again = try ProcessResult.run(
       LedgerCLI.executable, ["migrate", "--from", old, "--to", cli.store])

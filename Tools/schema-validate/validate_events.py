@@ -147,6 +147,13 @@ class Schemas:
       raise UsageError("defs.v1.schema.json not found")
     return list(defs[1]["$defs"]["eventType"]["enum"])
 
+  def system_event_types(self) -> list[str]:
+    """The store's own event types (defs systemEventType), appended only by the store."""
+    defs = self.by_id.get(BASE_ID + "defs.v1.schema.json")
+    if defs is None:
+      raise UsageError("defs.v1.schema.json not found")
+    return list(defs[1]["$defs"]["systemEventType"]["enum"])
+
   def schema_id(self, kind: str, event_type: str | None) -> str:
     if kind == "data":
       if not event_type:
@@ -360,6 +367,17 @@ NEGATIVE_CASES = [
   ("retention below the controlled-substance default", "retention", "retention", "controlledSubstances", "yearsAfterEvent", 1),
   ("retention with an unknown section", "retention", "retention", "", "patients", {}),
   ("retention without a policyVersion", "retention", "retention", "", "policyVersion", DROP),
+  ("AuditExported in a patient stream", "envelope", "AuditExported", "", "streamId", "patient-demo-0001"),
+  ("AuditExported in $access", "envelope", "AuditExported", "", "streamId", "$access"),
+  ("a clinical type in $audit", "envelope", "envelope", "", "streamId", "$audit"),
+  ("an unknown reserved stream", "envelope", "PatientDataRead", "", "streamId", "$reads"),
+  ("AuditExported without its manifest hash", "envelope", "AuditExported", "data", "manifestSha256", DROP),
+  ("AuditExported with an unknown file kind", "envelope", "AuditExported", "data", "formats", ["pdf"]),
+  ("a read without a purpose", "envelope", "PatientDataRead", "data", "purpose", DROP),
+  ("a read naming a patient's data", "envelope", "PatientDataRead", "data", "patientName", "x"),
+  ("a signing key not Ed25519", "envelope", "SigningKeyPublished", "data", "algorithm", "RSA"),
+  ("a DEA report of a patient stream", "envelope", "DEAReportGenerated", "data", "stream", "patient-demo-0001"),
+  ("a migration from another format", "envelope", "StoreMigrated", "data", "previousFormat", "treatment-ledger-2"),
 ]
 
 
@@ -423,6 +441,10 @@ def self_test(schemas: Schemas) -> int:
   hold_types = {"LegalHoldPlaced", "LegalHoldReleased"}
   example_paths = sorted(examples_dir.glob("*.json")) + sorted(examples_dir.glob("inventory/*.json"))
   example_paths += sorted(examples_dir.glob("holds/*.json")) + sorted(examples_dir.glob("retention/*.json"))
+  # The store's own events (defs systemEventType): whole stored envelopes in examples/system.
+  system_types = schemas.system_event_types()
+  system_streams = {"PatientDataRead": "$access", "StoreMigrated": "$migration"}
+  example_paths += sorted(examples_dir.glob("system/*.json"))
   for path in example_paths:
     name = path.name
     try:
@@ -433,6 +455,12 @@ def self_test(schemas: Schemas) -> int:
     examples[name] = instance
     if name == "envelope.v1.example.json":
       kind = "envelope"
+    elif path.parent.name == "system" and name.removesuffix(".v1.example.json") in system_types:
+      kind = "envelope"
+      system_type = name.removesuffix(".v1.example.json")
+      result(instance.get("type") == system_type, f"examples/system/{name} type")
+      stream = system_streams.get(system_type, "$audit")
+      result(instance.get("streamId") == stream, f"examples/system/{name} in stream {stream}")
     elif name == "protocol.v1.example.json":
       kind = "protocol"
     elif name == "retention.v1.example.json":
@@ -450,6 +478,10 @@ def self_test(schemas: Schemas) -> int:
     result(not errors, f"examples/{name} against {kind}", "; ".join(report(e) for e in errors[:3]))
   for event_type in types:
     result(f"{event_type}.v1.example.json" in examples, f"examples/{event_type}.v1.example.json exists")
+  for event_type in system_types:
+    rel = f"events/{event_type}.v1.schema.json"
+    result(BASE_ID + rel in schemas.by_id, f"{rel} exists")
+    result(f"{event_type}.v1.example.json" in examples, f"examples/system/{event_type}.v1.example.json exists")
 
   corrected = examples.get("EntryCorrected.v1.example.json")
   if corrected:  # the replacement must be valid data of the corrected event's type
