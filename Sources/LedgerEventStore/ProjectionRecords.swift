@@ -75,18 +75,24 @@ public final class ProjectionRecords {
   private(set) var memory: [[UInt8]: [UInt8]] = [:]
   /// The stream's data keys as read in `txn` (sealed stores), shared with the rest of the batch.
   private let keys: StreamKeys?
+  /// Where a rebuild tallies the records written to the slot it builds, if it does.
+  private let tally: SlotTally?
+  /// The plain values read and written so far, by key suffix, while tallying: what an overwrite
+  /// subtracts without opening the stored value again.
+  private var plain: [[UInt8]: [UInt8]] = [:]
 
   /// Records of `stream` in `slot`, stored in `txn`; `keys` is the stream's memo of data keys
-  /// in `txn`, if the caller keeps one.
+  /// in `txn`, if the caller keeps one; `tally`, when given, learns every record written.
   init(
     stream: String, name: String, slot: UInt8, store: EventStore, txn: WriteTransaction,
-    keys: StreamKeys? = nil
+    keys: StreamKeys? = nil, tally: SlotTally? = nil
   ) {
     self.stream = stream
     self.txn = txn
     self.store = store
     self.writable = txn
     self.keys = keys
+    self.tally = tally
     base = Layout.projectionStateKey(name, slot: slot, stream: stream)
   }
 
@@ -97,6 +103,7 @@ public final class ProjectionRecords {
     self.store = store
     self.writable = nil
     self.keys = nil
+    self.tally = nil
     base = Layout.projectionStateKey(name, slot: 0, stream: stream)
   }
 
@@ -150,12 +157,15 @@ public final class ProjectionRecords {
 
   private func stored(_ suffix: [UInt8]) throws(EventStoreError) -> [UInt8]? {
     guard let writable else { return memory[suffix] }
+    if tally != nil, let known = plain[suffix] { return known }
     let key = base + suffix
-    return try EventStore.mapping("projection record") {
+    let value: [UInt8]? = try EventStore.mapping("projection record") {
       guard let value = try writable.get(store.layout.projectionState, key) else { return nil }
       return try store.derivedSealer.open(
         value, stream: stream, database: "projection-state", key: key, in: writable, keys: keys)
     }
+    if tally != nil, let value { plain[suffix] = value }
+    return value
   }
 
   private func store(_ suffix: [UInt8], _ value: [UInt8]) throws(EventStoreError) {
@@ -164,6 +174,12 @@ public final class ProjectionRecords {
       return
     }
     let key = base + suffix
+    if let tally {
+      // The value replaced: known if read or written in this fold, else opened once.
+      let previous = try stored(suffix)
+      tally.wrote(stream: stream, suffix: suffix, value: value, previous: previous)
+      plain[suffix] = value
+    }
     try EventStore.mapping("projection record") {
       let sealed = try store.derivedSealer.seal(
         value, stream: stream, database: "projection-state", key: key, in: writable, keys: keys)
