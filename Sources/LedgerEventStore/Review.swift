@@ -33,6 +33,21 @@ public protocol AppendReviewer: Sendable {
     _ event: ProposedEvent, index: Int, stream: String, state: inout State, context: ReviewContext
   ) throws(EventStoreError) -> [JSONValue]
 
+  /// The work of reviewing `event` that needs neither the stream's state nor the store (such
+  /// as decoding its data into a typed event), or nil (the default). A large append calls it
+  /// on another thread, ahead of the writer, and hands the result to
+  /// ``review(_:index:stream:state:context:prepared:)``. It must not throw: a failure is kept in
+  /// the result and reported by the review, exactly where the review would report it.
+  func prepare(_ event: ProposedEvent, stream: String) -> (any Sendable)?
+
+  /// Reviews one new event with what ``prepare(_:stream:)`` returned for it (nil when it was not
+  /// prepared). The default ignores `prepared` and calls
+  /// ``review(_:index:stream:state:context:)``.
+  func review(
+    _ event: ProposedEvent, index: Int, stream: String, state: inout State, context: ReviewContext,
+    prepared: (any Sendable)?
+  ) throws(EventStoreError) -> [JSONValue]
+
   /// True when ``review(_:index:stream:state:context:)`` never changes `state` when it throws.
   /// The store then lets it update the batch's state in place instead of reviewing a copy of it
   /// (which costs a copy of the whole state per event). Default false.
@@ -77,6 +92,17 @@ public protocol AppendReviewer: Sendable {
 }
 
 extension AppendReviewer {
+  /// Nil: nothing is prepared ahead.
+  public func prepare(_ event: ProposedEvent, stream: String) -> (any Sendable)? { nil }
+
+  /// Ignores `prepared`: ``review(_:index:stream:state:context:)``.
+  public func review(
+    _ event: ProposedEvent, index: Int, stream: String, state: inout State, context: ReviewContext,
+    prepared: (any Sendable)?
+  ) throws(EventStoreError) -> [JSONValue] {
+    try review(event, index: index, stream: stream, state: &state, context: context)
+  }
+
   /// False: the store reviews a copy of the state, whatever `review` does before it throws.
   public var leavesStateUnchangedWhenRefusing: Bool { false }
 
@@ -217,11 +243,12 @@ public struct ReviewContext {
 
 /// One stream's review during one batch: the reviewer's state held between events.
 final class ReviewSession {
-  let review: (ProposedEvent, Int, ReviewContext) throws -> [JSONValue]
+  /// Reviews an event (its index in the batch, the context, what was prepared for it ahead).
+  let review: (ProposedEvent, Int, ReviewContext, (any Sendable)?) throws -> [JSONValue]
   let save: (WriteTransaction) throws -> Void
 
   private init(
-    review: @escaping (ProposedEvent, Int, ReviewContext) throws -> [JSONValue],
+    review: @escaping (ProposedEvent, Int, ReviewContext, (any Sendable)?) throws -> [JSONValue],
     save: @escaping (WriteTransaction) throws -> Void
   ) {
     self.review = review
@@ -272,16 +299,17 @@ final class ReviewSession {
     }
     let inPlace = reviewer.leavesStateUnchangedWhenRefusing
     return ReviewSession(
-      review: { event, index, context in
+      review: { event, index, context, prepared in
         // A refused event leaves the state as it was: a reviewer that promises not to touch it
         // when it throws updates the only copy in place; any other reviews a copy.
         if inPlace {
           return try reviewer.review(
-            event, index: index, stream: stream, state: &box.state, context: context)
+            event, index: index, stream: stream, state: &box.state, context: context,
+            prepared: prepared)
         }
         var next = box.state
         let flags = try reviewer.review(
-          event, index: index, stream: stream, state: &next, context: context)
+          event, index: index, stream: stream, state: &next, context: context, prepared: prepared)
         box.state = next
         return flags
       },
