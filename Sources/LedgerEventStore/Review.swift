@@ -263,17 +263,24 @@ final class ReviewSession {
   ) throws -> ReviewSession? {
     guard reviewer.reviews(stream: stream) else { return nil }
     let key = Array(stream.utf8)
-    let stored = try store.reviewValue(txn, stream: stream, key: key, keys: keys)
+    // The head as stored (sealed or not): the cache is keyed by these bytes, so a cached state
+    // is served without opening its sealed head (each seal has a nonce of its own, so equal
+    // stored bytes are the very value this process wrote).
+    let raw = try txn.get(store.layout.reviewState, key)
     let box: StateBox<R.State>
     // A state recomputed from the events, or read from a form without facts, has its facts
     // written before the batch is reviewed.
     var writeAllFacts = reviewer.keepsStateInFacts
-    if let stored,
-      let cached = store.reviewStateCache.take(stream: stream, storedBytes: stored) as? R.State
+    if let raw,
+      let cached = store.reviewStateCache.take(stream: stream, storedBytes: raw) as? R.State
     {
       box = StateBox(cached)
       writeAllFacts = false
     } else {
+      let stored = try raw.map { bytes in
+        try store.derivedSealer.open(
+          bytes, stream: stream, database: "review-state", key: key, in: txn, keys: keys)
+      }
       if reviewer.keepsStateInFacts, let stored,
         reviewer.storedStateHasFacts(stored, stream: stream)
       {
@@ -284,7 +291,7 @@ final class ReviewSession {
         box = StateBox(try reviewer.decodeState(stored, stream: stream))
       }
     }
-    if stored == nil {
+    if raw == nil {
       for event in try store.streamEvents(stream, txn) {
         reviewer.absorb(event, stream: stream, state: &box.state)
       }
@@ -315,8 +322,8 @@ final class ReviewSession {
       },
       save: { txn in
         let bytes = reviewer.encodeState(box.state)
-        try store.putReviewValue(txn, stream: stream, key: key, bytes, keys: keys)
-        store.reviewStateCache.store(stream: stream, bytes: bytes, state: box.state)
+        let stored = try store.putReviewValue(txn, stream: stream, key: key, bytes, keys: keys)
+        store.reviewStateCache.store(stream: stream, bytes: stored, state: box.state)
       })
   }
 }
@@ -447,13 +454,16 @@ extension EventStore {
       stored, stream: stream, database: "review-state", key: key, in: txn, keys: keys)
   }
 
-  /// Stores `value` under review-state `key` (of `stream`), sealed by the derived sealer.
+  /// Stores `value` under review-state `key` (of `stream`), sealed by the derived sealer, and
+  /// returns the bytes stored.
+  @discardableResult
   func putReviewValue(
     _ txn: WriteTransaction, stream: String, key: [UInt8], _ value: [UInt8],
     keys: StreamKeys? = nil
-  ) throws {
+  ) throws -> [UInt8] {
     let sealed = try derivedSealer.seal(
       value, stream: stream, database: "review-state", key: key, in: txn, keys: keys)
     try txn.put(layout.reviewState, key, sealed)
+    return sealed
   }
 }
