@@ -77,9 +77,14 @@ public final class ProjectionRecords {
   private let keys: StreamKeys?
   /// Where a rebuild tallies the records written to the slot it builds, if it does.
   private let tally: SlotTally?
-  /// The plain values read and written so far, by key suffix, while tallying: what an overwrite
-  /// subtracts without opening the stored value again.
+  /// The plain values read and written in this fold so far, by key suffix: a record read again
+  /// (such as a course's summary, read and rewritten for each of its events) is not opened
+  /// again, and an overwrite tallies the value it replaces without opening it. Only this fold
+  /// writes the stream's records in this slot while it runs, in this one transaction.
   private var plain: [[UInt8]: [UInt8]] = [:]
+  /// The digests of the values written so far, by key suffix, while tallying: what a second
+  /// write of the same record subtracts.
+  private var written: [[UInt8]: RecordSetDigest] = [:]
 
   /// Records of `stream` in `slot`, stored in `txn`; `keys` is the stream's memo of data keys
   /// in `txn`, if the caller keeps one; `tally`, when given, learns every record written.
@@ -157,14 +162,14 @@ public final class ProjectionRecords {
 
   private func stored(_ suffix: [UInt8]) throws(EventStoreError) -> [UInt8]? {
     guard let writable else { return memory[suffix] }
-    if tally != nil, let known = plain[suffix] { return known }
+    if let known = plain[suffix] { return known }
     let key = base + suffix
     let value: [UInt8]? = try EventStore.mapping("projection record") {
       guard let value = try writable.get(store.layout.projectionState, key) else { return nil }
       return try store.derivedSealer.open(
         value, stream: stream, database: "projection-state", key: key, in: writable, keys: keys)
     }
-    if tally != nil, let value { plain[suffix] = value }
+    if let value { plain[suffix] = value }
     return value
   }
 
@@ -175,11 +180,19 @@ public final class ProjectionRecords {
     }
     let key = base + suffix
     if let tally {
-      // The value replaced: known if read or written in this fold, else opened once.
-      let previous = try stored(suffix)
-      tally.wrote(stream: stream, suffix: suffix, value: value, previous: previous)
-      plain[suffix] = value
+      // The value replaced: its digest if written in this fold, else the value as read in this
+      // fold or opened once.
+      let previous: RecordSetDigest?
+      if let known = written[suffix] {
+        previous = known
+      } else {
+        previous = try stored(suffix).map { RecordSetDigest.of(suffix: suffix, value: $0) }
+      }
+      let digest = RecordSetDigest.of(suffix: suffix, value: value)
+      tally.wrote(stream: stream, value: digest, previous: previous)
+      written[suffix] = digest
     }
+    plain[suffix] = value
     try EventStore.mapping("projection record") {
       let sealed = try store.derivedSealer.seal(
         value, stream: stream, database: "projection-state", key: key, in: writable, keys: keys)

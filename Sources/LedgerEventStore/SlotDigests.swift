@@ -18,11 +18,14 @@ struct RecordSetDigest: Equatable, Sendable {
   /// The digest of one record: `suffix` is its key after the stream's whole-state key (empty, or
   /// 0x00 and the record key), `value` its plain value.
   static func of(suffix: some Collection<UInt8>, value: [UInt8]) -> RecordSetDigest {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(16 + suffix.count + value.count)
+    bytes += UInt64(suffix.count).bigEndianBytes
+    bytes += suffix
+    bytes += UInt64(value.count).bigEndianBytes
+    bytes += value
     var hasher = SHA256()
-    hasher.update(data: UInt64(suffix.count).bigEndianBytes)
-    hasher.update(data: Array(suffix))
-    hasher.update(data: UInt64(value.count).bigEndianBytes)
-    hasher.update(data: value)
+    hasher.update(data: bytes)
     var digest = RecordSetDigest()
     hasher.finalize().withUnsafeBytes { bytes in
       for limb in 0..<4 {
@@ -64,11 +67,12 @@ struct RecordSetDigest: Equatable, Sendable {
 final class SlotTally {
   private(set) var changes: [String: RecordSetDigest] = [:]
 
-  /// Records that `stream`'s record `suffix` now holds `value`, having held `previous`.
-  func wrote(stream: String, suffix: [UInt8], value: [UInt8], previous: [UInt8]?) {
+  /// Records that a record of `stream` now has digest `value`, having had `previous` (nil for a
+  /// record that did not exist).
+  func wrote(stream: String, value: RecordSetDigest, previous: RecordSetDigest?) {
     var change = changes[stream] ?? .empty
-    if let previous { change.subtract(.of(suffix: suffix, value: previous)) }
-    change.add(.of(suffix: suffix, value: value))
+    if let previous { change.subtract(previous) }
+    change.add(value)
     changes[stream] = change
   }
 
