@@ -82,9 +82,10 @@ public final class ProjectionRecords {
   /// again, and an overwrite tallies the value it replaces without opening it. Only this fold
   /// writes the stream's records in this slot while it runs, in this one transaction.
   private var plain: [[UInt8]: [UInt8]] = [:]
-  /// The digests of the values written so far, by key suffix, while tallying: what a second
-  /// write of the same record subtracts.
-  private var written: [[UInt8]: RecordSetDigest] = [:]
+  /// While tallying, the records written in this fold, by key suffix, with the value each held
+  /// before the fold's first write to it (nil for a new record): ``finishTally()`` digests each
+  /// once, however often the fold rewrote it (a course's summary, once per event).
+  private var replaced: [[UInt8]: [UInt8]?] = [:]
 
   /// Records of `stream` in `slot`, stored in `txn`; `keys` is the stream's memo of data keys
   /// in `txn`, if the caller keeps one; `tally`, when given, learns every record written.
@@ -148,6 +149,19 @@ public final class ProjectionRecords {
     }
   }
 
+  /// Tells the tally (a rebuild's) what this fold changed: each record written, digested once
+  /// with its final value, less the value it held before the fold.
+  func finishTally() {
+    guard let tally else { return }
+    for (suffix, previous) in replaced {
+      guard let value = plain[suffix] else { continue }
+      tally.wrote(
+        stream: stream, value: .of(suffix: suffix, value: value),
+        previous: previous.map { .of(suffix: suffix, value: $0) })
+    }
+    replaced = [:]
+  }
+
   /// The whole-state record of a ``StreamProjection``.
   func wholeState() throws(EventStoreError) -> [UInt8]? { try stored([]) }
 
@@ -179,18 +193,9 @@ public final class ProjectionRecords {
       return
     }
     let key = base + suffix
-    if let tally {
-      // The value replaced: its digest if written in this fold, else the value as read in this
-      // fold or opened once.
-      let previous: RecordSetDigest?
-      if let known = written[suffix] {
-        previous = known
-      } else {
-        previous = try stored(suffix).map { RecordSetDigest.of(suffix: suffix, value: $0) }
-      }
-      let digest = RecordSetDigest.of(suffix: suffix, value: value)
-      tally.wrote(stream: stream, value: digest, previous: previous)
-      written[suffix] = digest
+    if tally != nil, replaced[suffix] == nil {
+      // The value before this fold: as read in this fold, or opened once.
+      replaced[suffix] = .some(try stored(suffix))
     }
     plain[suffix] = value
     try EventStore.mapping("projection record") {

@@ -457,6 +457,7 @@ extension EventStore {
       stream: stream, name: handle.name, slot: slot, store: self, txn: txn, keys: keys,
       tally: tally)
     try handle.fold(records, events)
+    records.finishTally()
   }
 
   /// Every event of `stream`, in stream order, read in `txn`.
