@@ -37,15 +37,17 @@ extension EventStore {
   /// (which fail the whole group, or make the environment grow the map and run it again).
   func appendBatches(
     _ batches: [StreamAppend], system: Bool, options: AppendOptions, inline: [InlineProjection],
-    _ txn: WriteTransaction, _ head: inout Layout.Head, _ recordedAtMicros: Int64
+    _ txn: WriteTransaction, _ head: inout Layout.Head, _ recordedAtMicros: Int64,
+    prepared: PreparedAppend? = nil
   ) throws -> [AppendResult] {
     let recordedAt = Timestamp.format(micros: recordedAtMicros)
     var results: [AppendResult] = []
     results.reserveCapacity(batches.count)
-    for batch in batches {
+    for (index, batch) in batches.enumerated() {
       var writer = BatchWriter(
         store: self, batch: batch, options: options, inline: inline, txn: txn,
-        recordedAt: recordedAt, recordedAtMicros: recordedAtMicros)
+        recordedAt: recordedAt, recordedAtMicros: recordedAtMicros,
+        prepared: prepared?.batch(index))
       results.append(try writer.run(system: system, head: &head))
     }
     return results
@@ -121,11 +123,15 @@ private struct BatchWriter {
   /// The stream's data keys, read (or made) once for the batch: the event's data and every
   /// derived value it seals use the same key.
   let keys: StreamKeys
+  /// The batch's events prepared ahead (``PreparedAppend``), or nil: then each is checked here.
+  let prepared: [PreparedEvent]?
 
   init(
     store: EventStore, batch: StreamAppend, options: AppendOptions, inline: [InlineProjection],
-    txn: WriteTransaction, recordedAt: String, recordedAtMicros: Int64
+    txn: WriteTransaction, recordedAt: String, recordedAtMicros: Int64,
+    prepared: [PreparedEvent]? = nil
   ) {
+    self.prepared = prepared
     self.store = store
     self.batch = batch
     self.options = options
@@ -166,8 +172,8 @@ private struct BatchWriter {
     let layout = store.layout
     var fresh: [Int] = []
     for (index, candidate) in batch.events.enumerated() {
-      do { try EventStore.checkEnvelope(candidate, index: index) } catch {
-        try refuse(index, error)
+      if let refusal = envelopeError(candidate, index) {
+        try refuse(index, refusal)
         continue
       }
       if let earlier = firstIndexOfId[candidate.eventId] {
@@ -197,6 +203,13 @@ private struct BatchWriter {
       }
     }
     return fresh
+  }
+
+  /// The refusal of event `index`'s envelope, as prepared ahead or checked now, or nil.
+  private func envelopeError(_ candidate: ProposedEvent, _ index: Int) -> EventStoreError? {
+    if let prepared { return prepared[index].envelopeError }
+    do { try EventStore.checkEnvelope(candidate, index: index) } catch { return error }
+    return nil
   }
 
   /// Throws `wrongExpectedVersion` unless the stream is where the batch expects it.
@@ -230,16 +243,7 @@ private struct BatchWriter {
     let facts =
       session == nil
       ? nil : ReviewFacts(txn: txn, store: store, stream: stream, keys: keys)
-    let load = { [txn, store] (id: UUID) throws -> RecordedEvent? in
-      guard let bytes = try txn.get(layout.eventIds, Layout.eventIdKey(id)),
-        let position = UInt64(bigEndianBytes: bytes)
-      else { return nil }
-      return try store.event(at: position, txn)
-    }
-    let context = ReviewContext(recordedAtMicros: recordedAtMicros, facts: facts, load: load) {
-      id in
-      try load(id).map { ($0.streamId, $0.type) }
-    }
+    let context = reviewContext(facts)
     var streamHead = storedHead
     var written = 0
     var recorded: [RecordedEvent] = []
@@ -252,7 +256,9 @@ private struct BatchWriter {
       }
       let flags: [JSONValue]
       do {
-        flags = erased == nil ? try session?.review(proposed, index, context) ?? [] : []
+        flags =
+          erased == nil
+          ? try session?.review(proposed, index, context, prepared?[index].reviewed) ?? [] : []
       } catch let error
         as EventStoreError
       {
@@ -295,6 +301,21 @@ private struct BatchWriter {
     return written
   }
 
+  /// What the reviewer sees of the store while it reviews this batch's events: the stored events
+  /// (also those written earlier in the transaction) and the stream's keyed `facts`.
+  private func reviewContext(_ facts: ReviewFacts?) -> ReviewContext {
+    let layout = store.layout
+    let load = { [txn, store] (id: UUID) throws -> RecordedEvent? in
+      guard let bytes = try txn.get(layout.eventIds, Layout.eventIdKey(id)),
+        let position = UInt64(bigEndianBytes: bytes)
+      else { return nil }
+      return try store.event(at: position, txn)
+    }
+    return ReviewContext(recordedAtMicros: recordedAtMicros, facts: facts, load: load) { id in
+      try load(id).map { ($0.streamId, $0.type) }
+    }
+  }
+
   /// Where `writeEvent` put an event and how it is chained.
   private struct Link {
     let version: UInt64
@@ -321,7 +342,9 @@ private struct BatchWriter {
     var stored = proposed
     var keyVersion: UInt64?
     if !options.erasing,
-      let sealed = try store.sealData(proposed, stream: batch.stream, txn, keys: keys)
+      let sealed = try store.sealData(
+        proposed, stream: batch.stream, txn, keys: keys,
+        canonicalData: prepared?[index].canonicalData)
     {
       stored.data = sealed.data
       keyVersion = sealed.keyVersion

@@ -3,7 +3,8 @@ import Foundation
 /// The last decoded state of recently written streams, so that consecutive appends to a stream
 /// do not decode the bytes they have just encoded.
 ///
-/// An entry is served only when the bytes stored now are exactly the bytes it was encoded to.
+/// An entry is served only when the bytes stored now are exactly the bytes it was encoded to
+/// (for the review state: the bytes stored, sealed or not, which the writer keeps).
 /// That check replaces every invalidation rule: an aborted transaction (or a discarded dry run),
 /// an append by another process, a catch-up, a rebuild or a per-stream rebuild all leave other
 /// bytes behind, and the state is then decoded from what is stored. Encodings are

@@ -303,7 +303,11 @@ public final class EventStore: Sendable {
   ) async throws(EventStoreError) -> [AppendResult] {
     guard let writer else { throw .readOnly }
     guard !batches.isEmpty, batches.allSatisfy({ !$0.events.isEmpty }) else { throw .emptyBatch }
-    return try await writer.submit(batches, system: system, options: options).get()
+    // The events' transaction-free work runs ahead of the writer on another thread.
+    let prepared = options.erasing ? nil : PreparedAppend.start(batches, store: self)
+    defer { prepared?.cancel() }
+    return try await writer.submit(batches, system: system, options: options, prepared: prepared)
+      .get()
   }
 
   /// `.reviewerRequired` when one of `batches` appends to a stream governed by `required` that
@@ -406,12 +410,12 @@ public final class EventStore: Sendable {
         return .success(
           try appendBatches(
             request.batches, system: request.system, options: options, inline: inline, txn,
-            &head, micros))
+            &head, micros, prepared: request.prepared))
       }
       let result = try txn.nested { child in
         let result = try appendBatches(
           request.batches, system: request.system, options: options, inline: inline, child,
-          &tentative, micros)
+          &tentative, micros, prepared: request.prepared)
         if options.dryRun { throw DiscardDryRun(results: result) }
         return result
       }

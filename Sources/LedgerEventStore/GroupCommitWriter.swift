@@ -18,6 +18,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     let batches: [StreamAppend]
     let system: Bool
     let options: AppendOptions
+    /// The request's events prepared ahead on another thread (large requests), or nil.
+    var prepared: PreparedAppend? = nil
     let continuation: CheckedContinuation<Result<[AppendResult], EventStoreError>, Never>
     var eventCount: Int { batches.reduce(0) { $0 + $1.events.count } }
   }
@@ -66,7 +68,8 @@ final class GroupCommitWriter: @unchecked Sendable {
   }
 
   func submit(
-    _ batches: [StreamAppend], system: Bool, options: AppendOptions
+    _ batches: [StreamAppend], system: Bool, options: AppendOptions,
+    prepared: PreparedAppend? = nil
   ) async -> Result<[AppendResult], EventStoreError> {
     await withCheckedContinuation { continuation in
       condition.lock()
@@ -77,7 +80,9 @@ final class GroupCommitWriter: @unchecked Sendable {
       }
       queue.append(
         .append(
-          Request(batches: batches, system: system, options: options, continuation: continuation)))
+          Request(
+            batches: batches, system: system, options: options, prepared: prepared,
+            continuation: continuation)))
       condition.signal()
       condition.unlock()
     }

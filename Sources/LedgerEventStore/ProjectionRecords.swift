@@ -75,18 +75,30 @@ public final class ProjectionRecords {
   private(set) var memory: [[UInt8]: [UInt8]] = [:]
   /// The stream's data keys as read in `txn` (sealed stores), shared with the rest of the batch.
   private let keys: StreamKeys?
+  /// Where a rebuild tallies the records written to the slot it builds, if it does.
+  private let tally: SlotTally?
+  /// The plain values read and written in this fold so far, by key suffix: a record read again
+  /// (such as a course's summary, read and rewritten for each of its events) is not opened
+  /// again, and an overwrite tallies the value it replaces without opening it. Only this fold
+  /// writes the stream's records in this slot while it runs, in this one transaction.
+  private var plain: [[UInt8]: [UInt8]] = [:]
+  /// While tallying, the records written in this fold, by key suffix, with the value each held
+  /// before the fold's first write to it (nil for a new record): ``finishTally()`` digests each
+  /// once, however often the fold rewrote it (a course's summary, once per event).
+  private var replaced: [[UInt8]: [UInt8]?] = [:]
 
   /// Records of `stream` in `slot`, stored in `txn`; `keys` is the stream's memo of data keys
-  /// in `txn`, if the caller keeps one.
+  /// in `txn`, if the caller keeps one; `tally`, when given, learns every record written.
   init(
     stream: String, name: String, slot: UInt8, store: EventStore, txn: WriteTransaction,
-    keys: StreamKeys? = nil
+    keys: StreamKeys? = nil, tally: SlotTally? = nil
   ) {
     self.stream = stream
     self.txn = txn
     self.store = store
     self.writable = txn
     self.keys = keys
+    self.tally = tally
     base = Layout.projectionStateKey(name, slot: slot, stream: stream)
   }
 
@@ -97,6 +109,7 @@ public final class ProjectionRecords {
     self.store = store
     self.writable = nil
     self.keys = nil
+    self.tally = nil
     base = Layout.projectionStateKey(name, slot: 0, stream: stream)
   }
 
@@ -136,6 +149,19 @@ public final class ProjectionRecords {
     }
   }
 
+  /// Tells the tally (a rebuild's) what this fold changed: each record written, digested once
+  /// with its final value, less the value it held before the fold.
+  func finishTally() {
+    guard let tally else { return }
+    for (suffix, previous) in replaced {
+      guard let value = plain[suffix] else { continue }
+      tally.wrote(
+        stream: stream, value: .of(suffix: suffix, value: value),
+        previous: previous.map { .of(suffix: suffix, value: $0) })
+    }
+    replaced = [:]
+  }
+
   /// The whole-state record of a ``StreamProjection``.
   func wholeState() throws(EventStoreError) -> [UInt8]? { try stored([]) }
 
@@ -150,12 +176,15 @@ public final class ProjectionRecords {
 
   private func stored(_ suffix: [UInt8]) throws(EventStoreError) -> [UInt8]? {
     guard let writable else { return memory[suffix] }
+    if let known = plain[suffix] { return known }
     let key = base + suffix
-    return try EventStore.mapping("projection record") {
+    let value: [UInt8]? = try EventStore.mapping("projection record") {
       guard let value = try writable.get(store.layout.projectionState, key) else { return nil }
       return try store.derivedSealer.open(
         value, stream: stream, database: "projection-state", key: key, in: writable, keys: keys)
     }
+    if let value { plain[suffix] = value }
+    return value
   }
 
   private func store(_ suffix: [UInt8], _ value: [UInt8]) throws(EventStoreError) {
@@ -164,6 +193,11 @@ public final class ProjectionRecords {
       return
     }
     let key = base + suffix
+    if tally != nil, replaced[suffix] == nil {
+      // The value before this fold: as read in this fold, or opened once.
+      replaced[suffix] = .some(try stored(suffix))
+    }
+    plain[suffix] = value
     try EventStore.mapping("projection record") {
       let sealed = try store.derivedSealer.seal(
         value, stream: stream, database: "projection-state", key: key, in: writable, keys: keys)

@@ -251,17 +251,29 @@ extension EventStore {
     let targets = zip(handles, liveSlots).map { FoldTarget(handle: $0, slot: $1 == 0 ? 1 : 0) }
     for target in targets { try clearSlot(target.handle.name, slot: target.slot) }
     var checkpoint: UInt64 = 0
+    // Per target, the digest of each stream's records in the rebuilt slot (committed batches).
+    var digests = targets.map { _ in [String: RecordSetDigest]() }
     while true {
-      // The body may run again after the map grows, so `checkpoint` moves only once it committed.
-      let (end, reports): (UInt64, [RebuildReport]?) = try withWrite { txn in
+      // The body may run again after the map grows, so `checkpoint` and `digests` move only once
+      // it committed.
+      let (end, reports, tallies): (UInt64, [RebuildReport]?, [SlotTally]) = try withWrite {
+        txn in
         let head = try layout.head(txn).nextPosition
         let end = min(head, checkpoint + Self.projectionBatch)
-        try fold(targets, from: checkpoint, to: end, txn)
-        guard end == head else { return (end, nil) }
+        let tallies = targets.map { _ in SlotTally() }
+        let tallied = zip(targets, tallies).map {
+          FoldTarget(handle: $0.handle, slot: $0.slot, tally: $1)
+        }
+        try fold(tallied, from: checkpoint, to: end, txn)
+        guard end == head else { return (end, nil, tallies) }
         // Caught up inside this transaction: compare with the live states and swap.
-        return (end, try swap(targets, head: head, replaceDiffering: replaceDiffering, txn))
+        let rebuilt = zip(digests, tallies).map { $1.applied(to: $0) }
+        let reports = try swap(
+          targets, rebuilt: rebuilt, head: head, replaceDiffering: replaceDiffering, txn)
+        return (end, reports, tallies)
       }
       checkpoint = end
+      if reports == nil { digests = zip(digests, tallies).map { $1.applied(to: $0) } }
       progress?(checkpoint, max(checkpoint, (try? nextPosition()) ?? checkpoint))
       if let reports {
         for (target, report) in zip(targets, reports) {
@@ -291,9 +303,10 @@ extension EventStore {
   /// same version to `head`, compares, and makes each rebuilt state live unless it differs from a
   /// live state of the same version and `replaceDiffering` is false.
   private func swap(
-    _ targets: [FoldTarget], head: UInt64, replaceDiffering: Bool, _ txn: WriteTransaction
+    _ targets: [FoldTarget], rebuilt: [[String: RecordSetDigest]], head: UInt64,
+    replaceDiffering: Bool, _ txn: WriteTransaction
   ) throws -> [RebuildReport] {
-    try targets.map { target in
+    try zip(targets, rebuilt).map { target, digests in
       let name = target.handle.name
       let previous = try layout.projectionMeta(txn, name)
       if let previous, previous.version == target.handle.version, previous.checkpoint < head {
@@ -302,7 +315,7 @@ extension EventStore {
           txn, name,
           ProjectionMeta(version: previous.version, slot: previous.slot, checkpoint: head))
       }
-      var report = try compareSlots(name, live: previous?.slot, rebuilt: target.slot, txn)
+      var report = try compareSlots(name, live: previous?.slot, rebuilt: digests, txn)
       report.eventsRead = head
       report.replacedVersion = previous?.version
       let unexpected =
@@ -377,17 +390,18 @@ extension EventStore {
 
   // MARK: Internals
 
-  /// A projection and the slot a fold writes.
+  /// A projection and the slot a fold writes, and what tallies the records written (a rebuild).
   struct FoldTarget {
     let handle: ProjectionHandle
     let slot: UInt8
+    var tally: SlotTally?
   }
 
   /// Folds log positions [from, to) into `slot`, stream by stream, in `txn`.
   func fold(
     _ handle: ProjectionHandle, slot: UInt8, from: UInt64, to: UInt64, _ txn: WriteTransaction
   ) throws {
-    try fold([FoldTarget(handle: handle, slot: slot)], from: from, to: to, txn)
+    try fold([FoldTarget(handle: handle, slot: slot, tally: nil)], from: from, to: to, txn)
   }
 
   /// Folds log positions [from, to) into every target, stream by stream, in `txn`, reading and
@@ -429,7 +443,7 @@ extension EventStore {
         let events = byStream[stream] ?? []
         try foldInto(
           target.handle, slot: target.slot, stream: stream, events: events, txn,
-          keys: memo(stream))
+          keys: memo(stream), tally: target.tally)
       }
     }
   }
@@ -437,11 +451,13 @@ extension EventStore {
   /// Folds `events` of `stream` into its stored state in `slot`.
   func foldInto(
     _ handle: ProjectionHandle, slot: UInt8, stream: String, events: [RecordedEvent],
-    _ txn: WriteTransaction, keys: StreamKeys? = nil
+    _ txn: WriteTransaction, keys: StreamKeys? = nil, tally: SlotTally? = nil
   ) throws {
     let records = ProjectionRecords(
-      stream: stream, name: handle.name, slot: slot, store: self, txn: txn, keys: keys)
+      stream: stream, name: handle.name, slot: slot, store: self, txn: txn, keys: keys,
+      tally: tally)
     try handle.fold(records, events)
+    records.finishTally()
   }
 
   /// Every event of `stream`, in stream order, read in `txn`.
@@ -463,57 +479,6 @@ extension EventStore {
       }
       return events
     }
-  }
-
-  /// Compares the streams of two slots: which differ, which exist on one side only. Each
-  /// stream's records (keys and opened values) are compared through one digest per stream.
-  private func compareSlots(_ name: String, live: UInt8?, rebuilt: UInt8, _ txn: Transaction) throws
-    -> RebuildReport
-  {
-    func digests(_ slot: UInt8) throws -> [String: [UInt8]] {
-      let prefix = Layout.projectionSlotPrefix(name, slot: slot)
-      return try txn.withCursor(layout.projectionState) { cursor in
-        var result: [String: [UInt8]] = [:]
-        var stream: [UInt8]?
-        var streamName = ""
-        var keys: StreamKeys?
-        var bytes: [UInt8] = []
-        func close() {
-          if let stream {
-            result[String(decoding: stream, as: UTF8.self)] = ChainHash.sha256(bytes).bytes
-          }
-          bytes.removeAll(keepingCapacity: true)
-        }
-        var entry = try cursor.seek(atLeast: prefix)
-        while let current = entry, current.key.starts(with: prefix) {
-          let rest = current.key[prefix.count...]
-          let end = rest.firstIndex(of: 0) ?? rest.endIndex
-          let streamBytes = Array(rest[..<end])
-          if streamBytes != stream {
-            close()
-            stream = streamBytes
-            streamName = String(decoding: streamBytes, as: UTF8.self)
-            keys = StreamKeys(stream: streamName)
-          }
-          let value = try derivedSealer.open(
-            current.value, stream: streamName, database: "projection-state", key: current.key,
-            in: txn, keys: keys)
-          let suffix = rest[end...]
-          bytes += UInt64(suffix.count).bigEndianBytes + suffix
-          bytes += UInt64(value.count).bigEndianBytes + value
-          entry = try cursor.next()
-        }
-        close()
-        return result
-      }
-    }
-    let new = try digests(rebuilt)
-    let old = try live.map { try digests($0) } ?? [:]
-    let differing = new.keys.filter { old[$0] != nil && old[$0] != new[$0] }.sorted()
-    let missing = Set(new.keys).symmetricDifference(old.keys).sorted()
-    return RebuildReport(
-      projection: name, eventsRead: 0, streams: new.count, differingStreams: differing,
-      missingStreams: live == nil ? [] : missing, replacedVersion: nil, seconds: 0)
   }
 
   /// Deletes every state of `slot` in bounded transactions.

@@ -33,6 +33,21 @@ public protocol AppendReviewer: Sendable {
     _ event: ProposedEvent, index: Int, stream: String, state: inout State, context: ReviewContext
   ) throws(EventStoreError) -> [JSONValue]
 
+  /// The work of reviewing `event` that needs neither the stream's state nor the store (such
+  /// as decoding its data into a typed event), or nil (the default). A large append calls it
+  /// on another thread, ahead of the writer, and hands the result to
+  /// ``review(_:index:stream:state:context:prepared:)``. It must not throw: a failure is kept in
+  /// the result and reported by the review, exactly where the review would report it.
+  func prepare(_ event: ProposedEvent, stream: String) -> (any Sendable)?
+
+  /// Reviews one new event with what ``prepare(_:stream:)`` returned for it (nil when it was not
+  /// prepared). The default ignores `prepared` and calls
+  /// ``review(_:index:stream:state:context:)``.
+  func review(
+    _ event: ProposedEvent, index: Int, stream: String, state: inout State, context: ReviewContext,
+    prepared: (any Sendable)?
+  ) throws(EventStoreError) -> [JSONValue]
+
   /// True when ``review(_:index:stream:state:context:)`` never changes `state` when it throws.
   /// The store then lets it update the batch's state in place instead of reviewing a copy of it
   /// (which costs a copy of the whole state per event). Default false.
@@ -77,6 +92,17 @@ public protocol AppendReviewer: Sendable {
 }
 
 extension AppendReviewer {
+  /// Nil: nothing is prepared ahead.
+  public func prepare(_ event: ProposedEvent, stream: String) -> (any Sendable)? { nil }
+
+  /// Ignores `prepared`: ``review(_:index:stream:state:context:)``.
+  public func review(
+    _ event: ProposedEvent, index: Int, stream: String, state: inout State, context: ReviewContext,
+    prepared: (any Sendable)?
+  ) throws(EventStoreError) -> [JSONValue] {
+    try review(event, index: index, stream: stream, state: &state, context: context)
+  }
+
   /// False: the store reviews a copy of the state, whatever `review` does before it throws.
   public var leavesStateUnchangedWhenRefusing: Bool { false }
 
@@ -217,11 +243,12 @@ public struct ReviewContext {
 
 /// One stream's review during one batch: the reviewer's state held between events.
 final class ReviewSession {
-  let review: (ProposedEvent, Int, ReviewContext) throws -> [JSONValue]
+  /// Reviews an event (its index in the batch, the context, what was prepared for it ahead).
+  let review: (ProposedEvent, Int, ReviewContext, (any Sendable)?) throws -> [JSONValue]
   let save: (WriteTransaction) throws -> Void
 
   private init(
-    review: @escaping (ProposedEvent, Int, ReviewContext) throws -> [JSONValue],
+    review: @escaping (ProposedEvent, Int, ReviewContext, (any Sendable)?) throws -> [JSONValue],
     save: @escaping (WriteTransaction) throws -> Void
   ) {
     self.review = review
@@ -236,17 +263,24 @@ final class ReviewSession {
   ) throws -> ReviewSession? {
     guard reviewer.reviews(stream: stream) else { return nil }
     let key = Array(stream.utf8)
-    let stored = try store.reviewValue(txn, stream: stream, key: key, keys: keys)
+    // The head as stored (sealed or not): the cache is keyed by these bytes, so a cached state
+    // is served without opening its sealed head (each seal has a nonce of its own, so equal
+    // stored bytes are the very value this process wrote).
+    let raw = try txn.get(store.layout.reviewState, key)
     let box: StateBox<R.State>
     // A state recomputed from the events, or read from a form without facts, has its facts
     // written before the batch is reviewed.
     var writeAllFacts = reviewer.keepsStateInFacts
-    if let stored,
-      let cached = store.reviewStateCache.take(stream: stream, storedBytes: stored) as? R.State
+    if let raw,
+      let cached = store.reviewStateCache.take(stream: stream, storedBytes: raw) as? R.State
     {
       box = StateBox(cached)
       writeAllFacts = false
     } else {
+      let stored = try raw.map { bytes in
+        try store.derivedSealer.open(
+          bytes, stream: stream, database: "review-state", key: key, in: txn, keys: keys)
+      }
       if reviewer.keepsStateInFacts, let stored,
         reviewer.storedStateHasFacts(stored, stream: stream)
       {
@@ -257,7 +291,7 @@ final class ReviewSession {
         box = StateBox(try reviewer.decodeState(stored, stream: stream))
       }
     }
-    if stored == nil {
+    if raw == nil {
       for event in try store.streamEvents(stream, txn) {
         reviewer.absorb(event, stream: stream, state: &box.state)
       }
@@ -272,23 +306,24 @@ final class ReviewSession {
     }
     let inPlace = reviewer.leavesStateUnchangedWhenRefusing
     return ReviewSession(
-      review: { event, index, context in
+      review: { event, index, context, prepared in
         // A refused event leaves the state as it was: a reviewer that promises not to touch it
         // when it throws updates the only copy in place; any other reviews a copy.
         if inPlace {
           return try reviewer.review(
-            event, index: index, stream: stream, state: &box.state, context: context)
+            event, index: index, stream: stream, state: &box.state, context: context,
+            prepared: prepared)
         }
         var next = box.state
         let flags = try reviewer.review(
-          event, index: index, stream: stream, state: &next, context: context)
+          event, index: index, stream: stream, state: &next, context: context, prepared: prepared)
         box.state = next
         return flags
       },
       save: { txn in
         let bytes = reviewer.encodeState(box.state)
-        try store.putReviewValue(txn, stream: stream, key: key, bytes, keys: keys)
-        store.reviewStateCache.store(stream: stream, bytes: bytes, state: box.state)
+        let stored = try store.putReviewValue(txn, stream: stream, key: key, bytes, keys: keys)
+        store.reviewStateCache.store(stream: stream, bytes: stored, state: box.state)
       })
   }
 }
@@ -419,13 +454,16 @@ extension EventStore {
       stored, stream: stream, database: "review-state", key: key, in: txn, keys: keys)
   }
 
-  /// Stores `value` under review-state `key` (of `stream`), sealed by the derived sealer.
+  /// Stores `value` under review-state `key` (of `stream`), sealed by the derived sealer, and
+  /// returns the bytes stored.
+  @discardableResult
   func putReviewValue(
     _ txn: WriteTransaction, stream: String, key: [UInt8], _ value: [UInt8],
     keys: StreamKeys? = nil
-  ) throws {
+  ) throws -> [UInt8] {
     let sealed = try derivedSealer.seal(
       value, stream: stream, database: "review-state", key: key, in: txn, keys: keys)
     try txn.put(layout.reviewState, key, sealed)
+    return sealed
   }
 }

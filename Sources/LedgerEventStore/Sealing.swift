@@ -207,14 +207,16 @@ extension EventStore {
   }
 
   /// The stored form of `proposed.data` for `stream`: the base64 text of its sealed canonical
-  /// bytes and the key version, or nil when the stream is not sealed.
+  /// bytes and the key version, or nil when the stream is not sealed. `canonicalData`, when
+  /// given, is `proposed.data`'s canonical bytes, made ahead (``PreparedEvent``).
   func sealData(
-    _ proposed: ProposedEvent, stream: String, _ txn: WriteTransaction, keys: StreamKeys? = nil
+    _ proposed: ProposedEvent, stream: String, _ txn: WriteTransaction, keys: StreamKeys? = nil,
+    canonicalData: [UInt8]? = nil
   ) throws -> (data: JSONValue, keyVersion: UInt64)? {
     guard let dataKeys, dataKeys.seals(stream) else { return nil }
     let (version, key) = try dataKeys.current(stream, layout: layout, txn, memo: keys)
     let sealed = try SealBox.seal(
-      proposed.data.canonicalBytes, key: key,
+      canonicalData ?? proposed.data.canonicalBytes, key: key,
       associated: SealBox.eventAssociatedData(
         eventId: proposed.eventId, stream: stream, type: proposed.type,
         schemaVersion: proposed.schemaVersion))

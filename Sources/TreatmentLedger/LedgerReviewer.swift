@@ -124,11 +124,27 @@ public struct LedgerReviewer: AppendReviewer {
     }
   }
 
+  /// For a patient stream, the clinical rules' typed decode of `event`, made ahead of its
+  /// review; nil for the other streams.
+  public func prepare(_ event: ProposedEvent, stream: String) -> (any Sendable)? {
+    guard !inventory.reviews(stream: stream), !holds.reviews(stream: stream) else { return nil }
+    return clinical.prepare(event, stream: stream)
+  }
+
   /// Reviews with the rule set of the stream. The inner state is moved out of `state` while it
   /// is reviewed, so that it is changed in place rather than copied.
   public func review(
     _ event: ProposedEvent, index: Int, stream: String, state: inout State,
     context: ReviewContext
+  ) throws(EventStoreError) -> [JSONValue] {
+    try review(event, index: index, stream: stream, state: &state, context: context, prepared: nil)
+  }
+
+  /// Reviews with the rule set of the stream, with what ``prepare(_:stream:)`` made for the
+  /// event (nil when it was not prepared).
+  public func review(
+    _ event: ProposedEvent, index: Int, stream: String, state: inout State,
+    context: ReviewContext, prepared: (any Sendable)?
   ) throws(EventStoreError) -> [JSONValue] {
     if var held = state.holds {
       defer { state.holds = held }
@@ -144,7 +160,7 @@ public struct LedgerReviewer: AppendReviewer {
     state.patient = nil
     defer { state.patient = patient }
     return try clinical.review(
-      event, index: index, stream: stream, state: &patient, context: context)
+      event, index: index, stream: stream, state: &patient, context: context, prepared: prepared)
   }
 }
 

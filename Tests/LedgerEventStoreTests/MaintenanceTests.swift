@@ -131,6 +131,39 @@ private func storeWithFaultyState(_ dir: TemporaryDirectory) async throws {
       try store.projectionState("tally", stream: "ward-0") == Array("3.0,9.0,0.0,3.0,6.0".utf8))
   }
 
+  @Test func aRebuildOverManyTransactionsFindsExactlyTheDifferingStreams() async throws {
+    // More events than two rebuild transactions fold: the rebuilt slot's records are
+    // overwritten from one transaction to the next (the tally's whole state, the keyed count),
+    // and the digests the rebuild keeps of them while folding must still match the live slot's.
+    let dir = TemporaryDirectory("maintenance")
+    defer { dir.remove() }
+    var options = EventStore.Options()
+    options.projections = [TallyProjection(), CountedPositions()]
+    do {
+      let store = try EventStore.open(at: dir.path, options: options)
+      for round in 0..<9 {
+        let events = (0..<500).map { event(data: ["n": .number(Double($0 % 7))]) }
+        _ = try await store.append(events, to: "ward-\(round % 3)")
+      }
+      let reports = try await store.rebuild(projections: ["tally", "counted-positions"])
+      for report in reports {
+        #expect(report.replaced && report.differingStreams.isEmpty && report.missingStreams.isEmpty)
+        #expect(report.streams == 3 && report.eventsRead == 4_500)
+      }
+      store.close()
+    }
+    // Faulty code of the same version folds one more event of ward-1 into the live tally.
+    let faulty = try open(dir, [FaultyTally()])
+    _ = try await faulty.append([event(data: ["n": .number(1)])], to: "ward-1")
+    faulty.close()
+    let store = try EventStore.open(at: dir.path, options: options)
+    defer { store.close() }
+    let reports = try await store.rebuild(projections: ["tally", "counted-positions"])
+    #expect(reports.map(\.differingStreams) == [["ward-1"], []])
+    #expect(reports.map(\.replaced) == [false, true])
+    #expect(reports.allSatisfy { $0.missingStreams.isEmpty && $0.eventsRead == 4_501 })
+  }
+
   @Test func aProjectionBehindTheLogIsCaughtUpBeforeItIsCompared() async throws {
     // The crash-trial failure: clinical appends after plain ones left the projection behind;
     // a rebuild compared the state at its checkpoint with one at the head.
@@ -340,4 +373,18 @@ private struct RequiredCountingReviewer: AppendReviewer {
     let again = try EventStore.open(at: other.path)
     again.close()
   }
+}
+
+/// One record per event (keyed by its position) and a count record rewritten by every event:
+/// a keyed projection whose records are both added and overwritten.
+private struct CountedPositions: KeyedStreamProjection {
+  let name = "counted-positions"
+  let version = 1
+  func includes(stream: String) -> Bool { stream.hasPrefix("ward-") }
+  func apply(_ event: RecordedEvent, to records: ProjectionRecords) throws(EventStoreError) {
+    try records.setRecord(ProjectionRecords.key(event.globalPosition), Array(event.type.utf8))
+    let count = try records.record([0xFF]).flatMap { UInt64(String(decoding: $0, as: UTF8.self)) }
+    try records.setRecord([0xFF], Array(String((count ?? 0) + 1).utf8))
+  }
+  func state(stream: String, records: [ProjectionRecord]) -> Int { records.count }
 }

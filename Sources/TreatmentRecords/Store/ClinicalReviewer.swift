@@ -122,10 +122,25 @@ public struct ClinicalReviewer: AppendReviewer {
     state.apply(clinical, eventId: event.eventId, occurredAt: occurredAt)
   }
 
+  /// The typed decode of `event`'s data, made ahead of its review (on another thread during a
+  /// large append); a decode failure is kept and reported by the review.
+  public func prepare(_ event: ProposedEvent, stream: String) -> (any Sendable)? {
+    PreparedClinicalEvent(event)
+  }
+
   /// Validates one event against the patient's state and returns its flags as JSON objects.
   public func review(
     _ event: ProposedEvent, index: Int, stream: String, state: inout PatientDecisionState,
     context: ReviewContext
+  ) throws(EventStoreError) -> [JSONValue] {
+    try review(event, index: index, stream: stream, state: &state, context: context, prepared: nil)
+  }
+
+  /// Validates one event against the patient's state with its typed decode made ahead
+  /// (``prepare(_:stream:)``; decoded here when `prepared` is nil) and returns its flags.
+  public func review(
+    _ event: ProposedEvent, index: Int, stream: String, state: inout PatientDecisionState,
+    context: ReviewContext, prepared: (any Sendable)?
   ) throws(EventStoreError) -> [JSONValue] {
     func reject(_ field: String, _ rule: String, _ limit: String) -> EventStoreError {
       .rejected(
@@ -143,8 +158,10 @@ public struct ClinicalReviewer: AppendReviewer {
     let clinical: ClinicalEvent
     let flags: [ClinicalFlag]
     do {
-      clinical = try ClinicalEvent.decode(
-        type: event.type, schemaVersion: event.schemaVersion, value: event.data)
+      let decoded =
+        (prepared as? PreparedClinicalEvent).flatMap { $0.decoded(for: event) }
+        ?? PreparedClinicalEvent(event).decoded
+      clinical = try decoded.get()
       if case .patientRegistered(let registration) = clinical, registration.patientId != patientId {
         throw ClinicalValidationError(
           eventId: event.eventId, eventType: event.type, field: "patientId",
@@ -192,5 +209,26 @@ public struct ClinicalReviewer: AppendReviewer {
         "protocolVersion": .string(flag.protocolVersion),
       ])
     }
+  }
+}
+
+/// An event's typed decode, made ahead of its review (``ClinicalReviewer/prepare(_:stream:)``).
+struct PreparedClinicalEvent: Sendable {
+  /// The event it was made for.
+  let eventId: UUID
+  /// The decoded event, or what the decode threw.
+  let decoded: Result<ClinicalEvent, any Error>
+
+  init(_ event: ProposedEvent) {
+    eventId = event.eventId
+    decoded = Result {
+      try ClinicalEvent.decode(
+        type: event.type, schemaVersion: event.schemaVersion, value: event.data)
+    }
+  }
+
+  /// The decode, when it was made for `event`.
+  func decoded(for event: ProposedEvent) -> Result<ClinicalEvent, any Error>? {
+    event.eventId == eventId ? decoded : nil
   }
 }
