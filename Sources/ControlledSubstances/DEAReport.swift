@@ -152,7 +152,7 @@ private struct Builder {
         version: event.streamVersion, line: index)
       let common = [
         event.occurredAt, event.recordedAt, event.recordedBy.id, event.recordedBy.name,
-        event.eventId.uuidString.lowercased(), String(event.streamVersion),
+        event.eventId.lowercasedString, String(event.streamVersion),
       ]
       let row = [drug, item.container, container?.lotNumber ?? ""] + item.cells + common
       rows[item.file, default: []].append((key, row))
@@ -189,7 +189,7 @@ private struct Builder {
           file: "administrations.csv", container: data.containerId,
           cells: [
             data.patientId, number(data.amountMg), data.volumeMl.map(number) ?? "",
-            data.doseEventId.uuidString.lowercased(),
+            data.doseEventId.lowercasedString,
           ])
       ]
     case .wasteRecorded(let data):
@@ -199,7 +199,7 @@ private struct Builder {
           cells: [
             number(data.amountMg), data.volumeMl.map(number) ?? "", data.method,
             data.witness?.id ?? "", data.witness?.name ?? "",
-            data.doseEventId?.uuidString.lowercased() ?? "",
+            data.doseEventId?.lowercasedString ?? "",
           ])
       ]
     case .inventoryCounted(let data):

@@ -98,7 +98,7 @@ extension DEAReportWriter {
   ) async throws(DEAReportError) -> RecordedEvent {
     let manifestBytes = manifest.canonicalBytes + [0x0A]
     var data: [String: JSONValue] = [
-      "reportId": .string(UUID().uuidString.lowercased()), "reason": .string(reason),
+      "reportId": .string(UUID().lowercasedString), "reason": .string(reason),
       "manifestSha256": .string(ChainHash.sha256(manifestBytes).hex),
     ]
     for key in ["site", "stream", "from", "to", "events", "streamHead"] {

@@ -53,7 +53,7 @@ public struct StockAdministered: InventoryEventData {
     var members: [String: JSONValue] = [
       "containerId": .string(containerId), "amountMg": .number(amountMg),
       "patientId": .string(patientId),
-      "doseEventId": .string(doseEventId.uuidString.lowercased()),
+      "doseEventId": .string(doseEventId.lowercasedString),
     ]
     if let volumeMl { members["volumeMl"] = .number(volumeMl) }
     return .object(members)
@@ -115,7 +115,7 @@ public struct WasteRecorded: InventoryEventData {
     ]
     if let volumeMl { members["volumeMl"] = .number(volumeMl) }
     if let witness { members["witness"] = witness.json }
-    if let doseEventId { members["doseEventId"] = .string(doseEventId.uuidString.lowercased()) }
+    if let doseEventId { members["doseEventId"] = .string(doseEventId.lowercasedString) }
     return .object(members)
   }
 }

@@ -296,7 +296,7 @@ private struct ExportJob {
           name: AuditManifest.csvFileName, format: .csv, sha256: sha, bytes: csv.bytesWritten,
           records: count))
     }
-    let exportId = UUID().uuidString.lowercased()
+    let exportId = UUID().lowercasedString
     let keys = try writeKeys(exportId: exportId)
     if let keys { files.append(keys.entry) }
     var manifest = AuditManifest(

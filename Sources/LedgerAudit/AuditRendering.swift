@@ -104,7 +104,7 @@ struct AuditEventFields {
     globalPosition = event.globalPosition
     streamId = event.streamId
     streamVersion = event.streamVersion
-    eventId = event.eventId.uuidString.lowercased()
+    eventId = event.eventId.lowercasedString
     type = event.type
     schemaVersion = event.schemaVersion
     occurredAt = event.occurredAt

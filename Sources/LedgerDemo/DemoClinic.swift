@@ -367,7 +367,7 @@ private struct PatientBuilder {
     add(
       "EntryCorrected",
       [
-        "correctedEventId": .string(baselineReading.uuidString.lowercased()),
+        "correctedEventId": .string(baselineReading.lowercasedString),
         "reason": .string("Pulse transcribed from the wrong monitor"),
         "replacement": .object([
           "sessionId": .string(visit.sessionId), "timepoint": .string("baseline"),
@@ -470,7 +470,7 @@ private struct PatientBuilder {
       add(
         "EntryVoided",
         [
-          "voidedEventId": .string(recovery.uuidString.lowercased()),
+          "voidedEventId": .string(recovery.lowercasedString),
           "reason": .string("Reading entered on the wrong session form"),
         ], correlation: visit.correlation)
     }

@@ -216,11 +216,11 @@ public struct RecordedEvent: Sendable, Hashable {
       JSONValue.writeCanonicalNumber(value, into: &out)
     }
     // Member names sorted as RFC 8785 sorts them (all ASCII, so byte order).
-    if let id = proposed.causationId { string("causationId", id.uuidString.lowercased()) }
-    if let id = proposed.correlationId { string("correlationId", id.uuidString.lowercased()) }
+    if let id = proposed.causationId { string("causationId", id.lowercasedString) }
+    if let id = proposed.correlationId { string("correlationId", id.lowercasedString) }
     member("data")
     proposed.data.writeCanonical(into: &out)
-    string("eventId", proposed.eventId.uuidString.lowercased())
+    string("eventId", proposed.eventId.lowercasedString)
     if !flags.isEmpty {
       member("flags")
       JSONValue.array(flags).writeCanonical(into: &out)
@@ -257,7 +257,7 @@ public struct RecordedEvent: Sendable, Hashable {
     sealedKeyVersion: UInt64? = nil
   ) -> [String: JSONValue] {
     var members: [String: JSONValue] = [
-      "eventId": .string(proposed.eventId.uuidString.lowercased()),
+      "eventId": .string(proposed.eventId.lowercasedString),
       "type": .string(proposed.type),
       "schemaVersion": .number(Double(proposed.schemaVersion)),
       "streamId": .string(streamId),
@@ -274,10 +274,10 @@ public struct RecordedEvent: Sendable, Hashable {
       "previousStreamHash": .string(previousStreamHash.hex),
     ]
     if let id = proposed.correlationId {
-      members["correlationId"] = .string(id.uuidString.lowercased())
+      members["correlationId"] = .string(id.lowercasedString)
     }
     if let id = proposed.causationId {
-      members["causationId"] = .string(id.uuidString.lowercased())
+      members["causationId"] = .string(id.lowercasedString)
     }
     if !flags.isEmpty { members["flags"] = .array(flags) }
     if let sealedKeyVersion { members["sealed"] = sealedMember(sealedKeyVersion) }

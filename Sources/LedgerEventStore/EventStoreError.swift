@@ -63,10 +63,10 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
         "wrong expected version for stream '\(stream)': expected \(expected), found \(actualText)"
     case .eventIdConflict(let eventId, let position):
       return
-        "event id \(eventId.uuidString.lowercased()) is already stored at position \(position) "
+        "event id \(eventId.lowercasedString) is already stored at position \(position) "
         + "with different content"
     case .invalidEvent(let index, let eventId, let field, let reason):
-      let id = eventId.map { " (\($0.uuidString.lowercased()))" } ?? ""
+      let id = eventId.map { " (\($0.lowercasedString))" } ?? ""
       return "event \(index)\(id): field '\(field)' \(reason)"
     case .invalidStreamName(let reason):
       return "invalid stream name: \(reason)"
@@ -76,7 +76,7 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
       return reason
     case .rejected(let index, let eventId, let type, let field, let rule, let limit):
       return
-        "event \(index) (\(eventId.uuidString.lowercased()), \(type)) rejected: field '\(field)' "
+        "event \(index) (\(eventId.lowercasedString), \(type)) rejected: field '\(field)' "
         + "breaks rule \(rule) (\(limit))"
     case .incompatibleStore(let reason):
       return "not a usable TreatmentLedger store: \(reason)"

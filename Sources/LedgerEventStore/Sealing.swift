@@ -194,7 +194,7 @@ enum SealBox {
     eventId: UUID, stream: String, type: String, schemaVersion: Int
   ) -> [UInt8] {
     JSONValue.array([
-      .string(eventId.uuidString.lowercased()), .string(stream), .string(type),
+      .string(eventId.lowercasedString), .string(stream), .string(type),
       .number(Double(schemaVersion)),
     ]).canonicalBytes
   }

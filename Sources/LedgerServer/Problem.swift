@@ -122,7 +122,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, Hashable {
       "index": .number(Double(index)), "field": .string(field), "rule": .string(rule),
       "limit": .string(limit),
     ]
-    if let eventId { members["eventId"] = .string(eventId.uuidString.lowercased()) }
+    if let eventId { members["eventId"] = .string(eventId.lowercasedString) }
     if let type { members["eventType"] = .string(type) }
     return Problem(
       .unprocessableContent, slug: slug, title: title,
@@ -144,9 +144,9 @@ public struct Problem: Error, HTTPResponseError, Sendable, Hashable {
       return Problem(
         .conflict, slug: "event-id-conflict", title: "The event id is stored with other content",
         detail:
-          "event \(eventId.uuidString.lowercased()) is stored at position \(position) with other content",
+          "event \(eventId.lowercasedString) is stored at position \(position) with other content",
         extensions: [
-          "eventId": .string(eventId.uuidString.lowercased()),
+          "eventId": .string(eventId.lowercasedString),
           "storedAt": .number(Double(position)),
         ])
     case .emptyBatch:

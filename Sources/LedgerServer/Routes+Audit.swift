@@ -74,10 +74,10 @@ extension LedgerServer {
         let name = context.parameters.get("name")?.removingPercentEncoding,
         Self.exportFiles.contains(name)
       else { throw Problem.notFound("no such export file") }
-      let directory = root + "/" + uuid.uuidString.lowercased()
+      let directory = root + "/" + uuid.lowercasedString
       let entry: AuditLogEntry?
       do {
-        entry = try AuditLog.entry(exportId: uuid.uuidString.lowercased(), in: ledger.store)
+        entry = try AuditLog.entry(exportId: uuid.lowercasedString, in: ledger.store)
       } catch {
         throw Problem.unavailable("the audit log cannot be read")
       }
@@ -132,7 +132,7 @@ extension LedgerServer {
     let filter = AuditFilter(
       patientId: members["patientId"]?.stringValue, timeBasis: basis,
       from: members["from"]?.stringValue, to: members["to"]?.stringValue)
-    let staging = root + "/" + UUID().uuidString.lowercased()
+    let staging = root + "/" + UUID().lowercasedString
     let request = AuditExportRequest(
       directory: staging, filter: filter,
       exportedBy: Recorder(id: grant.subject, name: grant.subject, role: grant.role.rawValue),

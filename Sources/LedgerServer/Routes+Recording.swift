@@ -243,7 +243,7 @@ extension LedgerServer {
         "streamVersion": .number(Double(position.streamVersion)),
       ]
       if let stored {
-        member["eventId"] = .string(stored.eventId.uuidString.lowercased())
+        member["eventId"] = .string(stored.eventId.lowercasedString)
         member["type"] = .string(stored.type)
         member["flags"] = .array(stored.flags)
       }

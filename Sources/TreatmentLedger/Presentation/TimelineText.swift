@@ -47,7 +47,7 @@ public struct TimelineText: Sendable {
       wide
         ? "by \(entry.recordedBy.name) (\(entry.recordedBy.role))" : "by \(entry.recordedBy.role)")
     if wide {
-      parts.append("event \(entry.eventId.uuidString.lowercased()), recorded \(entry.recordedAt)")
+      parts.append("event \(entry.eventId.lowercasedString), recorded \(entry.recordedAt)")
     }
     var marks: [String] = []
     if entry.isVoided() { marks.append("[VOIDED]") }

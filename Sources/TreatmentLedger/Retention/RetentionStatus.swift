@@ -146,7 +146,7 @@ struct RetentionScan {
         patient.birthYear = event.data["birthYear"]?.numberValue.map { Int($0) }
       case EntryCorrected.eventType
       where event.data["correctedEventId"]?.stringValue?.lowercased()
-        == patient.registrationId?.uuidString.lowercased():
+        == patient.registrationId?.lowercasedString:
         if let year = event.data["replacement"]?["birthYear"]?.numberValue {
           patient.birthYear = Int(year)
         }

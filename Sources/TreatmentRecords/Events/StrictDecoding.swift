@@ -179,7 +179,7 @@ extension KeyedDecodingContainer {
 extension KeyedEncodingContainer {
   /// Encodes a UUID in its lowercase canonical form, as the conventions require on output.
   mutating func encodeUUID(_ uuid: UUID, forKey key: Key) throws {
-    try encode(uuid.uuidString.lowercased(), forKey: key)
+    try encode(uuid.lowercasedString, forKey: key)
   }
 }
 

@@ -29,6 +29,6 @@ public struct LowercaseUUID: Codable, Sendable, Hashable {
   /// Encodes the UUID as lowercase text.
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
-    try container.encode(wrappedValue.uuidString.lowercased())
+    try container.encode(wrappedValue.lowercasedString)
   }
 }

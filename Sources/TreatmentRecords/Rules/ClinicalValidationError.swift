@@ -37,7 +37,7 @@ public struct ClinicalValidationError: Error, Sendable, Hashable, CustomStringCo
   public var description: String {
     var text = eventType
     if let eventId {
-      text += " " + eventId.uuidString.lowercased()
+      text += " " + eventId.lowercasedString
     }
     text += field.isEmpty ? ": entry" : ": field '\(field)'"
     text += " rejected by \(rule) (\(limit))"
