@@ -288,7 +288,7 @@ let package = Package(
       name: "LedgerCentralTests",
       dependencies: [
         "LedgerCentral", "LedgerEventStore", "LedgerFoundation", "LedgerTestSupport",
-        "LedgerAudit", "TreatmentLedger",
+        "LedgerAudit", "TreatmentLedger", "LedgerDemo",
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Logging", package: "swift-log"),
       ]
