@@ -186,6 +186,7 @@ let package = Package(
       dependencies: [
         "TreatmentLedger",
         "LedgerDemo",
+        "LedgerCentral",
         "CTreatmentLedgerLMDB",
         "CLedgerBenchSQLite",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),

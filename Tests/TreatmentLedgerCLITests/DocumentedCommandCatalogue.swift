@@ -510,6 +510,10 @@ enum DocumentedCommandCatalogue {
       "needs a PostgreSQL server at central.example; CentralCommandTests runs forward, central verify and central status as written against the server .ci/run starts ($TREATMENT_LEDGER_POSTGRES_URL)"
     ),
     (
+      #".build-bench/release/LedgerBench --workloads 8 --postgres postgres://postgres@127.0.0.1:55434/postgres"#,
+      "needs the release build of LedgerBench and a PostgreSQL server on that port; BenchTests runs LedgerBench --quick --allow-debug --workloads 8 on the debug build against the server .ci/run starts ($TREATMENT_LEDGER_POSTGRES_URL)"
+    ),
+    (
       #".build-bench/release/LedgerBench --quick --workloads 3,4 --work-dir W --keep"#,
       "needs the release build of LedgerBench and Linux perf; it profiles one workload's child process (BENCHMARKS.md); BenchTests runs LedgerBench --quick --allow-debug on the debug build"
     ),
