@@ -7,10 +7,10 @@ import TreatmentLedger
 
 /// The chain-wide course outcome report (docs/CENTRAL.md 5): response and remission counts and
 /// rates by clinic, drug and route, computed from the central copy with the course summaries'
-/// own definitions (``CourseSummaryState``, DOMAIN.md 4).
+/// own definitions (`CourseSummaryState`, DOMAIN.md 4).
 ///
 /// Patient data in the central copy is sealed. The report takes each clinic's key-encryption key
-/// (its key file, or any ``KeyProvider``), unwraps the clinic's forwarded data keys with it, and
+/// (its key file, or any `KeyProvider`), unwraps the clinic's forwarded data keys with it, and
 /// opens the patients' events in memory; nothing opened is written anywhere. All clinics are
 /// read in one repeatable-read transaction, so the report is one consistent state of the copy.
 ///

@@ -7,9 +7,9 @@ extension CourseSummaryState {
 
   /// The state the `course-summary` projection keeps for `events`, a patient's stream in log
   /// order with its data opened: the same facts ``CourseSummaryProjection`` records, so
-  /// ``summary(now:)`` gives what the store's projection gives. For readers of the log away from
-  /// the store, such as a chain's central report (docs/CENTRAL.md); events of other types are
-  /// skipped.
+  /// ``CourseSummaryState/summary(now:)`` gives what the store's projection gives. For readers
+  /// of the log away from the store, such as a chain's central report (docs/CENTRAL.md); events
+  /// of other types are skipped.
   public init(patientId: String, events: some Sequence<RecordedEvent>) {
     self.init(patientId: patientId)
     facts = events.filter { Self.relevantTypes.contains($0.type) }.map { event in
