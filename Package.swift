@@ -186,6 +186,7 @@ let package = Package(
       dependencies: [
         "TreatmentLedger",
         "LedgerDemo",
+        "LedgerCentral",
         "CTreatmentLedgerLMDB",
         "CLedgerBenchSQLite",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -288,7 +289,7 @@ let package = Package(
       name: "LedgerCentralTests",
       dependencies: [
         "LedgerCentral", "LedgerEventStore", "LedgerFoundation", "LedgerTestSupport",
-        "LedgerAudit", "TreatmentLedger",
+        "LedgerAudit", "TreatmentLedger", "LedgerDemo",
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Logging", package: "swift-log"),
       ]

@@ -130,8 +130,10 @@ public struct CentralDatabase: Sendable {
 /// The central schema (docs/CENTRAL.md, "Schema"): created when missing, in one transaction under
 /// an advisory lock so that forwarders starting together do not race, and versioned.
 enum CentralSchema {
-  /// The version this release writes and reads.
-  static let version = 1
+  /// The version this release writes and reads. Version 2 added `clinics.key_check` and
+  /// `stream_keys` (the wrapped data keys); a version 1 copy is upgraded in place, and its
+  /// forwarders send the keys of what they forwarded before on their next run.
+  static let version = 2
   /// The PostgreSQL schema (namespace) holding the tables.
   static let name = "treatment_ledger"
   /// The advisory lock key taken while the schema is created.
@@ -177,6 +179,16 @@ enum CentralSchema {
     """
     CREATE INDEX IF NOT EXISTS events_by_type_time
       ON treatment_ledger.events (event_type, recorded_at)
+    """,
+    // Version 2: the clinic's key check and its wrapped data keys (docs/CENTRAL.md 5).
+    "ALTER TABLE treatment_ledger.clinics ADD COLUMN IF NOT EXISTS key_check bytea",
+    """
+    CREATE TABLE IF NOT EXISTS treatment_ledger.stream_keys (
+      clinic_id text NOT NULL REFERENCES treatment_ledger.clinics (clinic_id),
+      stream_id text NOT NULL,
+      key_version bigint NOT NULL CHECK (key_version >= 1),
+      wrapped bytea NOT NULL,
+      PRIMARY KEY (clinic_id, stream_id, key_version))
     """,
   ]
 

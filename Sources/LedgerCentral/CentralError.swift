@@ -27,6 +27,11 @@ public enum CentralError: Error, Sendable, Hashable, CustomStringConvertible {
   case store(EventStoreError)
   /// An audit export from the central copy failed (the exporter's reason).
   case export(reason: String)
+  /// A report that opens patient data was not given the key-encryption key of these clinics.
+  case clinicKeyMissing(clinics: [String])
+  /// The key given for a clinic is not its key-encryption key (it does not unwrap the clinic's
+  /// key check or data keys).
+  case clinicKeyRefused(clinic: String, reason: String)
 
   /// True for faults a forwarder waits out (connection lost, server restarting or refusing).
   public var isTransient: Bool {
@@ -56,6 +61,12 @@ public enum CentralError: Error, Sendable, Hashable, CustomStringConvertible {
     case .unknownClinic(let clinic): return "no clinic '\(clinic)' in the central copy"
     case .store(let error): return "store: \(error)"
     case .export(let reason): return "audit export: \(reason)"
+    case .clinicKeyMissing(let clinics):
+      return "no key-encryption key for clinic "
+        + clinics.map { "'\($0)'" }.joined(separator: ", ")
+        + ": give --clinic-key ID=PATH (the clinic's key file) for each; nothing is read without it"
+    case .clinicKeyRefused(let clinic, let reason):
+      return "the key given for clinic '\(clinic)' does not open its data keys: \(reason)"
     }
   }
 }

@@ -154,6 +154,8 @@ final class ForwardSession: @unchecked Sendable {
   var headPosition: Int64
   var headHash: ChainHash
   var lastReport = ContinuousClock.now
+  /// The clinic's key check in the central copy, once read (ForwardSession+Keys.swift).
+  var centralKeyCheck: CentralKeyCheck = .unknown
 
   private init(
     forwarder: ClinicForwarder, connection: PostgresConnection, headPosition: Int64,
@@ -255,7 +257,9 @@ final class ForwardSession: @unchecked Sendable {
 
   /// Forwards until the store has nothing more.
   func forwardAvailable(into progress: inout ClinicForwarder.Progress) async throws(CentralError) {
+    try await sendKeysIfRewrapped()
     while try await forwardNextBatch(into: &progress) {}
+    try await sendKeysIfRewrapped()
   }
 
   /// Forwards and waits for new events until cancelled.
@@ -266,6 +270,7 @@ final class ForwardSession: @unchecked Sendable {
     while !Task.isCancelled {
       // A connection the server closed while idle (a restart, pg_terminate_backend).
       if connection.isClosed { throw .unreachable(reason: "connection closed by the server") }
+      try await sendKeysIfRewrapped()
       if try await forwardNextBatch(into: &progress) {
         onBatch?(progress)
         continue

@@ -3,6 +3,8 @@ import LedgerEventStore
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
+import TreatmentLedger
 
 /// The columns of one batch, as PostgreSQL arrays for one `INSERT … SELECT FROM unnest(…)`.
 struct EventRows: Sendable {
@@ -17,6 +19,11 @@ struct EventRows: Sendable {
   var firstPreviousHash = ChainHash.zero
   var lastHash = ChainHash.zero
   var lastRecordedMicros: Int64 = 0
+  /// The data keys the batch's sealed events name (their wrapped bytes are forwarded with them).
+  var sealedKeys: Set<StreamKeyVersion> = []
+  /// Streams whose erasure (`PatientDataErased`) is in the batch: their forwarded keys are
+  /// deleted in the batch's transaction.
+  var erasedStreams: [String] = []
 
   var count: Int { positions.count }
 
@@ -42,6 +49,10 @@ struct EventRows: Sendable {
       envelopes.append(ByteBuffer(bytes: event.canonicalBytes))
       lastHash = event.hash
       lastRecordedMicros = micros
+      if let version = event.dataForm.keyVersion {
+        sealedKeys.insert(StreamKeyVersion(stream: event.streamId, version: version))
+      }
+      if event.type == Ledger.erasureEventType { erasedStreams.append(event.streamId) }
     }
   }
 }
@@ -63,9 +74,14 @@ extension ForwardSession {
     } catch { throw .store(error) }
     guard !records.isEmpty else { return false }
     let rows = try EventRows(records)
+    // Read after the records: a key erased meanwhile is absent here, and its erasure event is
+    // forwarded after this batch (docs/CENTRAL.md 5).
+    let keys: [WrappedDataKey]
+    do { keys = try store.wrappedDataKeys(rows.sealedKeys) } catch { throw .store(error) }
     let clinicMicros = statistics.lastRecordedAt.flatMap(Timestamp.parseMicros)
     try await guarded {
-      try await self.write(rows, clinicEvents: Int64(statistics.events), clinicMicros: clinicMicros)
+      try await self.write(
+        rows, keys: keys, clinicEvents: Int64(statistics.events), clinicMicros: clinicMicros)
     }
     headPosition += Int64(rows.count)
     headHash = rows.lastHash
@@ -81,8 +97,11 @@ extension ForwardSession {
     return true
   }
 
-  /// The batch's transaction: lock the clinic's row, check the head, insert, advance the head.
-  private func write(_ rows: EventRows, clinicEvents: Int64, clinicMicros: Int64?) async throws {
+  /// The batch's transaction: lock the clinic's row, check the head, insert, forward the data
+  /// keys (and delete those of streams erased in the batch), advance the head.
+  private func write(
+    _ rows: EventRows, keys: [WrappedDataKey], clinicEvents: Int64, clinicMicros: Int64?
+  ) async throws {
     let clinic = self.clinic
     let logger = self.logger
     let expectedPosition = headPosition
@@ -118,6 +137,8 @@ extension ForwardSession {
           \(rows.previousHashes)::bytea[], \(rows.hashes)::bytea[], \(rows.envelopes)::bytea[])
           AS u(p, s, v, t, r, ph, h, e)
         """, logger: logger)
+      try await Self.writeKeys(
+        keys, erasing: rows.erasedStreams, clinic: clinic, connection, logger: logger)
       let lastPosition = rows.positions[rows.count - 1]
       let firstHash = first == 0 ? ByteBuffer(bytes: rows.hashes[0].readableBytesView) : nil
       try await connection.query(

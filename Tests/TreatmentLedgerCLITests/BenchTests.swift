@@ -90,9 +90,46 @@ import Testing
   }
 
   @Test func unknownWorkloadsAreRefused() throws {
-    let result = try ProcessResult.run(Self.executable, ["--workloads", "1,8", "--allow-debug"])
+    let result = try ProcessResult.run(Self.executable, ["--workloads", "1,9", "--allow-debug"])
     #expect(result.status != 0)
-    #expect(result.stderr.contains("--workloads takes numbers from 1 to 7"))
+    #expect(result.stderr.contains("--workloads takes numbers from 1 to 8"))
+    let serverless = try ProcessResult.run(
+      Self.executable, ["--workloads", "8", "--allow-debug"],
+      environment: ["TREATMENT_LEDGER_POSTGRES_URL": ""])
+    #expect(serverless.status != 0)
+    #expect(serverless.stderr.contains("workload 8 (forwarding) needs --postgres URL"))
+  }
+
+  /// Workload 8 against the server `.ci/run` starts: forward --once beside a binary COPY of the
+  /// same rows, and the lag under a steady append load, each in a database of its own.
+  @Test(
+    .enabled(
+      if: ProcessInfo.processInfo.environment["TREATMENT_LEDGER_POSTGRES_URL"] != nil,
+      "needs TREATMENT_LEDGER_POSTGRES_URL"))
+  func workloadEightForwardsBesideCopy() throws {
+    let directory = TemporaryDirectory("bench8")
+    defer { directory.remove() }
+    let json = directory.appending("bench.json")
+    let result = try ProcessResult.run(
+      Self.executable,
+      [
+        "--quick", "--allow-debug", "--workloads", "8", "--json", json, "--work-dir",
+        directory.appending("work"),
+      ])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("8 forwarding to the central PostgreSQL"))
+    #expect(result.stdout.contains("forward --once ≥ 0.5× a binary COPY"))
+    let data = try Data(contentsOf: URL(fileURLWithPath: json))
+    let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let results = try #require(report["results"] as? [[String: Any]])
+    let operations = Set(results.compactMap { $0["operation"] as? String })
+    #expect(operations == ["forward --once", "binary COPY", "lag at 100 events/s"])
+    for row in results {
+      #expect((row["events"] as? Int ?? 0) > 0, "\(row)")
+      #expect((row["eventsPerSecond"] as? Double ?? 0) > 0, "\(row)")
+    }
+    let lag = try #require(results.first { $0["operation"] as? String == "lag at 100 events/s" })
+    #expect((lag["p50Micros"] as? Double ?? 0) > 0)
   }
 
   @Test func workloadSevenAloneRunsAndListsItsFigures() throws {

@@ -45,9 +45,11 @@ struct CentralCommandTests {
     let central = try CentralCLIDatabase()
     defer { central.drop() }
     var counts: [String: UInt64] = [:]
+    var clis: [String: LedgerCLI] = [:]
+    defer { for cli in clis.values { cli.remove() } }
     for (seed, clinic) in [(1, "north"), (2, "south")] {
       let cli = LedgerCLI("central-\(clinic)")
-      defer { cli.remove() }
+      clis[clinic] = cli
       try cli.succeed(["demo", "--patients", "3", "--seed", "\(seed)"])
       let forwarded = try cli.succeed([
         "forward", "--postgres", central.url, "--clinic", clinic, "--once", "--batch", "50",
@@ -71,6 +73,23 @@ struct CentralCommandTests {
         ["TREATMENT_LEDGER_POSTGRES_URL": central.url]) { $1 })
     #expect(status.status == 0, "\(status.stderr)")
     #expect(status.stdout.contains(#""eventsBehind":0"#))
+
+    // The outcome report opens each clinic's data with its key file; a clinic without one is
+    // refused by name (exit 64).
+    let keys = ["north", "south"].map {
+      "--clinic-key=\($0)=" + (clis[$0]?.store ?? "") + ".kek"
+    }
+    let report = try ProcessResult.run(
+      LedgerCLI.executable, ["central", "report", "outcomes", "--postgres", central.url] + keys)
+    #expect(report.status == 0, "\(report.stderr)")
+    #expect(report.stdout.contains("clinic north: 3 patients read, 0 erased, 0 unreadable"))
+    #expect(report.stdout.contains("clinic south: 3 patients read, 0 erased, 0 unreadable"))
+    #expect(report.stdout.contains("  drug  route  courses  instrument  assessed  response"))
+    let keyless = try ProcessResult.run(
+      LedgerCLI.executable,
+      ["central", "report", "outcomes", "--postgres", central.url, keys[0], "--json"])
+    #expect(keyless.status == 64)
+    #expect(keyless.stderr.contains("no key-encryption key for clinic 'south'"))
 
     // A compliance officer exports a clinic from the central copy alone; both verifiers accept it.
     let exports = TemporaryDirectory("central-exports")

@@ -27,8 +27,16 @@ extension DocumentedCommandCatalogue {
       "needs a PostgreSQL server at central.example; CentralCommandTests runs forward, central verify and central status as written against the server .ci/run starts ($TREATMENT_LEDGER_POSTGRES_URL)"
     ),
     (
+      #"treatment-ledger central report outcomes --postgres postgres://ledger@central.example:5432/chain --clinic-key north=/secure/north.kek --clinic-key south=/secure/south.kek"#,
+      "needs a PostgreSQL server at central.example and the clinics' key files; CentralCommandTests runs central report outcomes with each demo clinic's key file against the server .ci/run starts ($TREATMENT_LEDGER_POSTGRES_URL)"
+    ),
+    (
       #"treatment-ledger central status --postgres postgres://ledger@central.example:5432/chain"#,
       "needs a PostgreSQL server at central.example; CentralCommandTests runs forward, central verify and central status as written against the server .ci/run starts ($TREATMENT_LEDGER_POSTGRES_URL)"
+    ),
+    (
+      #".build-bench/release/LedgerBench --workloads 8 --postgres postgres://postgres@127.0.0.1:55434/postgres"#,
+      "needs the release build of LedgerBench and a PostgreSQL server on that port; BenchTests runs LedgerBench --quick --allow-debug --workloads 8 on the debug build against the server .ci/run starts ($TREATMENT_LEDGER_POSTGRES_URL)"
     ),
     (
       #".build-bench/release/LedgerBench --quick --workloads 3,4 --work-dir W --keep"#,

@@ -20,7 +20,10 @@ struct LedgerBench: AsyncParsableCommand {
       all projections over them; 5 a 1,000-event patient's timeline and summary reads; 6 audit \
       export; 7 (issue 13) long patient: single durable appends through Ledger.record to one \
       patient at histories of 100, 1,000 and 10,000 events (--quick: 100, 1,000, 3,000), with \
-      the bytes each append adds to the store and writes, beside raw LMDB. Build with `swift build -c release`; a debug build refuses to run unless \
+      the bytes each append adds to the store and writes, beside raw LMDB; 8 (issue 20, only \
+      when asked, with --postgres) forward --once of a demo-sized store to the central \
+      PostgreSQL beside a binary COPY of the same rows, and the forwarder's lag behind a clinic \
+      appending at a fixed rate. Build with `swift build -c release`; a debug build refuses to run unless \
       --allow-debug is given. Run on an idle machine: the load average is printed with the table.
       """)
 
@@ -33,8 +36,19 @@ struct LedgerBench: AsyncParsableCommand {
   @Option(help: ArgumentHelp("Also write the results as JSON to this file.", valueName: "FILE"))
   var json: String?
 
-  @Option(help: "Workloads to run, comma-separated (default: 1,2,3,4,5,6,7).")
+  @Option(help: "Workloads to run, comma-separated (default: 1,2,3,4,5,6,7; 8 needs --postgres).")
   var workloads: String = "1,2,3,4,5,6,7"
+
+  @Option(
+    help: ArgumentHelp(
+      "Workload 8's PostgreSQL server (default: $TREATMENT_LEDGER_POSTGRES_URL); each run makes and drops a database of its own.",
+      valueName: "postgres://user@host:port/database"))
+  var postgres: String?
+
+  var postgresURL: String? {
+    (postgres ?? ProcessInfo.processInfo.environment["TREATMENT_LEDGER_POSTGRES_URL"])
+      .flatMap { $0.isEmpty ? nil : $0 }
+  }
 
   @Option(
     help:
@@ -66,9 +80,9 @@ struct LedgerBench: AsyncParsableCommand {
     var selected: [Int] = []
     for part in workloads.split(separator: ",") {
       let text = part.trimmingCharacters(in: .whitespaces)
-      guard let number = Int(text), (1...7).contains(number) else {
+      guard let number = Int(text), (1...8).contains(number) else {
         throw ValidationError(
-          "--workloads takes numbers from 1 to 7, comma-separated (got '\(text)')")
+          "--workloads takes numbers from 1 to 8, comma-separated (got '\(text)')")
       }
       if !selected.contains(number) { selected.append(number) }
     }
@@ -77,7 +91,10 @@ struct LedgerBench: AsyncParsableCommand {
   }
 
   func validate() throws {
-    _ = try selectedWorkloads()
+    if try selectedWorkloads().contains(8) && postgresURL == nil {
+      throw ValidationError(
+        "workload 8 (forwarding) needs --postgres URL or TREATMENT_LEDGER_POSTGRES_URL")
+    }
     if child != nil && workDir == nil { throw ValidationError("--child needs --work-dir") }
   }
 
@@ -112,7 +129,7 @@ struct LedgerBench: AsyncParsableCommand {
     let context = ChildContext(
       workDirectory: work, dataset: dataset ?? work + "/dataset",
       datasetEvents: datasetEvents ?? sizes.datasetEvents, sizes: sizes, label: label,
-      pool: try ClinicPool(indices: Self.readPool(work)))
+      pool: try ClinicPool(indices: Self.readPool(work)), postgres: postgresURL)
     let measurements = try await Workloads.run(spec, context)
     let data = try JSONEncoder().encode(measurements)
     print(Self.resultMarker + String(decoding: data, as: UTF8.self))
@@ -159,6 +176,7 @@ struct LedgerBench: AsyncParsableCommand {
     if selected.contains(5) { specs += ["w5.tl", "w5.lmdb", "w5.sqlite"] }
     if selected.contains(6) { specs += ["w6.tl", "w6.tl-unsealed", "w6.lmdb", "w6.sqlite"] }
     if selected.contains(7) { specs += ["w7.tl", "w7.lmdb"] }
+    if selected.contains(8) { specs += ["w8.forward", "w8.lag"] }
     return specs
   }
 
@@ -185,7 +203,8 @@ struct LedgerBench: AsyncParsableCommand {
       workloads: selected, datasetEvents: sizes.datasetEvents, results: [], failures: [],
       auditExport: Self.auditExportStatus)
     let runner = ChildRunner(
-      executable: Self.executablePath(), workDirectory: work, quick: quick, allowDebug: allowDebug)
+      executable: Self.executablePath(), workDirectory: work, quick: quick, allowDebug: allowDebug,
+      postgres: selected.contains(8) ? postgresURL : nil)
     let dataset = work + "/dataset"
     let (pool, skipped) = try runner.screen(count: Self.poolSize)
     report.demoPatientsSkipped = skipped
@@ -279,6 +298,8 @@ struct ChildRunner {
   let workDirectory: String
   let quick: Bool
   let allowDebug: Bool
+  /// Workload 8's server, passed to its children.
+  var postgres: String? = nil
 
   /// Finds `count` demo patients whose generation finishes, by running the `screen` child and
   /// killing it when a patient takes more than a second. Returns them and the ones skipped.
@@ -347,6 +368,7 @@ struct ChildRunner {
     if !label.isEmpty { arguments += ["--label", label] }
     if quick { arguments.append("--quick") }
     if allowDebug { arguments.append("--allow-debug") }
+    if let postgres, spec.hasPrefix("w8.") { arguments += ["--postgres", postgres] }
     process.arguments = arguments
     let output = Pipe()
     process.standardOutput = output

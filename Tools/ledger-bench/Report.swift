@@ -35,6 +35,7 @@ struct RunReport: Codable, Sendable {
     5: "1,000-event patient: timeline and summary reads (baselines: the stream's events)",
     6: "audit export",
     7: "long patient: single durable appends to one patient (Ledger.record) as its record grows",
+    8: "forwarding to the central PostgreSQL (docs/CENTRAL.md); p50/p99 of the lag row: lag",
   ]
 
   // MARK: Looking up figures
@@ -65,6 +66,16 @@ struct RunReport: Codable, Sendable {
     if workloads.contains(6) { targets += targetsOfWorkload6() }
     if workloads.contains(4) || workloads.contains(6) { targets += memoryTargets() }
     if workloads.contains(7) { targets.append(longPatientTarget()) }
+    if workloads.contains(8) {
+      let r = ratio(
+        figure(8, .ledger, operation: "forward --once"),
+        figure(8, .postgresCopy, operation: "binary COPY"))
+      targets.append(
+        TargetResult(
+          workload: 8, target: "forward --once ≥ 0.5× a binary COPY of the same rows (issue 20)",
+          measured: r.map { "\(Format.ratio($0)) COPY" } ?? "not measured",
+          met: r.map { $0 >= 0.5 }))
+    }
     self.targets = targets
   }
 
@@ -217,7 +228,8 @@ struct RunReport: Codable, Sendable {
       "peak RSS = VmHWM of the workload's own process (includes LMDB's memory-mapped file pages); "
         + "peak anon = largest RssAnon sampled every 10 ms.")
     lines.append(
-      "p50/p99: per append (1, 2, 7), per batch (3), per read of 1,000 events (5).")
+      "p50/p99: per append (1, 2, 7), per batch (3), per read of 1,000 events (5), "
+        + "an append's lag until it is central (8).")
     if workloads.contains(7) { lines.append(Self.longPatientLegend) }
     return lines.joined(separator: "\n")
   }
@@ -302,6 +314,16 @@ struct RunReport: Codable, Sendable {
       if !parts.isEmpty {
         let which = ledgerRow.operation.isEmpty ? "" : " (\(ledgerRow.operation))"
         lines.append("  → events/s ratios\(which): " + parts.joined(separator: "   "))
+      }
+    }
+    if workload == 8 {
+      if let note = figure(8, .ledger, operation: "forward --once")?.note {
+        lines.append("  forward: " + note)
+      }
+      if let note = figure(
+        8, .ledger, operation: "lag at \(sizes.lagEventsPerSecond) events/s")?.note
+      {
+        lines.append("  lag: " + note)
       }
     }
     return lines

@@ -21,6 +21,12 @@ struct Sizes: Codable, Sendable {
   var longPatientHistories: [Int]
   /// Workload 7: timed single appends at each history length.
   var longPatientAppends: Int
+  /// Workload 8: events of the clinic store forwarded (and copied).
+  var forwardEvents: Int = 17_800
+  /// Workload 8: the clinic's steady append rate while the lag is measured.
+  var lagEventsPerSecond: Int = 500
+  /// Workload 8: how long the clinic appends while the lag is measured.
+  var lagSeconds: Int = 20
 
   static let full = Sizes(
     singleAppends: 2_000, appenders: 8, concurrentAppends: 2_000, datasetEvents: 1_000_000,
@@ -29,12 +35,14 @@ struct Sizes: Codable, Sendable {
   static let quick = Sizes(
     singleAppends: 300, appenders: 8, concurrentAppends: 320, datasetEvents: 20_000,
     importBatch: 5_000, reads: 30, scalingEvents: nil,
-    longPatientHistories: [100, 1_000, 3_000], longPatientAppends: 100)
+    longPatientHistories: [100, 1_000, 3_000], longPatientAppends: 100, forwardEvents: 17_800,
+    lagEventsPerSecond: 500, lagSeconds: 10)
   /// `--quick` in a debug build (only to test the tool: its figures are not measurements).
   static let quickDebug = Sizes(
     singleAppends: 100, appenders: 8, concurrentAppends: 80, datasetEvents: 5_000,
     importBatch: 2_500, reads: 5, scalingEvents: nil,
-    longPatientHistories: [100, 300], longPatientAppends: 20)
+    longPatientHistories: [100, 300], longPatientAppends: 20, forwardEvents: 2_000,
+    lagEventsPerSecond: 100, lagSeconds: 2)
 
   static func chosen(quick: Bool) -> Sizes {
     guard quick else { return .full }
@@ -50,6 +58,8 @@ enum System: String, Codable, Sendable, CaseIterable {
   case lmdb = "raw LMDB"
   case sqliteFull = "SQLite FULL"
   case sqliteNormal = "SQLite NORMAL"
+  /// Workload 8's baseline: PostgreSQL's binary `COPY` of the forwarded rows.
+  case postgresCopy = "PostgreSQL"
 }
 
 /// Where one child process works.
@@ -63,6 +73,8 @@ struct ChildContext: Sendable {
   var label: String
   /// The demo patients the events come from.
   var pool: ClinicPool
+  /// Workload 8's PostgreSQL server (an admin URL: each child makes a database of its own).
+  var postgres: String?
 
   /// True for the `-unsealed` variant of a TreatmentLedger workload: patient data not sealed.
   var unsealed = false
@@ -133,6 +145,8 @@ enum Workloads {
     case "w6.sqlite": return [try sqliteExport(context)]
     case "w7.tl": return try await ledgerLongPatient(context)
     case "w7.lmdb": return try lmdbLongPatient(context)
+    case "w8.forward": return try await forwardAndCopy(context)
+    case "w8.lag": return [try await forwardingLag(context)]
     default: throw BenchError("unknown child workload '\(spec)'")
     }
   }

@@ -33,7 +33,7 @@ extension Exit {
     printError(error.description)
     switch error {
     case .anotherForwarder, .chainMismatch, .storeBehind: return conflict
-    case .unknownClinic, .invalidClinicId, .invalidURL: return ExitCode(64)
+    case .unknownClinic, .invalidClinicId, .invalidURL, .clinicKeyMissing: return ExitCode(64)
     default: return failure
     }
   }
@@ -102,14 +102,17 @@ struct Forward: AsyncParsableCommand {
 struct CentralCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "central",
-    abstract: "The chain's central copy: verify it and show each clinic's lag.",
+    abstract: "The chain's central copy: verify it, show each clinic's lag, report outcomes.",
     discussion: """
       The central copy is the PostgreSQL database the clinics' forwarders write \
       (`treatment-ledger forward`). `central verify` recomputes every clinic's chains from the \
       central rows alone; `central status` shows how far each clinic's copy is behind. \
       docs/CENTRAL.md describes the schema.
       """,
-    subcommands: [CentralVerify.self, CentralStatusCommand.self, CentralAuditCommand.self])
+    subcommands: [
+      CentralVerify.self, CentralStatusCommand.self, CentralAuditCommand.self,
+      CentralReportCommand.self,
+    ])
 }
 
 struct CentralVerify: AsyncParsableCommand {
