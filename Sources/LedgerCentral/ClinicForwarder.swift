@@ -258,7 +258,7 @@ final class ForwardSession: @unchecked Sendable {
   /// Forwards until the store has nothing more.
   func forwardAvailable(into progress: inout ClinicForwarder.Progress) async throws(CentralError) {
     try await sendKeysIfRewrapped()
-    while try await forwardNextBatch(into: &progress) {}
+    try await forwardPipelined(into: &progress)
     try await sendKeysIfRewrapped()
   }
 

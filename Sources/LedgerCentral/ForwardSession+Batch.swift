@@ -57,14 +57,54 @@ struct EventRows: Sendable {
   }
 }
 
+/// A batch read from the store and not yet written.
+struct PendingBatch: Sendable {
+  /// Its first position.
+  let from: UInt64
+  /// Its rows.
+  let rows: EventRows
+  /// The wrapped data keys its sealed events use.
+  let keys: [WrappedDataKey]
+  /// The clinic's event count when it was read (for `central status`).
+  let clinicEvents: Int64
+  /// The clinic's newest recordedAt then, in microseconds.
+  let clinicMicros: Int64?
+  /// Its last position.
+  var lastPosition: UInt64 { UInt64(rows.positions[rows.count - 1]) }
+}
+
 extension ForwardSession {
   /// Reads the next batch in one read transaction and writes it in one PostgreSQL transaction.
   /// False when the store holds nothing beyond the central head.
   func forwardNextBatch(into progress: inout ClinicForwarder.Progress) async throws(CentralError)
     -> Bool
   {
+    guard let batch = try readBatch(from: UInt64(headPosition + 1)) else { return false }
+    try await writeBatch(batch, into: &progress)
+    return true
+  }
+
+  /// Forwards until the store has nothing more, reading and decoding each batch while the one
+  /// before it is written: the forwarder's own work (the LMDB read, the envelopes' columns)
+  /// overlaps PostgreSQL's. A batch read ahead is only written if the one before it landed, and
+  /// every batch's transaction checks the central head as always.
+  func forwardPipelined(into progress: inout ClinicForwarder.Progress) async throws(CentralError) {
+    var next = try readBatch(from: UInt64(headPosition + 1))
+    while let batch = next {
+      let ahead = Task { [self] in try readBatch(from: batch.lastPosition + 1) }
+      do { try await writeBatch(batch, into: &progress) } catch {
+        ahead.cancel()
+        throw error
+      }
+      do { next = try await ahead.value } catch { throw CentralDatabase.describe(error) }
+    }
+  }
+
+  /// The batch after `from - 1`, read in one read transaction (never across an `await`), with
+  /// its rows' columns and the wrapped data keys its sealed events use; nil when the store holds
+  /// nothing from `from` on.
+  func readBatch(from: UInt64) throws(CentralError) -> PendingBatch? {
     let store = forwarder.store
-    let from = UInt64(headPosition + 1)
     let statistics: EventStore.Statistics
     let records: [(position: UInt64, value: [UInt8])]
     do {
@@ -72,16 +112,25 @@ extension ForwardSession {
       records = try store.readStoredRecords(
         from: from, limit: forwarder.options.eventsPerBatch, end: statistics.events)
     } catch { throw .store(error) }
-    guard !records.isEmpty else { return false }
+    guard !records.isEmpty else { return nil }
     let rows = try EventRows(records)
     // Read after the records: a key erased meanwhile is absent here, and its erasure event is
     // forwarded after this batch (docs/CENTRAL.md 5).
     let keys: [WrappedDataKey]
     do { keys = try store.wrappedDataKeys(rows.sealedKeys) } catch { throw .store(error) }
-    let clinicMicros = statistics.lastRecordedAt.flatMap(Timestamp.parseMicros)
+    return PendingBatch(
+      from: from, rows: rows, keys: keys, clinicEvents: Int64(statistics.events),
+      clinicMicros: statistics.lastRecordedAt.flatMap(Timestamp.parseMicros))
+  }
+
+  /// Writes `batch` in one PostgreSQL transaction and moves the session's head past it.
+  func writeBatch(
+    _ batch: PendingBatch, into progress: inout ClinicForwarder.Progress
+  ) async throws(CentralError) {
+    let rows = batch.rows
     try await guarded {
       try await self.write(
-        rows, keys: keys, clinicEvents: Int64(statistics.events), clinicMicros: clinicMicros)
+        rows, keys: batch.keys, clinicEvents: batch.clinicEvents, clinicMicros: batch.clinicMicros)
     }
     headPosition += Int64(rows.count)
     headHash = rows.lastHash
@@ -92,9 +141,8 @@ extension ForwardSession {
     logger.debug(
       "forwarded",
       metadata: [
-        "clinic": "\(clinic)", "from": "\(from)", "events": "\(rows.count)",
+        "clinic": "\(clinic)", "from": "\(batch.from)", "events": "\(rows.count)",
       ])
-    return true
   }
 
   /// The batch's transaction: lock the clinic's row, check the head, insert, forward the data
