@@ -123,22 +123,6 @@ package struct SealedDataOpener {
     guard let key = keys[StreamKeyVersion(stream: event.streamId, version: version)] else {
       return nil
     }
-    guard case .string(let text) = event.data, let sealed = Data(base64Encoded: text) else {
-      throw .corruptRecord(position: event.globalPosition, reason: "its sealed data is not base64")
-    }
-    var opened = event
-    do {
-      let plain = try SealBox.open(
-        Array(sealed), key: key,
-        associated: SealBox.eventAssociatedData(
-          eventId: event.eventId, stream: event.streamId, type: event.type,
-          schemaVersion: event.schemaVersion))
-      opened.data = try JSONValue.parse(plain)
-    } catch {
-      throw .corruptRecord(
-        position: event.globalPosition, reason: "its sealed data does not open under its key")
-    }
-    opened.dataForm = .opened(keyVersion: version)
-    return opened
+    return try EventStore.opened(event, version: version, key: key)
   }
 }

@@ -252,10 +252,20 @@ extension EventStore {
       opened.dataForm = .erased(keyVersion: version)
       return opened
     }
+    return try Self.opened(event, version: version, key: key)
+  }
+
+  /// `event`, sealed under data key `version`, with its data opened under `key`
+  /// (``RecordedEvent/DataForm/opened(keyVersion:)``): the one definition of opening an event's
+  /// data (docs/FORMAT.md 2.7), for the store and for copies of its records (the central copy).
+  /// `.corruptRecord` when the data is not base64 or does not open under `key`.
+  static func opened(
+    _ event: RecordedEvent, version: UInt64, key: SymmetricKey
+  ) throws(EventStoreError) -> RecordedEvent {
     guard case .string(let text) = event.data, let sealed = Data(base64Encoded: text) else {
-      throw EventStoreError.corruptRecord(
-        position: event.globalPosition, reason: "its sealed data is not base64")
+      throw .corruptRecord(position: event.globalPosition, reason: "its sealed data is not base64")
     }
+    var opened = event
     do {
       let plain = try SealBox.open(
         Array(sealed), key: key,
@@ -264,7 +274,7 @@ extension EventStore {
           schemaVersion: event.schemaVersion))
       opened.data = try JSONValue.parse(plain)
     } catch {
-      throw EventStoreError.corruptRecord(
+      throw .corruptRecord(
         position: event.globalPosition, reason: "its sealed data does not open under its key")
     }
     opened.dataForm = .opened(keyVersion: version)

@@ -49,12 +49,8 @@ import Testing
     let opened = try String(contentsOfFile: plain + "/events.ndjson", encoding: .utf8)
     #expect(opened == read)
     // The opened events are valid for their types (Schemas/envelope.v1.schema.json).
-    let valid = try ProcessResult.run(
-      "/usr/bin/env",
-      [
-        "python3", RepositoryPaths.root + "/Tools/schema-validate/validate_events.py", "--kind",
-        "envelope", plain + "/events.ndjson",
-      ])
+    let valid = try PublishedSchemas.validateEnvelopes(
+      opened.split(separator: "\n").map(String.init))
     #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
     let pythonPlain = cli.directory.appending("plain-python")
     let python = try Self.python([

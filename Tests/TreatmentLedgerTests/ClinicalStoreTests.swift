@@ -278,15 +278,7 @@ func vitals(_ data: [String: JSONValue], id: UUID = UUID()) -> ProposedEvent {
       String(decoding: $0.envelopeJSON.canonicalBytes, as: UTF8.self)
     }
     ledger.close()
-    let file = dir.appending("envelopes.ndjson")
-    try (lines.joined(separator: "\n") + "\n").write(
-      toFile: file, atomically: true, encoding: .utf8)
-    let result = try ProcessResult.run(
-      "/usr/bin/env",
-      [
-        "python3", RepositoryPaths.root + "/Tools/schema-validate/validate_events.py", "--kind",
-        "envelope", file,
-      ])
+    let result = try PublishedSchemas.validateEnvelopes(lines)
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     #expect(result.stdout.contains("\(lines.count) valid"))
   }
